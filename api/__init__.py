@@ -1,0 +1,1 @@
+"""Arbiter's outside: the Starlette app, the GraphQL schema, authentication and the CLI."""

@@ -1,0 +1,83 @@
+"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import sqlalchemy as sa
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+
+from api.graphql_view import ArbiterGraphQL
+from api.middleware import GraphQLRequestGuard
+from api.schema import build_schema
+from api.services import Services
+from api.settings import Settings, get_settings
+from store.database import connect
+
+
+async def healthz(_: Request) -> JSONResponse:
+    """The process is up."""
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """The database answers."""
+    services: Services = request.app.state.services
+    try:
+        async with services.database.read_engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
+    except Exception as error:  # any failure means "not ready"; say which
+        return JSONResponse(
+            {"status": "unavailable", "database": type(error).__name__}, status_code=503
+        )
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or get_settings()
+    graphql = ArbiterGraphQL(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        allow_queries_via_get=False,
+        allowed_origins=settings.allowed_origins,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        database = connect(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
+        app.state.services = Services(settings=settings, database=database)
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.allowed_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+            ),
+            Middleware(
+                GraphQLRequestGuard, path="/graphql", max_body_bytes=settings.max_body_bytes
+            ),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,146 @@
+"""The `arbiter` command: serve, migrate, users create, audit verify, schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from api.settings import get_settings
+from domain.enums import Role
+from domain.errors import DomainError
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+        proxy_headers=False,
+    )
+    return 0
+
+
+def migrate(database_url: str) -> None:
+    """Upgrade the database at `database_url` to the newest schema."""
+    from alembic import command
+
+    from migrations import alembic_config
+
+    command.upgrade(alembic_config(database_url), "head")
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    migrate(get_settings().database_url)
+    print("database is at the newest schema")
+    return 0
+
+
+async def _create_user(name: str, role: Role) -> str:
+    from api.services import Services
+    from domain.usecases.accounts import create_user
+    from store.database import connect
+
+    settings = get_settings()
+    database = connect(settings.database_url)
+    try:
+        services = Services(settings=settings, database=database)
+        user, token = await services.run(create_user, None, name, role)
+    finally:
+        await database.dispose()
+    print(f"created {user.role.value.lower()} {user.name!r} ({user.id}); its bearer token:")
+    return token
+
+
+def _users_create(args: argparse.Namespace) -> int:
+    try:
+        token = asyncio.run(_create_user(args.name, Role(args.role.upper())))
+    except DomainError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 1
+    print(token)
+    return 0
+
+
+async def _verify() -> int:
+    from store.audit_log import verify_log
+    from store.database import connect
+
+    database = connect(get_settings().database_url)
+    try:
+        reports = await verify_log(database)
+    finally:
+        await database.dispose()
+    broken = 0
+    for report in reports:
+        if report.problem is None:
+            print(f"ok      {report.workflow_key}: {report.records} records, chain holds")
+        else:
+            broken += 1
+            p = report.problem
+            print(
+                f"BROKEN  {report.workflow_key}: record {p.seq} (decision {p.decision_id}): "
+                f"{p.problem}"
+            )
+    if not reports:
+        print("no workflows, nothing to verify")
+    return 1 if broken else 0
+
+
+def _audit_verify(_: argparse.Namespace) -> int:
+    return asyncio.run(_verify())
+
+
+def _schema(_: argparse.Namespace) -> int:
+    from api.schema import sdl
+
+    sys.stdout.write(sdl())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="arbiter", description=__doc__)
+    commands = root.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the GraphQL API")
+    serve.add_argument("--host", help="default ARBITER_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default ARBITER_PORT or 8000")
+    serve.set_defaults(run=_serve)
+
+    commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
+        run=_migrate
+    )
+
+    users = commands.add_parser("users", help="manage users").add_subparsers(
+        dest="users_command", required=True
+    )
+    create = users.add_parser("create", help="create a user; prints its token last")
+    create.add_argument("name")
+    create.add_argument(
+        "--role", required=True, choices=[r.value.lower() for r in Role], type=str.lower
+    )
+    create.set_defaults(run=_users_create)
+
+    audit = commands.add_parser("audit", help="the decision log").add_subparsers(
+        dest="audit_command", required=True
+    )
+    audit.add_parser("verify", help="check the log's hash chains").set_defaults(run=_audit_verify)
+
+    commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(run=_schema)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

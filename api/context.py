@@ -1,0 +1,140 @@
+"""The per-request context: who is asking, a read session, and the request's DataLoaders."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from strawberry.dataloader import DataLoader
+
+from api.services import Services
+from domain.clock import utcnow
+from domain.enums import RecommendationStatus, Tier
+from domain.model import Decision, DraftRevision, Recommendation, User, Workflow
+from domain.policy import EscalationPolicy
+from domain.rights import visible_tiers
+from store.queries import ReadModel
+
+P = ParamSpec("P")
+R = TypeVar("R")
+V = TypeVar("V")
+
+
+def _by_key(
+    fetch: Callable[[list[str]], Awaitable[dict[str, V]]], default: Any = None
+) -> Callable[[list[str]], Awaitable[list[V]]]:
+    async def load(keys: list[str]) -> list[V]:
+        found = await fetch(keys)
+        return [found.get(key, default() if callable(default) else default) for key in keys]
+
+    return load
+
+
+class Loaders:
+    """One set per request, so that nested fields cost one query per kind, not per item."""
+
+    def __init__(self, ctx: Context) -> None:
+        read = ctx.read_model
+
+        async def workflows(ids: list[str]) -> dict[str, Workflow]:
+            return {w.id: w for w in await (await read()).workflows(ids)}
+
+        async def users(ids: list[str]) -> dict[str, User]:
+            return await (await read()).users(ids)
+
+        async def recommendations(ids: list[str]) -> dict[str, Recommendation]:
+            return await (await read()).recommendations(ids)
+
+        async def decisions(ids: list[str]) -> dict[str, Decision]:
+            return await (await read()).decisions(ids)
+
+        async def decisions_of(ids: list[str]) -> dict[str, list[Decision]]:
+            return await (await read()).decisions_of(ids)
+
+        async def revisions_of(ids: list[str]) -> dict[str, list[DraftRevision]]:
+            return await (await read()).revisions_of(ids)
+
+        async def policy_history(ids: list[str]) -> dict[str, list[EscalationPolicy]]:
+            return await (await read()).policy_histories(ids)
+
+        async def queue_counts(
+            ids: list[str],
+        ) -> dict[str, list[tuple[Tier, RecommendationStatus, int]]]:
+            return await (await read()).queue_counts(ids, ctx.visible_tiers, ctx.now)
+
+        self.workflow = DataLoader(_by_key(workflows))
+        self.user = DataLoader(_by_key(users))
+        self.recommendation = DataLoader(_by_key(recommendations))
+        self.decision = DataLoader(_by_key(decisions))
+        self.decisions_of = DataLoader(_by_key(decisions_of, list))
+        self.revisions_of = DataLoader(_by_key(revisions_of, list))
+        self.policy_history = DataLoader(_by_key(policy_history, list))
+        self.queue_counts = DataLoader(_by_key(queue_counts, list))
+
+
+@dataclass
+class Context:
+    services: Services
+    user: User | None
+    request: Any = None
+    response: Any = None
+    now: datetime = field(default_factory=utcnow)
+    _session: AsyncSession | None = None
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self)
+        return self._loaders
+
+    @property
+    def viewer(self) -> User:
+        """The authenticated caller (HTTP requests without one never reach resolvers)."""
+        assert self.user is not None
+        return self.user
+
+    @property
+    def visible_tiers(self) -> Sequence[Tier]:
+        allowed = visible_tiers(self.viewer.role)
+        return [t for t in Tier if t in allowed]
+
+    def can_see(self, tiers: Iterable[Tier]) -> list[Tier]:
+        allowed = set(self.visible_tiers)
+        return [t for t in tiers if t in allowed]
+
+    async def read_model(self) -> ReadModel:
+        """The request's read session, opened on first use and closed with the request."""
+        if self._session is None:
+            self._session = self.services.read_session()
+        return ReadModel(self._session, self._lock)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            async with self._lock:
+                await self._session.close()
+            self._session = None
+
+    async def run(
+        self,
+        use_case: Callable[Concatenate[Any, User, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run a use case as the caller, in its own unit of work.
+
+        Afterwards the request forgets what it read before, so that the answer
+        shows the state the mutation left (a later snapshot, fresh loaders).
+        """
+        try:
+            return await self.services.run(use_case, self.viewer, *args, **kwargs)
+        finally:
+            self._loaders = None
+            if self._session is not None:
+                async with self._lock:
+                    await self._session.rollback()

@@ -1,0 +1,56 @@
+"""Strawberry's ASGI view with Arbiter's context: authenticated HTTP, typed Context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.auth import bearer_token, user_for_token
+from api.context import Context
+from api.services import Services
+from domain.errors import AuthenticationError
+
+
+class Unauthenticated(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ArbiterGraphQL(GraphQL[Context, None]):
+    """Every HTTP operation needs a valid bearer token; without one the answer is a 401."""
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        services: Services = request.app.state.services
+        if isinstance(request, WebSocket) or request.method == "GET":
+            # GET only renders GraphiQL (queries over GET are off); nothing is executed.
+            return Context(services=services, user=None, request=request, response=response)
+        try:
+            user = await user_for_token(services, bearer_token(request.headers))
+        except AuthenticationError as error:
+            raise Unauthenticated(error.message) from error
+        return Context(services=services, user=user, request=request, response=response)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        response: Response
+        try:
+            response = await self.run(request)
+        except Unauthenticated as error:
+            response = JSONResponse(
+                {"errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        except HTTPException as error:
+            response = PlainTextResponse(error.reason, status_code=error.status_code)
+        await response(scope, receive, send)

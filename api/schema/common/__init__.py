@@ -1,0 +1,1 @@
+"""Shared GraphQL pieces: Node, PageInfo, enums, problems."""

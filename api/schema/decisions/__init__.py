@@ -1,0 +1,1 @@
+"""The decision log: verdicts, overrides and their connections."""

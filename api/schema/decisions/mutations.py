@@ -1,0 +1,143 @@
+"""approve, reject, flag, override, edit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import strawberry
+
+from api.schema.common.problems import (
+    ConfirmationRequired,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    problem,
+)
+from api.schema.common.types import Info
+from api.schema.decisions.types import Decision
+from api.schema.recommendations.types import Recommendation
+from domain.enums import Verdict
+from domain.errors import DomainError
+from domain.usecases.decide import DecisionRequest, decide
+
+
+@strawberry.type
+class DecisionSuccess:
+    decision: Decision
+    recommendation: Recommendation
+
+
+DecisionResult = Annotated[
+    DecisionSuccess | ConfirmationRequired | NotFound | Forbidden | InvalidInput | Conflict,
+    strawberry.union("DecisionResult"),
+]
+
+
+async def _decide(info: Info, request: DecisionRequest) -> DecisionResult:
+    ttl = timedelta(seconds=info.context.services.settings.confirmation_ttl_seconds)
+    try:
+        decided = await info.context.run(decide, request, ttl)
+    except DomainError as error:
+        return problem(error)  # type: ignore[return-value]
+    return DecisionSuccess(
+        decision=Decision.from_domain(decided.decision),
+        recommendation=Recommendation.from_domain(decided.recommendation, info.context.now),
+    )
+
+
+@strawberry.type
+class DecisionMutations:
+    @strawberry.mutation(description="Approve the proposal: it is to be executed.")
+    async def approve(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: int | None = None,
+        confirmation_token: str | None = None,
+    ) -> DecisionResult:
+        return await _decide(
+            info,
+            DecisionRequest(
+                str(id),
+                Verdict.APPROVE,
+                expected_version=expected_version,
+                confirmation_token=confirmation_token,
+            ),
+        )
+
+    @strawberry.mutation(description="Reject the proposal: it is discarded.")
+    async def reject(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        confirmation_token: str | None = None,
+    ) -> DecisionResult:
+        return await _decide(
+            info,
+            DecisionRequest(
+                str(id),
+                Verdict.REJECT,
+                reason=reason,
+                expected_version=expected_version,
+                confirmation_token=confirmation_token,
+            ),
+        )
+
+    @strawberry.mutation(description="Park the item for later with a note; it stays decidable.")
+    async def flag(
+        self, info: Info, id: strawberry.ID, note: str, expected_version: int | None = None
+    ) -> DecisionResult:
+        return await _decide(
+            info,
+            DecisionRequest(str(id), Verdict.FLAG, reason=note, expected_version=expected_version),
+        )
+
+    @strawberry.mutation(
+        description="EXPERT workflows: choose another of the workflow's actions, saying why."
+    )
+    async def override(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        action: str,
+        reason: str,
+        reason_tags: list[str] | None = None,
+        expected_version: int | None = None,
+        confirmation_token: str | None = None,
+    ) -> DecisionResult:
+        return await _decide(
+            info,
+            DecisionRequest(
+                str(id),
+                Verdict.OVERRIDE,
+                reason=reason,
+                reason_tags=reason_tags,
+                action=action,
+                expected_version=expected_version,
+                confirmation_token=confirmation_token,
+            ),
+        )
+
+    @strawberry.mutation(description="EDITOR and EXPERT DRAFT workflows: ship an edited draft.")
+    async def edit(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        content: str,
+        expected_version: int | None = None,
+        confirmation_token: str | None = None,
+    ) -> DecisionResult:
+        return await _decide(
+            info,
+            DecisionRequest(
+                str(id),
+                Verdict.EDIT,
+                content=content,
+                expected_version=expected_version,
+                confirmation_token=confirmation_token,
+            ),
+        )

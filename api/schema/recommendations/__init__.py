@@ -1,0 +1,1 @@
+"""Recommendations: submission, the queue, and the reviewer's leases."""

@@ -1,0 +1,133 @@
+"""submitRecommendations, provideData, claimNext, claim, release."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import strawberry
+
+from api.schema.common.enums import Tier
+from api.schema.common.problems import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    QueueEmpty,
+    problem,
+)
+from api.schema.common.types import JSON, Info
+from api.schema.recommendations.inputs import RecommendationInput
+from api.schema.recommendations.types import Claim, Recommendation
+from domain.errors import DomainError
+from domain.usecases import review, submission
+
+
+@strawberry.type
+class SubmitSuccess:
+    recommendations: list[Recommendation] = strawberry.field(
+        description="In the order of the input; duplicates return the stored item."
+    )
+    created: int
+    duplicates: int
+
+
+@strawberry.type
+class RecommendationSuccess:
+    recommendation: Recommendation
+
+
+@strawberry.type
+class ClaimSuccess:
+    recommendation: Recommendation
+    claim: Claim
+
+
+SubmitResult = Annotated[
+    SubmitSuccess | NotFound | Forbidden | InvalidInput, strawberry.union("SubmitResult")
+]
+RecommendationResult = Annotated[
+    RecommendationSuccess | NotFound | Forbidden | InvalidInput | Conflict,
+    strawberry.union("RecommendationResult"),
+]
+ClaimResult = Annotated[
+    ClaimSuccess | QueueEmpty | NotFound | Forbidden | Conflict, strawberry.union("ClaimResult")
+]
+
+
+def _lease(info: Info) -> timedelta:
+    return timedelta(seconds=info.context.services.settings.claim_lease_seconds)
+
+
+def _claimed(info: Info, claimed: review.Claimed) -> ClaimSuccess:
+    return ClaimSuccess(
+        recommendation=Recommendation.from_domain(claimed.recommendation, info.context.now),
+        claim=Claim.from_domain(claimed.claim),
+    )
+
+
+@strawberry.type
+class RecommendationMutations:
+    @strawberry.mutation(
+        description="SERVICE, ADMIN: store a batch atomically and route each item by the "
+        "escalation ladder. One invalid item refuses the whole batch."
+    )
+    async def submit_recommendations(
+        self, info: Info, workflow: str, items: list[RecommendationInput]
+    ) -> SubmitResult:
+        proposals = [item.to_domain() for item in items]
+        try:
+            result = await info.context.run(submission.submit_recommendations, workflow, proposals)
+        except DomainError as error:
+            return problem(error)  # type: ignore[return-value]
+        now = info.context.now
+        return SubmitSuccess(
+            recommendations=[Recommendation.from_domain(r, now) for r in result.recommendations],
+            created=result.created,
+            duplicates=result.duplicates,
+        )
+
+    @strawberry.mutation(
+        description="SERVICE, ADMIN: merge data into a NEEDS_DATA item's payload and send it "
+        "to SENIOR_REVIEW."
+    )
+    async def provide_data(
+        self, info: Info, id: strawberry.ID, payload: JSON
+    ) -> RecommendationResult:
+        try:
+            item = await info.context.run(submission.provide_data, str(id), payload)
+        except DomainError as error:
+            return problem(error)  # type: ignore[return-value]
+        return RecommendationSuccess(
+            recommendation=Recommendation.from_domain(item, info.context.now)
+        )
+
+    @strawberry.mutation(
+        description="Lease the most urgent item (slaDueAt, then createdAt) you may decide."
+    )
+    async def claim_next(
+        self, info: Info, workflow: str, tiers: list[Tier] | None = None
+    ) -> ClaimResult:
+        try:
+            claimed = await info.context.run(review.claim_next, workflow, tiers, _lease(info))
+        except DomainError as error:
+            return problem(error)  # type: ignore[return-value]
+        return _claimed(info, claimed)
+
+    @strawberry.mutation(description="Lease this item; renewing your own lease is allowed.")
+    async def claim(self, info: Info, id: strawberry.ID) -> ClaimResult:
+        try:
+            claimed = await info.context.run(review.claim, str(id), _lease(info))
+        except DomainError as error:
+            return problem(error)  # type: ignore[return-value]
+        return _claimed(info, claimed)
+
+    @strawberry.mutation(description="Give your lease back (ADMIN: anyone's).")
+    async def release(self, info: Info, id: strawberry.ID) -> RecommendationResult:
+        try:
+            item = await info.context.run(review.release, str(id))
+        except DomainError as error:
+            return problem(error)  # type: ignore[return-value]
+        return RecommendationSuccess(
+            recommendation=Recommendation.from_domain(item, info.context.now)
+        )

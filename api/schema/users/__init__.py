@@ -1,0 +1,1 @@
+"""People: who is asking, and creating users with bearer tokens."""

@@ -1,0 +1,1 @@
+"""Workflows, their escalation policies and queue counts."""

@@ -1,0 +1,119 @@
+"""Workflow, EscalationPolicy, QueueCount."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from api.schema.common.enums import (
+    FloorAction,
+    RecommendationStatus,
+    ReviewerRole,
+    Tier,
+    WorkflowKind,
+)
+from api.schema.common.types import Info, Node
+from api.schema.users.types import User, load_user
+from domain import model
+from domain.policy import EscalationPolicy as DomainPolicy
+
+
+@strawberry.type(name="EscalationPolicy")
+class EscalationPolicy:
+    version: int
+    auto_approve_at: float
+    analyst_at: float
+    senior_at: float
+    below_floor: FloorAction
+    analyst_sla_seconds: int
+    senior_sla_seconds: int
+    high_stakes_at: float | None
+    audit_sample_rate: float
+    min_dwell_ms: int
+    canary_rate: float
+    max_daily_decisions_per_reviewer: int | None
+    undo_seconds: int
+    note: str | None
+    changed_at: datetime
+    _changed_by_id: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def changed_by(self, info: Info) -> User | None:
+        return await load_user(info, self._changed_by_id)
+
+    @classmethod
+    def from_domain(cls, p: DomainPolicy) -> EscalationPolicy:
+        assert p.changed_at is not None
+        return cls(
+            version=p.version,
+            auto_approve_at=p.auto_approve_at,
+            analyst_at=p.analyst_at,
+            senior_at=p.senior_at,
+            below_floor=p.below_floor,
+            analyst_sla_seconds=p.analyst_sla_seconds,
+            senior_sla_seconds=p.senior_sla_seconds,
+            high_stakes_at=p.high_stakes_at,
+            audit_sample_rate=p.audit_sample_rate,
+            min_dwell_ms=p.min_dwell_ms,
+            canary_rate=p.canary_rate,
+            max_daily_decisions_per_reviewer=p.max_daily_decisions_per_reviewer,
+            undo_seconds=p.undo_seconds,
+            note=p.note,
+            changed_at=p.changed_at,
+            _changed_by_id=p.changed_by_id,
+        )
+
+
+@strawberry.type
+class QueueCount:
+    tier: Tier
+    status: RecommendationStatus
+    count: int
+
+
+@strawberry.type(name="Workflow")
+class Workflow(Node):
+    id: strawberry.ID
+    key: str
+    name: str
+    kind: WorkflowKind
+    reviewer_role: ReviewerRole
+    actions: list[str]
+    score_label: str | None
+    created_at: datetime
+    _workflow: strawberry.Private[model.Workflow]
+
+    @strawberry.field
+    def policy(self) -> EscalationPolicy:
+        return EscalationPolicy.from_domain(self._workflow.policy)
+
+    @strawberry.field
+    async def policy_history(self, info: Info) -> list[EscalationPolicy]:
+        history = await info.context.loaders.policy_history.load(self._workflow.id)
+        return [EscalationPolicy.from_domain(p) for p in history]
+
+    @strawberry.field(description="Open items (and NEEDS_DATA) by tier and status.")
+    async def queue_counts(self, info: Info) -> list[QueueCount]:
+        counts = await info.context.loaders.queue_counts.load(self._workflow.id)
+        return [QueueCount(tier=t, status=s, count=n) for t, s, n in counts]
+
+    @classmethod
+    def from_domain(cls, w: model.Workflow) -> Workflow:
+        return cls(
+            id=strawberry.ID(w.id),
+            key=w.key,
+            name=w.name,
+            kind=w.kind,
+            reviewer_role=w.reviewer_role,
+            actions=list(w.actions),
+            score_label=w.score_label,
+            created_at=w.created_at,
+            _workflow=w,
+        )
+
+
+async def load_workflow(info: Info, workflow_id: str) -> Workflow:
+    found = await info.context.loaders.workflow.load(workflow_id)
+    assert found is not None, workflow_id
+    return Workflow.from_domain(found)

@@ -1,0 +1,45 @@
+"""All configuration, from ARBITER_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ARBITER_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./arbiter.db"
+    redis_url: str | None = None
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Origins allowed by CORS and for WebSocket handshakes (comma-separated)."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    graphiql: bool = True
+
+    max_query_depth: int = 10
+    max_aliases: int = 30
+    max_tokens: int = 4_000
+    max_body_bytes: int = 8 * 1024 * 1024
+
+    claim_lease_seconds: int = 900
+    confirmation_ttl_seconds: int = 300
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

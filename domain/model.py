@@ -1,0 +1,384 @@
+"""Entities with behaviour: users, workflows, recommendations and the decisions on them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from domain.enums import (
+    DECIDABLE_STATUSES,
+    FloorAction,
+    RecommendationStatus,
+    ReviewerRole,
+    Role,
+    Tier,
+    Verdict,
+    WorkflowKind,
+)
+from domain.errors import ConflictError, ForbiddenError, InvalidInputError
+from domain.ids import new_id
+from domain.policy import EscalationPolicy
+from domain.rights import allowed_verdicts, may_decide
+
+Status = RecommendationStatus
+
+
+def hash_token(token: str) -> str:
+    """Bearer and confirmation tokens are stored only as this digest."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass
+class User:
+    id: str
+    name: str
+    role: Role
+    created_at: datetime
+
+
+@dataclass
+class Workflow:
+    id: str
+    key: str
+    name: str
+    kind: WorkflowKind
+    reviewer_role: ReviewerRole
+    actions: list[str]
+    score_label: str | None
+    created_at: datetime
+    policy: EscalationPolicy
+
+    def require_action(self, action: str, field_name: str) -> None:
+        if action not in self.actions:
+            raise InvalidInputError(
+                f"{action!r} is not one of this workflow's actions: {', '.join(self.actions)}",
+                field_name,
+            )
+
+    def require_verdict(self, verdict: Verdict) -> None:
+        allowed = allowed_verdicts(self.reviewer_role, self.kind)
+        if verdict not in allowed:
+            raise ForbiddenError(
+                f"{verdict.value} is not offered in workflow {self.key!r} "
+                f"({self.kind.value}, reviewers are {self.reviewer_role.value}s); "
+                f"allowed: {', '.join(sorted(v.value for v in allowed))}"
+            )
+
+
+@dataclass
+class DraftRevision:
+    content: str
+    predicted_score: float | None
+    author_id: str | None
+    created_at: datetime
+
+
+@dataclass
+class Draft:
+    original: str
+    content: str
+    original_predicted_score: float | None = None
+    predicted_score: float | None = None
+
+
+@dataclass
+class Claim:
+    reviewer_id: str
+    claimed_at: datetime
+    expires_at: datetime
+
+    def is_live(self, now: datetime) -> bool:
+        return self.expires_at > now
+
+
+@dataclass
+class Decision:
+    """One line of the decision log. Sealed into the hash chain when appended."""
+
+    id: str
+    workflow_id: str
+    recommendation_id: str
+    verdict: Verdict
+    automated: bool
+    actor_id: str | None
+    proposed_action: str
+    final_action: str | None
+    confidence: float
+    tier: Tier
+    policy_version: int
+    created_at: datetime
+    reason: str | None = None
+    reason_tags: list[str] = field(default_factory=list)
+    edited_content: str | None = None
+    dwell_ms: int | None = None
+    reverts_id: str | None = None
+    seq: int = 0
+    prev_hash: str = ""
+    audit_hash: str = ""
+    undone: bool = False
+
+
+@dataclass
+class Override:
+    id: str
+    workflow_id: str
+    recommendation_id: str
+    decision_id: str
+    proposed_action: str
+    chosen_action: str
+    confidence: float
+    reason: str
+    reviewer_id: str
+    created_at: datetime
+    theme: str | None = None
+
+
+@dataclass
+class Recommendation:
+    id: str
+    workflow_id: str
+    payload: dict[str, Any]
+    proposed_action: str
+    confidence: float
+    created_at: datetime
+    external_id: str | None = None
+    subject: str | None = None
+    explanation: list[dict[str, Any]] = field(default_factory=list)
+    stakes: float | None = None
+    model_version: str | None = None
+    draft: Draft | None = None
+    tier: Tier = Tier.ANALYST_REVIEW
+    status: Status = Status.PENDING
+    sampled_for_audit: bool = False
+    version: int = 1
+    claim: Claim | None = None
+    flagged: bool = False
+    sla_due_at: datetime | None = None
+    sla_breached: bool = False
+    final_action: str | None = None
+    decided_at: datetime | None = None
+
+    # ------------------------------------------------------------ routing
+
+    def route(
+        self, policy: EscalationPolicy, now: datetime, sample_for_audit: bool = False
+    ) -> Decision | None:
+        """Place a new (or re-routed PENDING) item on the ladder.
+
+        Returns the automated Decision when the ladder decides by itself
+        (auto-approval, rejection below the floor, a request for more data).
+        """
+        tier = policy.tier_for(self.confidence, self.stakes)
+        if tier is Tier.AUTO_APPROVE and (sample_for_audit or self.sampled_for_audit):
+            self.sampled_for_audit = True
+            tier = Tier.ANALYST_REVIEW
+        self.tier = tier
+        self.sla_due_at = policy.sla_due(tier, now)
+        if tier is Tier.AUTO_APPROVE:
+            return self._decide_automatically(Verdict.APPROVE, policy, now)
+        if tier is Tier.BELOW_FLOOR:
+            if policy.below_floor is FloorAction.REJECT:
+                return self._decide_automatically(Verdict.REJECT, policy, now)
+            self.status = Status.NEEDS_DATA
+            return self._automated_decision(Verdict.REQUEST_MORE_DATA, policy, now, None)
+        self.status = Status.FLAGGED if self.flagged else Status.PENDING
+        return None
+
+    def _decide_automatically(
+        self, verdict: Verdict, policy: EscalationPolicy, now: datetime
+    ) -> Decision:
+        if verdict is Verdict.APPROVE:
+            self.status, self.final_action = Status.APPROVED, self.proposed_action
+        else:
+            self.status, self.final_action = Status.REJECTED, None
+        self.decided_at = now
+        return self._automated_decision(verdict, policy, now, self.final_action)
+
+    def _automated_decision(
+        self, verdict: Verdict, policy: EscalationPolicy, now: datetime, final: str | None
+    ) -> Decision:
+        return Decision(
+            id=new_id("dec"),
+            workflow_id=self.workflow_id,
+            recommendation_id=self.id,
+            verdict=verdict,
+            automated=True,
+            actor_id=None,
+            proposed_action=self.proposed_action,
+            final_action=final,
+            confidence=self.confidence,
+            tier=self.tier,
+            policy_version=policy.version,
+            created_at=now,
+            reason=f"policy v{policy.version}: confidence {self.confidence:.2f}",
+        )
+
+    def provide_data(self, data: dict[str, Any], policy: EscalationPolicy, now: datetime) -> None:
+        """Merge new data into a NEEDS_DATA item and send it to the senior queue."""
+        if self.status is not Status.NEEDS_DATA:
+            raise ConflictError(
+                "only items waiting for data (NEEDS_DATA) take more data",
+                self.status.value,
+                self.version,
+            )
+        self.payload = {**self.payload, **data}
+        self.tier = Tier.SENIOR_REVIEW
+        self.status = Status.PENDING
+        self.sla_due_at = policy.sla_due(Tier.SENIOR_REVIEW, now)
+        self.version += 1
+
+    # ------------------------------------------------------------ state
+
+    def live_claim(self, now: datetime) -> Claim | None:
+        if self.claim is not None and self.claim.is_live(now):
+            return self.claim
+        return None
+
+    def effective_status(self, now: datetime) -> Status:
+        """The status as a reader should see it: an expired lease is free again."""
+        if self.status is Status.CLAIMED and self.live_claim(now) is None:
+            return Status.FLAGGED if self.flagged else Status.PENDING
+        return self.status
+
+    def _require_open(self, now: datetime) -> None:
+        if self.status not in DECIDABLE_STATUSES:
+            raise ConflictError(
+                f"this item was already decided ({self.status.value})",
+                self.status.value,
+                self.version,
+            )
+
+    def _require_not_held_by_other(self, user: User, now: datetime) -> None:
+        claim = self.live_claim(now)
+        if claim is not None and claim.reviewer_id != user.id:
+            raise ConflictError(
+                f"this item is claimed by someone else until {claim.expires_at.isoformat()}",
+                self.effective_status(now).value,
+                self.version,
+            )
+
+    def _require_rights(self, user: User) -> None:
+        if not may_decide(user.role, self.tier, self.status):
+            what = "NEEDS_DATA" if self.status is Status.NEEDS_DATA else self.tier.value
+            raise ForbiddenError(f"a {user.role.value} may not decide {what} items")
+
+    def require_decidable_by(self, user: User, now: datetime) -> None:
+        """Every check a decision needs, in the order a reviewer would want to hear them."""
+        self._require_rights(user)
+        self._require_open(now)
+        self._require_not_held_by_other(user, now)
+
+    def claim_for(self, user: User, now: datetime, lease: timedelta) -> Claim:
+        """Lease this item to `user`; renewing one's own live lease is allowed."""
+        self._require_rights(user)
+        self._require_open(now)
+        if self.status is Status.NEEDS_DATA:
+            raise ConflictError(
+                "this item waits for more data (provideData) and cannot be claimed",
+                self.status.value,
+                self.version,
+            )
+        self._require_not_held_by_other(user, now)
+        self.claim = Claim(reviewer_id=user.id, claimed_at=now, expires_at=now + lease)
+        self.status = Status.CLAIMED
+        self.version += 1
+        return self.claim
+
+    def release_by(self, user: User, now: datetime) -> None:
+        claim = self.live_claim(now)
+        if claim is None:
+            raise ConflictError(
+                "this item is not claimed", self.effective_status(now).value, self.version
+            )
+        if claim.reviewer_id != user.id and user.role is not Role.ADMIN:
+            raise ConflictError(
+                "this item is claimed by someone else", self.status.value, self.version
+            )
+        self._free()
+        self.version += 1
+
+    def _free(self) -> None:
+        self.claim = None
+        self.status = Status.FLAGGED if self.flagged else Status.PENDING
+
+    def await_confirmation(self) -> None:
+        """A high-stakes decision was asked: the token is outstanding. The version stays."""
+        self.status = Status.AWAITING_CONFIRMATION
+
+    def decide(
+        self,
+        user: User,
+        workflow: Workflow,
+        verdict: Verdict,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        reason_tags: list[str] | None = None,
+        action: str | None = None,
+        content: str | None = None,
+    ) -> Decision:
+        """Apply a human verdict. Checks rights, state, the lease and the workflow's offer."""
+        self.require_decidable_by(user, now)
+        workflow.require_verdict(verdict)
+        claim = self.live_claim(now)
+        dwell_ms = None
+        if claim is not None and claim.reviewer_id == user.id:
+            dwell_ms = max(0, int((now - claim.claimed_at).total_seconds() * 1000))
+        final: str | None
+        edited = None
+        if verdict is Verdict.APPROVE:
+            self.status, final = Status.APPROVED, self.proposed_action
+        elif verdict is Verdict.REJECT:
+            self.status, final = Status.REJECTED, None
+        elif verdict is Verdict.OVERRIDE:
+            assert action is not None
+            workflow.require_action(action, "action")
+            if action == self.proposed_action:
+                raise InvalidInputError(
+                    "an override must choose another action than the proposal; approve instead",
+                    "action",
+                )
+            self.status, final = Status.OVERRIDDEN, action
+        elif verdict is Verdict.EDIT:
+            assert content is not None
+            if self.draft is None:
+                raise InvalidInputError("this recommendation has no draft to edit", "content")
+            self.draft.content = content
+            self.draft.predicted_score = None
+            self.status, final, edited = Status.EDITED, self.proposed_action, content
+        elif verdict is Verdict.FLAG:
+            self.flagged = True
+            self.claim = None
+            self.status, final = Status.FLAGGED, None
+        else:
+            raise InvalidInputError(f"{verdict.value} is not a reviewer's verdict", "verdict")
+        if verdict is not Verdict.FLAG:
+            self.final_action = final
+            self.decided_at = now
+            self.claim = None
+        self.version += 1
+        return Decision(
+            id=new_id("dec"),
+            workflow_id=self.workflow_id,
+            recommendation_id=self.id,
+            verdict=verdict,
+            automated=False,
+            actor_id=user.id,
+            proposed_action=self.proposed_action,
+            final_action=final,
+            confidence=self.confidence,
+            tier=self.tier,
+            policy_version=workflow.policy.version,
+            created_at=now,
+            reason=reason,
+            reason_tags=list(reason_tags or []),
+            edited_content=edited,
+            dwell_ms=dwell_ms,
+        )

@@ -1,0 +1,90 @@
+"""Ports: what the use cases need from storage, as Protocols. The store implements them.
+
+Repositories never commit; the unit of work does, once per use case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from domain.enums import RecommendationStatus, Tier
+from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
+from domain.policy import EscalationPolicy
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User, token_hash: str) -> None: ...
+    async def get(self, user_id: str) -> User | None: ...
+    async def by_token_hash(self, token_hash: str) -> User | None: ...
+    async def by_name(self, name: str) -> User | None: ...
+
+
+class WorkflowRepository(Protocol):
+    async def add(self, workflow: Workflow) -> None: ...
+    async def get(self, workflow_id: str) -> Workflow | None: ...
+    async def by_key(self, key: str) -> Workflow | None: ...
+    async def add_policy(self, workflow: Workflow, policy: EscalationPolicy) -> None:
+        """Store a new policy version and make it the workflow's current one."""
+        ...
+
+
+class RecommendationRepository(Protocol):
+    async def add_many(self, items: Sequence[Recommendation]) -> None: ...
+    async def get(self, rec_id: str, *, for_update: bool = False) -> Recommendation | None: ...
+    async def by_external_ids(
+        self, workflow_id: str, external_ids: Sequence[str]
+    ) -> dict[str, Recommendation]: ...
+    async def save(
+        self, item: Recommendation, expected_version: int, expected_status: RecommendationStatus
+    ) -> bool:
+        """Compare-and-swap: write `item` only if the stored row still has that version
+        and status. False when someone else changed it first."""
+        ...
+
+    async def pending_for_reroute(self, workflow_id: str) -> list[Recommendation]: ...
+    async def next_claimable(
+        self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
+    ) -> Recommendation | None: ...
+    async def add_revision(self, rec_id: str, revision: DraftRevision) -> None: ...
+
+
+class DecisionRepository(Protocol):
+    async def append(self, decisions: Sequence[Decision]) -> None:
+        """Seal the decisions into their workflows' hash chains and store them."""
+        ...
+
+
+class OverrideRepository(Protocol):
+    async def add(self, override: Override) -> None: ...
+
+
+@dataclass(frozen=True)
+class ConfirmationGrant:
+    token_hash: str
+    user_id: str
+    recommendation_id: str
+    version: int
+    verb: str
+    expires_at: datetime
+
+
+class ConfirmationRepository(Protocol):
+    async def add(self, grant: ConfirmationGrant) -> None: ...
+    async def consume(self, token_hash: str, now: datetime) -> ConfirmationGrant | None:
+        """Mark a grant used and return it; None when unknown, used or expired."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    users: UserRepository
+    workflows: WorkflowRepository
+    recommendations: RecommendationRepository
+    decisions: DecisionRepository
+    overrides: OverrideRepository
+    confirmations: ConfirmationRepository
+
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...

@@ -1,0 +1,73 @@
+"""Engines for the configured database.
+
+SQLite gets two engines: writes begin with BEGIN IMMEDIATE (so concurrent
+writers queue on the busy timeout instead of failing with "database is
+locked"), reads begin deferred (WAL lets them run beside a writer).
+PostgreSQL uses one pooled engine for both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@dataclass
+class Database:
+    url: str
+    write_engine: AsyncEngine
+    read_engine: AsyncEngine
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.write_engine.dialect.name == "sqlite"
+
+    def write_sessions(self) -> async_sessionmaker[Any]:
+        return async_sessionmaker(self.write_engine, expire_on_commit=False, autoflush=False)
+
+    def read_sessions(self) -> async_sessionmaker[Any]:
+        return async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    async def dispose(self) -> None:
+        await self.write_engine.dispose()
+        if self.read_engine is not self.write_engine:
+            await self.read_engine.dispose()
+
+
+def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver so that we can choose its kind.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if make_url(url).database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+def connect(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Database:
+    """Create the engines for `url` (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        return Database(url, _sqlite_engine(url, "BEGIN IMMEDIATE"), _sqlite_engine(url, "BEGIN"))
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+    )
+    return Database(url, engine, engine)

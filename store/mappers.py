@@ -1,0 +1,237 @@
+"""Rows to domain objects and back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.clock import as_utc
+from domain.enums import (
+    FloorAction,
+    RecommendationStatus,
+    ReviewerRole,
+    Role,
+    Tier,
+    Verdict,
+    WorkflowKind,
+)
+from domain.model import Claim, Decision, Draft, Override, Recommendation, User, Workflow
+from domain.policy import EscalationPolicy
+
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def user(row: Any) -> User:
+    return User(id=row.id, name=row.name, role=Role(row.role), created_at=_utc(row.created_at))
+
+
+def policy(row: Any) -> EscalationPolicy:
+    return EscalationPolicy(
+        version=row.version,
+        auto_approve_at=row.auto_approve_at,
+        analyst_at=row.analyst_at,
+        senior_at=row.senior_at,
+        below_floor=FloorAction(row.below_floor),
+        analyst_sla_seconds=row.analyst_sla_seconds,
+        senior_sla_seconds=row.senior_sla_seconds,
+        high_stakes_at=row.high_stakes_at,
+        audit_sample_rate=row.audit_sample_rate,
+        min_dwell_ms=row.min_dwell_ms,
+        canary_rate=row.canary_rate,
+        max_daily_decisions_per_reviewer=row.max_daily_decisions_per_reviewer,
+        undo_seconds=row.undo_seconds,
+        note=row.note,
+        changed_by_id=row.changed_by_id,
+        changed_at=as_utc(row.changed_at),
+        workflow_id=row.workflow_id,
+    )
+
+
+def policy_row(workflow_id: str, p: EscalationPolicy) -> dict[str, Any]:
+    assert p.changed_at is not None
+    return {
+        "workflow_id": workflow_id,
+        "version": p.version,
+        "auto_approve_at": p.auto_approve_at,
+        "analyst_at": p.analyst_at,
+        "senior_at": p.senior_at,
+        "below_floor": p.below_floor.value,
+        "analyst_sla_seconds": p.analyst_sla_seconds,
+        "senior_sla_seconds": p.senior_sla_seconds,
+        "high_stakes_at": p.high_stakes_at,
+        "audit_sample_rate": p.audit_sample_rate,
+        "min_dwell_ms": p.min_dwell_ms,
+        "canary_rate": p.canary_rate,
+        "max_daily_decisions_per_reviewer": p.max_daily_decisions_per_reviewer,
+        "undo_seconds": p.undo_seconds,
+        "note": p.note,
+        "changed_by_id": p.changed_by_id,
+        "changed_at": p.changed_at,
+    }
+
+
+def workflow(row: Any, current: EscalationPolicy) -> Workflow:
+    return Workflow(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        kind=WorkflowKind(row.kind),
+        reviewer_role=ReviewerRole(row.reviewer_role),
+        actions=list(row.actions),
+        score_label=row.score_label,
+        created_at=_utc(row.created_at),
+        policy=current,
+    )
+
+
+def recommendation(row: Any) -> Recommendation:
+    claim = None
+    if row.claimed_by_id is not None and row.claimed_at and row.claim_expires_at:
+        claim = Claim(row.claimed_by_id, _utc(row.claimed_at), _utc(row.claim_expires_at))
+    draft = None
+    if row.draft_original is not None:
+        draft = Draft(
+            original=row.draft_original,
+            content=row.draft_content if row.draft_content is not None else row.draft_original,
+            original_predicted_score=row.draft_original_score,
+            predicted_score=row.draft_score,
+        )
+    return Recommendation(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        payload=dict(row.payload),
+        proposed_action=row.proposed_action,
+        confidence=row.confidence,
+        created_at=_utc(row.created_at),
+        external_id=row.external_id,
+        subject=row.subject,
+        explanation=list(row.explanation or []),
+        stakes=row.stakes,
+        model_version=row.model_version,
+        draft=draft,
+        tier=Tier(row.tier),
+        status=RecommendationStatus(row.status),
+        sampled_for_audit=row.sampled_for_audit,
+        version=row.version,
+        claim=claim,
+        flagged=row.flagged,
+        sla_due_at=as_utc(row.sla_due_at),
+        sla_breached=row.sla_breached,
+        final_action=row.final_action,
+        decided_at=as_utc(row.decided_at),
+    )
+
+
+def recommendation_values(item: Recommendation) -> dict[str, Any]:
+    """The mutable columns, as written by a compare-and-swap update."""
+    claim = item.claim
+    return {
+        "payload": item.payload,
+        "tier": item.tier.value,
+        "status": item.status.value,
+        "sampled_for_audit": item.sampled_for_audit,
+        "version": item.version,
+        "claimed_by_id": claim.reviewer_id if claim else None,
+        "claimed_at": claim.claimed_at if claim else None,
+        "claim_expires_at": claim.expires_at if claim else None,
+        "flagged": item.flagged,
+        "sla_due_at": item.sla_due_at,
+        "due_sort": item.sla_due_at or FAR_FUTURE,
+        "sla_breached": item.sla_breached,
+        "final_action": item.final_action,
+        "decided_at": item.decided_at,
+        "draft_content": item.draft.content if item.draft else None,
+        "draft_score": item.draft.predicted_score if item.draft else None,
+    }
+
+
+def recommendation_row(item: Recommendation, policy_version: int) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "workflow_id": item.workflow_id,
+        "external_id": item.external_id,
+        "subject": item.subject,
+        "proposed_action": item.proposed_action,
+        "confidence": item.confidence,
+        "explanation": item.explanation,
+        "stakes": item.stakes,
+        "model_version": item.model_version,
+        "draft_original": item.draft.original if item.draft else None,
+        "draft_original_score": item.draft.original_predicted_score if item.draft else None,
+        "created_at": item.created_at,
+        "policy_version": policy_version,
+        **recommendation_values(item),
+    }
+
+
+def decision(row: Any, undone: bool = False) -> Decision:
+    return Decision(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        recommendation_id=row.recommendation_id,
+        verdict=Verdict(row.verdict),
+        automated=row.automated,
+        actor_id=row.actor_id,
+        proposed_action=row.proposed_action,
+        final_action=row.final_action,
+        confidence=row.confidence,
+        tier=Tier(row.tier),
+        policy_version=row.policy_version,
+        created_at=_utc(row.created_at),
+        reason=row.reason,
+        reason_tags=list(row.reason_tags or []),
+        edited_content=row.edited_content,
+        dwell_ms=row.dwell_ms,
+        reverts_id=row.reverts_id,
+        seq=row.seq,
+        prev_hash=row.prev_hash,
+        audit_hash=row.audit_hash,
+        undone=undone,
+    )
+
+
+def decision_row(d: Decision) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "workflow_id": d.workflow_id,
+        "seq": d.seq,
+        "recommendation_id": d.recommendation_id,
+        "verdict": d.verdict.value,
+        "automated": d.automated,
+        "actor_id": d.actor_id,
+        "proposed_action": d.proposed_action,
+        "final_action": d.final_action,
+        "confidence": d.confidence,
+        "tier": d.tier.value,
+        "policy_version": d.policy_version,
+        "reason": d.reason,
+        "reason_tags": d.reason_tags,
+        "edited_content": d.edited_content,
+        "dwell_ms": d.dwell_ms,
+        "reverts_id": d.reverts_id,
+        "created_at": d.created_at,
+        "prev_hash": d.prev_hash,
+        "audit_hash": d.audit_hash,
+    }
+
+
+def override(row: Any) -> Override:
+    return Override(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        recommendation_id=row.recommendation_id,
+        decision_id=row.decision_id,
+        proposed_action=row.proposed_action,
+        chosen_action=row.chosen_action,
+        confidence=row.confidence,
+        reason=row.reason,
+        reviewer_id=row.reviewer_id,
+        created_at=_utc(row.created_at),
+        theme=row.theme,
+    )
+
+
+def _utc(value: Any) -> Any:
+    converted = as_utc(value)
+    assert converted is not None
+    return converted

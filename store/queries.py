@@ -1,0 +1,343 @@
+"""The read side: pages, counts and batch look-ups for the API's resolvers and loaders."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import as_utc
+from domain.enums import RecommendationStatus, Tier
+from domain.errors import InvalidInputError
+from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
+from domain.policy import EscalationPolicy
+from store import mappers
+from store.repositories import (
+    decisions_t,
+    overrides_t,
+    policies_t,
+    recs_t,
+    revisions_t,
+    users_t,
+    workflows_t,
+)
+
+T = TypeVar("T")
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+Status = RecommendationStatus
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[tuple[str, T]]  # (cursor, item)
+    has_next: bool
+    has_previous: bool
+    total: int
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, length: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
+        raise InvalidInputError("after is not a cursor this API gave out", "after") from error
+    if not isinstance(values, list) or len(values) != length:
+        raise InvalidInputError("after is not a cursor this API gave out", "after")
+    return values
+
+
+def _page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if first < 0 or first > MAX_PAGE:
+        raise InvalidInputError(f"first must be between 0 and {MAX_PAGE}", "first")
+    return first
+
+
+def _iso(value: datetime) -> str:
+    converted = as_utc(value)
+    assert converted is not None
+    return converted.isoformat()
+
+
+def _dt(value: Any, field: str = "after") -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError("after is not a cursor this API gave out", field) from error
+    converted = as_utc(parsed)
+    assert converted is not None
+    return converted
+
+
+def effective_status_is(status: Status, now: datetime) -> Any:
+    """SQL for "the status a reader sees is `status`": expired leases count as free."""
+    c = recs_t.c
+    expired = (c.status == Status.CLAIMED.value) & (c.claim_expires_at <= now)
+    if status is Status.PENDING:
+        return (c.status == Status.PENDING.value) | (expired & ~c.flagged)
+    if status is Status.FLAGGED:
+        return (c.status == Status.FLAGGED.value) | (expired & c.flagged)
+    if status is Status.CLAIMED:
+        return (c.status == Status.CLAIMED.value) & (c.claim_expires_at > now)
+    return c.status == status.value
+
+
+class ReadModel:
+    """Queries over one read session; everything a request may look at."""
+
+    def __init__(self, session: AsyncSession, lock: asyncio.Lock | None = None) -> None:
+        self.session = session
+        # Resolvers run concurrently but a session takes one statement at a time.
+        self._lock = lock or asyncio.Lock()
+
+    async def _execute(self, statement: Any) -> Any:
+        async with self._lock:
+            return await self.session.execute(statement)
+
+    # -------------------------------------------------------------- batches
+
+    async def users(self, ids: Iterable[str]) -> dict[str, User]:
+        result = await self._execute(sa.select(users_t).where(users_t.c.id.in_(set(ids))))
+        return {row.id: mappers.user(row) for row in result}
+
+    async def workflows(self, ids: Iterable[str] | None = None) -> list[Workflow]:
+        query = (
+            sa.select(workflows_t, policies_t)
+            .join(
+                policies_t,
+                (policies_t.c.workflow_id == workflows_t.c.id)
+                & (policies_t.c.version == workflows_t.c.policy_version),
+            )
+            .order_by(workflows_t.c.key)
+        )
+        if ids is not None:
+            query = query.where(workflows_t.c.id.in_(set(ids)))
+        found = []
+        for row in await self._execute(query):
+            m = row._mapping
+            wf = SimpleNamespace(**{c.name: m[workflows_t.c[c.name]] for c in workflows_t.c})
+            pol = SimpleNamespace(**{c.name: m[policies_t.c[c.name]] for c in policies_t.c})
+            found.append(mappers.workflow(wf, mappers.policy(pol)))
+        return found
+
+    async def workflow_by_key(self, key: str) -> Workflow | None:
+        query_ids = await self._execute(sa.select(workflows_t.c.id).where(workflows_t.c.key == key))
+        ids = [row.id for row in query_ids]
+        found = await self.workflows(ids) if ids else []
+        return found[0] if found else None
+
+    async def policy_histories(
+        self, workflow_ids: Iterable[str]
+    ) -> dict[str, list[EscalationPolicy]]:
+        result = await self._execute(
+            sa.select(policies_t)
+            .where(policies_t.c.workflow_id.in_(set(workflow_ids)))
+            .order_by(policies_t.c.workflow_id, policies_t.c.version)
+        )
+        history: dict[str, list[EscalationPolicy]] = {}
+        for row in result:
+            history.setdefault(row.workflow_id, []).append(mappers.policy(row))
+        return history
+
+    async def recommendations(self, ids: Iterable[str]) -> dict[str, Recommendation]:
+        result = await self._execute(sa.select(recs_t).where(recs_t.c.id.in_(set(ids))))
+        return {row.id: mappers.recommendation(row) for row in result}
+
+    async def _undone(self, decision_ids: Iterable[str]) -> set[str]:
+        result = await self._execute(
+            sa.select(decisions_t.c.reverts_id).where(
+                decisions_t.c.reverts_id.in_(set(decision_ids))
+            )
+        )
+        return {row.reverts_id for row in result}
+
+    async def _decisions_from(self, rows: Sequence[Any]) -> list[Decision]:
+        undone = await self._undone([r.id for r in rows]) if rows else set()
+        return [mappers.decision(r, r.id in undone) for r in rows]
+
+    async def decisions(self, ids: Iterable[str]) -> dict[str, Decision]:
+        rows = list(
+            await self._execute(sa.select(decisions_t).where(decisions_t.c.id.in_(set(ids))))
+        )
+        return {d.id: d for d in await self._decisions_from(rows)}
+
+    async def decisions_of(self, rec_ids: Iterable[str]) -> dict[str, list[Decision]]:
+        rows = list(
+            await self._execute(
+                sa.select(decisions_t)
+                .where(decisions_t.c.recommendation_id.in_(set(rec_ids)))
+                .order_by(decisions_t.c.workflow_id, decisions_t.c.seq)
+            )
+        )
+        grouped: dict[str, list[Decision]] = {}
+        for d in await self._decisions_from(rows):
+            grouped.setdefault(d.recommendation_id, []).append(d)
+        return grouped
+
+    async def overrides(self, ids: Iterable[str]) -> dict[str, Override]:
+        result = await self._execute(sa.select(overrides_t).where(overrides_t.c.id.in_(set(ids))))
+        return {row.id: mappers.override(row) for row in result}
+
+    async def revisions_of(self, rec_ids: Iterable[str]) -> dict[str, list[DraftRevision]]:
+        result = await self._execute(
+            sa.select(revisions_t)
+            .where(revisions_t.c.recommendation_id.in_(set(rec_ids)))
+            .order_by(revisions_t.c.id)
+        )
+        grouped: dict[str, list[DraftRevision]] = {}
+        for row in result:
+            grouped.setdefault(row.recommendation_id, []).append(
+                DraftRevision(
+                    row.content, row.predicted_score, row.author_id, as_utc(row.created_at)
+                )  # type: ignore[arg-type]
+            )
+        return grouped
+
+    async def queue_counts(
+        self, workflow_ids: Iterable[str], tiers: Iterable[Tier], now: datetime
+    ) -> dict[str, list[tuple[Tier, Status, int]]]:
+        """Open items per workflow, tier and (effective) status."""
+        c = recs_t.c
+        expired = (c.status == Status.CLAIMED.value) & (c.claim_expires_at <= now)
+        status = sa.case(
+            (expired & c.flagged, Status.FLAGGED.value),
+            (expired, Status.PENDING.value),
+            else_=c.status,
+        ).label("effective")
+        open_statuses = [s.value for s in (*_OPEN, Status.NEEDS_DATA)]
+        result = await self._execute(
+            sa.select(c.workflow_id, c.tier, status, sa.func.count())
+            .where(
+                c.workflow_id.in_(set(workflow_ids)),
+                c.tier.in_([t.value for t in tiers]),
+                c.status.in_(open_statuses),
+            )
+            .group_by(c.workflow_id, c.tier, status)
+        )
+        counts: dict[str, list[tuple[Tier, Status, int]]] = {}
+        for workflow_id, tier, effective, count in result:
+            counts.setdefault(workflow_id, []).append((Tier(tier), Status(effective), count))
+        for rows in counts.values():
+            rows.sort(key=lambda r: (list(Tier).index(r[0]), list(Status).index(r[1])))
+        return counts
+
+    # -------------------------------------------------------------- pages
+
+    async def queue(
+        self,
+        workflow_id: str,
+        tiers: Sequence[Tier],
+        statuses: Sequence[Status],
+        first: int | None,
+        after: str | None,
+        now: datetime,
+    ) -> Page[Recommendation]:
+        """Items in queue order: slaDueAt (items without one last), createdAt, id."""
+        first = _page_size(first)
+        c = recs_t.c
+        where = [
+            c.workflow_id == workflow_id,
+            c.tier.in_([t.value for t in tiers]),
+            sa.or_(*[effective_status_is(s, now) for s in statuses]),
+        ]
+        total = await self._count(recs_t, where)
+        query = sa.select(recs_t).where(*where)
+        if after:
+            due, created, rec_id = decode_cursor(after, 3)
+            key = sa.tuple_(c.due_sort, c.created_at, c.id)
+            query = query.where(
+                key
+                > sa.tuple_(
+                    sa.literal(_dt(due), recs_t.c.due_sort.type),
+                    sa.literal(_dt(created), recs_t.c.created_at.type),
+                    sa.literal(str(rec_id)),
+                )
+            )
+        query = query.order_by(c.due_sort, c.created_at, c.id).limit(first + 1)
+        rows = list(await self._execute(query))
+        items = [
+            (encode_cursor([_iso(r.due_sort), _iso(r.created_at), r.id]), mappers.recommendation(r))
+            for r in rows[:first]
+        ]
+        return Page(items, len(rows) > first, after is not None, total)
+
+    async def decisions_page(
+        self,
+        workflow_id: str,
+        tiers: Sequence[Tier],
+        since: datetime | None,
+        first: int | None,
+        after: str | None,
+    ) -> Page[Decision]:
+        """The decision log in chain order."""
+        first = _page_size(first)
+        c = decisions_t.c
+        where = [c.workflow_id == workflow_id, c.tier.in_([t.value for t in tiers])]
+        if since is not None:
+            where.append(c.created_at >= since)
+        total = await self._count(decisions_t, where)
+        query = sa.select(decisions_t).where(*where)
+        if after:
+            (seq,) = decode_cursor(after, 1)
+            if not isinstance(seq, int):
+                raise InvalidInputError("after is not a cursor this API gave out", "after")
+            query = query.where(c.seq > seq)
+        rows = list(await self._execute(query.order_by(c.seq).limit(first + 1)))
+        decided = await self._decisions_from(rows[:first])
+        items = [(encode_cursor([d.seq]), d) for d in decided]
+        return Page(items, len(rows) > first, after is not None, total)
+
+    async def overrides_page(
+        self,
+        workflow_id: str,
+        tiers: Sequence[Tier],
+        since: datetime | None,
+        first: int | None,
+        after: str | None,
+    ) -> Page[Override]:
+        first = _page_size(first)
+        c = overrides_t.c
+        visible = sa.select(decisions_t.c.id).where(
+            decisions_t.c.id == c.decision_id, decisions_t.c.tier.in_([t.value for t in tiers])
+        )
+        where = [c.workflow_id == workflow_id, sa.exists(visible)]
+        if since is not None:
+            where.append(c.created_at >= since)
+        total = await self._count(overrides_t, where)
+        query = sa.select(overrides_t).where(*where)
+        if after:
+            created, override_id = decode_cursor(after, 2)
+            query = query.where(
+                sa.tuple_(c.created_at, c.id)
+                > sa.tuple_(
+                    sa.literal(_dt(created), c.created_at.type), sa.literal(str(override_id))
+                )
+            )
+        rows = list(await self._execute(query.order_by(c.created_at, c.id).limit(first + 1)))
+        items = [
+            (encode_cursor([_iso(r.created_at), r.id]), mappers.override(r)) for r in rows[:first]
+        ]
+        return Page(items, len(rows) > first, after is not None, total)
+
+    async def _count(self, table: Any, where: list[Any]) -> int:
+        result = await self._execute(sa.select(sa.func.count()).select_from(table).where(*where))
+        return int(result.scalar_one())
+
+
+_OPEN = (Status.PENDING, Status.CLAIMED, Status.FLAGGED, Status.AWAITING_CONFIRMATION)

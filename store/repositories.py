@@ -1,0 +1,320 @@
+"""Repositories over one session. They read and write; they never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import audit
+from domain.enums import RecommendationStatus, Tier
+from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
+from domain.policy import EscalationPolicy
+from domain.ports import ConfirmationGrant
+from store import mappers
+from store.tables import (
+    ConfirmationRow,
+    DecisionRow,
+    DraftRevisionRow,
+    OverrideRow,
+    PolicyRow,
+    RecommendationRow,
+    UserRow,
+    WorkflowRow,
+)
+
+users_t = UserRow.__table__  # type: ignore[attr-defined]
+workflows_t = WorkflowRow.__table__  # type: ignore[attr-defined]
+policies_t = PolicyRow.__table__  # type: ignore[attr-defined]
+recs_t = RecommendationRow.__table__  # type: ignore[attr-defined]
+revisions_t = DraftRevisionRow.__table__  # type: ignore[attr-defined]
+decisions_t = DecisionRow.__table__  # type: ignore[attr-defined]
+overrides_t = OverrideRow.__table__  # type: ignore[attr-defined]
+grants_t = ConfirmationRow.__table__  # type: ignore[attr-defined]
+
+
+class SqlUsers:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, user: User, token_hash: str) -> None:
+        await self.session.execute(
+            users_t.insert().values(
+                id=user.id,
+                name=user.name,
+                role=user.role.value,
+                token_hash=token_hash,
+                created_at=user.created_at,
+            )
+        )
+
+    async def _one(self, condition: Any) -> User | None:
+        row = (await self.session.execute(sa.select(users_t).where(condition))).first()
+        return mappers.user(row) if row else None
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._one(users_t.c.id == user_id)
+
+    async def by_token_hash(self, token_hash: str) -> User | None:
+        return await self._one(users_t.c.token_hash == token_hash)
+
+    async def by_name(self, name: str) -> User | None:
+        return await self._one(users_t.c.name == name)
+
+
+class SqlWorkflows:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, workflow: Workflow) -> None:
+        await self.session.execute(
+            workflows_t.insert().values(
+                id=workflow.id,
+                key=workflow.key,
+                name=workflow.name,
+                kind=workflow.kind.value,
+                reviewer_role=workflow.reviewer_role.value,
+                actions=workflow.actions,
+                score_label=workflow.score_label,
+                created_at=workflow.created_at,
+                policy_version=workflow.policy.version,
+            )
+        )
+        await self.session.execute(
+            policies_t.insert().values(**mappers.policy_row(workflow.id, workflow.policy))
+        )
+
+    async def _one(self, condition: Any) -> Workflow | None:
+        query = (
+            sa.select(workflows_t, policies_t)
+            .join(
+                policies_t,
+                (policies_t.c.workflow_id == workflows_t.c.id)
+                & (policies_t.c.version == workflows_t.c.policy_version),
+            )
+            .where(condition)
+        )
+        row = (await self.session.execute(query)).first()
+        if row is None:
+            return None
+        mapping = row._mapping
+        workflow_row = {c.name: mapping[workflows_t.c[c.name]] for c in workflows_t.c}
+        policy_row = {c.name: mapping[policies_t.c[c.name]] for c in policies_t.c}
+        return mappers.workflow(
+            SimpleNamespace(**workflow_row),
+            mappers.policy(SimpleNamespace(**policy_row)),
+        )
+
+    async def get(self, workflow_id: str) -> Workflow | None:
+        return await self._one(workflows_t.c.id == workflow_id)
+
+    async def by_key(self, key: str) -> Workflow | None:
+        return await self._one(workflows_t.c.key == key)
+
+    async def add_policy(self, workflow: Workflow, policy: EscalationPolicy) -> None:
+        await self.session.execute(
+            policies_t.insert().values(**mappers.policy_row(workflow.id, policy))
+        )
+        await self.session.execute(
+            workflows_t.update()
+            .where(workflows_t.c.id == workflow.id)
+            .values(policy_version=policy.version)
+        )
+
+
+class SqlRecommendations:
+    def __init__(self, session: AsyncSession, *, skip_locked: bool) -> None:
+        self.session = session
+        self.skip_locked = skip_locked
+
+    async def add_many(self, items: Sequence[Recommendation]) -> None:
+        if not items:
+            return
+        versions = await self._policy_versions({i.workflow_id for i in items})
+        rows = [mappers.recommendation_row(i, versions[i.workflow_id]) for i in items]
+        await self.session.execute(recs_t.insert(), rows)
+
+    async def _policy_versions(self, workflow_ids: set[str]) -> dict[str, int]:
+        result = await self.session.execute(
+            sa.select(workflows_t.c.id, workflows_t.c.policy_version).where(
+                workflows_t.c.id.in_(workflow_ids)
+            )
+        )
+        return {row.id: row.policy_version for row in result}
+
+    async def get(self, rec_id: str, *, for_update: bool = False) -> Recommendation | None:
+        query = sa.select(recs_t).where(recs_t.c.id == rec_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.session.execute(query)).first()
+        return mappers.recommendation(row) if row else None
+
+    async def by_external_ids(
+        self, workflow_id: str, external_ids: Sequence[str]
+    ) -> dict[str, Recommendation]:
+        if not external_ids:
+            return {}
+        result = await self.session.execute(
+            sa.select(recs_t).where(
+                recs_t.c.workflow_id == workflow_id,
+                recs_t.c.external_id.in_(set(external_ids)),
+            )
+        )
+        return {row.external_id: mappers.recommendation(row) for row in result}
+
+    async def save(
+        self, item: Recommendation, expected_version: int, expected_status: RecommendationStatus
+    ) -> bool:
+        result: Any = await self.session.execute(
+            recs_t.update()
+            .where(
+                recs_t.c.id == item.id,
+                recs_t.c.version == expected_version,
+                recs_t.c.status == expected_status.value,
+            )
+            .values(**mappers.recommendation_values(item))
+        )
+        return bool(result.rowcount == 1)
+
+    async def pending_for_reroute(self, workflow_id: str) -> list[Recommendation]:
+        query = sa.select(recs_t).where(
+            recs_t.c.workflow_id == workflow_id,
+            recs_t.c.status == RecommendationStatus.PENDING.value,
+        )
+        if self.skip_locked:
+            query = query.with_for_update()
+        return [mappers.recommendation(row) for row in await self.session.execute(query)]
+
+    async def next_claimable(
+        self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
+    ) -> Recommendation | None:
+        free = (recs_t.c.status == RecommendationStatus.PENDING.value) | (
+            (recs_t.c.status == RecommendationStatus.CLAIMED.value)
+            & (recs_t.c.claim_expires_at <= now)
+        )
+        query = (
+            sa.select(recs_t)
+            .where(
+                recs_t.c.workflow_id == workflow_id,
+                recs_t.c.tier.in_([t.value for t in tiers]),
+                free,
+            )
+            .order_by(recs_t.c.due_sort, recs_t.c.created_at, recs_t.c.id)
+            .limit(1)
+        )
+        if skip:
+            query = query.where(recs_t.c.id.not_in(list(skip)))
+        if self.skip_locked:
+            # PostgreSQL: concurrent reviewers each lock a different row, nobody waits.
+            query = query.with_for_update(skip_locked=True)
+        row = (await self.session.execute(query)).first()
+        return mappers.recommendation(row) if row else None
+
+    async def add_revision(self, rec_id: str, revision: DraftRevision) -> None:
+        await self.session.execute(
+            revisions_t.insert().values(
+                recommendation_id=rec_id,
+                content=revision.content,
+                predicted_score=revision.predicted_score,
+                author_id=revision.author_id,
+                created_at=revision.created_at,
+            )
+        )
+
+
+class SqlDecisions:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, decisions: Sequence[Decision]) -> None:
+        """Seal into each workflow's chain under a lock on the workflow's chain head."""
+        if not decisions:
+            return
+        by_workflow: dict[str, list[Decision]] = {}
+        for d in decisions:
+            by_workflow.setdefault(d.workflow_id, []).append(d)
+        rows = []
+        for workflow_id in sorted(by_workflow):
+            head = (
+                await self.session.execute(
+                    sa.select(workflows_t.c.chain_seq, workflows_t.c.chain_head)
+                    .where(workflows_t.c.id == workflow_id)
+                    .with_for_update()
+                )
+            ).one()
+            seq, prev = head.chain_seq, head.chain_head
+            for d in by_workflow[workflow_id]:
+                audit.seal(d, seq, prev)
+                seq, prev = d.seq, d.audit_hash
+                rows.append(mappers.decision_row(d))
+            await self.session.execute(
+                workflows_t.update()
+                .where(workflows_t.c.id == workflow_id)
+                .values(chain_seq=seq, chain_head=prev)
+            )
+        await self.session.execute(decisions_t.insert(), rows)
+
+
+class SqlOverrides:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, override: Override) -> None:
+        await self.session.execute(
+            overrides_t.insert().values(
+                id=override.id,
+                workflow_id=override.workflow_id,
+                recommendation_id=override.recommendation_id,
+                decision_id=override.decision_id,
+                proposed_action=override.proposed_action,
+                chosen_action=override.chosen_action,
+                confidence=override.confidence,
+                reason=override.reason,
+                reviewer_id=override.reviewer_id,
+                theme=override.theme,
+                created_at=override.created_at,
+            )
+        )
+
+
+class SqlConfirmations:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, grant: ConfirmationGrant) -> None:
+        await self.session.execute(
+            grants_t.insert().values(
+                token_hash=grant.token_hash,
+                user_id=grant.user_id,
+                recommendation_id=grant.recommendation_id,
+                version=grant.version,
+                verb=grant.verb,
+                expires_at=grant.expires_at,
+            )
+        )
+
+    async def consume(self, token_hash: str, now: datetime) -> ConfirmationGrant | None:
+        used: Any = await self.session.execute(
+            grants_t.update()
+            .where(grants_t.c.token_hash == token_hash, grants_t.c.used_at.is_(None))
+            .values(used_at=now)
+        )
+        if used.rowcount != 1:
+            return None
+        row = (
+            await self.session.execute(
+                sa.select(grants_t).where(grants_t.c.token_hash == token_hash)
+            )
+        ).one()
+        return ConfirmationGrant(
+            token_hash=row.token_hash,
+            user_id=row.user_id,
+            recommendation_id=row.recommendation_id,
+            version=row.version,
+            verb=row.verb,
+            expires_at=row.expires_at,
+        )

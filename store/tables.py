@@ -1,0 +1,182 @@
+"""SQLModel tables. Only the store sees these; the rest of Arbiter sees domain objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JsonType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    return Field(sa_type=sa.DateTime(timezone=True), nullable=nullable, index=index)
+
+
+def _json(nullable: bool = False) -> Any:
+    return Field(sa_type=JsonType, nullable=nullable)
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=100, unique=True)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _ts()
+
+
+class WorkflowRow(SQLModel, table=True):
+    __tablename__ = "workflows"
+    id: str = Field(primary_key=True, max_length=40)
+    key: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)
+    reviewer_role: str = Field(max_length=16)
+    actions: list[str] = _json()
+    score_label: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    policy_version: int = 1
+    # Head of this workflow's decision-log hash chain; locking this row serialises appends.
+    chain_seq: int = 0
+    chain_head: str = Field(default="0" * 64, max_length=64)
+
+
+class PolicyRow(SQLModel, table=True):
+    __tablename__ = "escalation_policies"
+    workflow_id: str = Field(primary_key=True, foreign_key="workflows.id", max_length=40)
+    version: int = Field(primary_key=True)
+    auto_approve_at: float
+    analyst_at: float
+    senior_at: float
+    below_floor: str = Field(max_length=32)
+    analyst_sla_seconds: int
+    senior_sla_seconds: int
+    high_stakes_at: float | None = None
+    audit_sample_rate: float
+    min_dwell_ms: int
+    canary_rate: float
+    max_daily_decisions_per_reviewer: int | None = None
+    undo_seconds: int
+    note: str | None = Field(default=None, max_length=1000)
+    changed_by_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    changed_at: datetime = _ts()
+
+
+class RecommendationRow(SQLModel, table=True):
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        sa.UniqueConstraint("workflow_id", "external_id", name="uq_recommendations_external_id"),
+        # The queue order and the claim look-up: by status and tier, most urgent first.
+        sa.Index(
+            "ix_recommendations_queue",
+            "workflow_id",
+            "status",
+            "tier",
+            "due_sort",
+            "created_at",
+            "id",
+        ),
+        sa.Index("ix_recommendations_claim_expiry", "status", "claim_expires_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
+    external_id: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, max_length=500)
+    payload: dict[str, Any] = _json()
+    proposed_action: str = Field(max_length=200)
+    confidence: float
+    explanation: list[dict[str, Any]] = _json()
+    stakes: float | None = None
+    model_version: str | None = Field(default=None, max_length=200)
+    draft_original: str | None = Field(default=None, sa_type=sa.Text)
+    draft_content: str | None = Field(default=None, sa_type=sa.Text)
+    draft_original_score: float | None = None
+    draft_score: float | None = None
+    tier: str = Field(max_length=16)
+    status: str = Field(max_length=24)
+    sampled_for_audit: bool = False
+    version: int = 1
+    claimed_by_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    claimed_at: datetime | None = _ts(nullable=True)
+    claim_expires_at: datetime | None = _ts(nullable=True)
+    flagged: bool = False
+    sla_due_at: datetime | None = _ts(nullable=True)
+    # sla_due_at, or a far-future sentinel: NULLs sort differently on SQLite and PostgreSQL.
+    due_sort: datetime = _ts()
+    sla_breached: bool = False
+    final_action: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+    decided_at: datetime | None = _ts(nullable=True)
+    policy_version: int = 1
+
+
+class DraftRevisionRow(SQLModel, table=True):
+    __tablename__ = "draft_revisions"
+    id: int | None = Field(default=None, primary_key=True)
+    recommendation_id: str = Field(foreign_key="recommendations.id", index=True, max_length=40)
+    content: str = Field(sa_type=sa.Text)
+    predicted_score: float | None = None
+    author_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    created_at: datetime = _ts()
+
+
+class DecisionRow(SQLModel, table=True):
+    __tablename__ = "decisions"
+    __table_args__ = (
+        sa.UniqueConstraint("workflow_id", "seq", name="uq_decisions_chain"),
+        sa.Index("ix_decisions_log", "workflow_id", "created_at", "seq"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
+    seq: int
+    recommendation_id: str = Field(foreign_key="recommendations.id", index=True, max_length=40)
+    verdict: str = Field(max_length=24)
+    automated: bool
+    actor_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    proposed_action: str = Field(max_length=200)
+    final_action: str | None = Field(default=None, max_length=200)
+    confidence: float
+    tier: str = Field(max_length=16)
+    policy_version: int
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    reason_tags: list[str] = _json()
+    edited_content: str | None = Field(default=None, sa_type=sa.Text)
+    dwell_ms: int | None = None
+    reverts_id: str | None = Field(default=None, max_length=40, index=True)
+    created_at: datetime = _ts()
+    prev_hash: str = Field(max_length=64)
+    audit_hash: str = Field(max_length=64)
+
+
+class OverrideRow(SQLModel, table=True):
+    __tablename__ = "overrides"
+    __table_args__ = (sa.Index("ix_overrides_log", "workflow_id", "created_at", "id"),)
+    id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
+    recommendation_id: str = Field(foreign_key="recommendations.id", index=True, max_length=40)
+    decision_id: str = Field(foreign_key="decisions.id", max_length=40)
+    proposed_action: str = Field(max_length=200)
+    chosen_action: str = Field(max_length=200)
+    confidence: float
+    reason: str = Field(sa_type=sa.Text)
+    reviewer_id: str = Field(foreign_key="users.id", max_length=40)
+    theme: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _ts()
+
+
+class ConfirmationRow(SQLModel, table=True):
+    __tablename__ = "confirmation_grants"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", max_length=40)
+    recommendation_id: str = Field(foreign_key="recommendations.id", index=True, max_length=40)
+    version: int
+    verb: str = Field(max_length=120)
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
+
+
+metadata = SQLModel.metadata

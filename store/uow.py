@@ -1,0 +1,57 @@
+"""The unit of work: one session, one transaction, one commit per use case."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from store.repositories import (
+    SqlConfirmations,
+    SqlDecisions,
+    SqlOverrides,
+    SqlRecommendations,
+    SqlUsers,
+    SqlWorkflows,
+)
+
+
+class SqlUnitOfWork:
+    """Async context manager; leaving it without commit() rolls everything back."""
+
+    def __init__(self, sessions: async_sessionmaker[Any], *, skip_locked: bool) -> None:
+        self._sessions = sessions
+        self._skip_locked = skip_locked
+        self.session: AsyncSession | None = None
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        session = self._sessions()
+        self.session = session
+        self.users = SqlUsers(session)
+        self.workflows = SqlWorkflows(session)
+        self.recommendations = SqlRecommendations(session, skip_locked=self._skip_locked)
+        self.decisions = SqlDecisions(session)
+        self.overrides = SqlOverrides(session)
+        self.confirmations = SqlConfirmations(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self.session is not None
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        assert self.session is not None
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        assert self.session is not None
+        await self.session.rollback()
