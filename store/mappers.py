@@ -15,7 +15,16 @@ from domain.enums import (
     Verdict,
     WorkflowKind,
 )
-from domain.model import Claim, Decision, Draft, Override, Recommendation, User, Workflow
+from domain.model import (
+    Claim,
+    Decision,
+    Draft,
+    DraftRevision,
+    Override,
+    Recommendation,
+    User,
+    Workflow,
+)
 from domain.policy import EscalationPolicy
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -213,6 +222,10 @@ def decision_row(d: Decision) -> dict[str, Any]:
         "prev_hash": d.prev_hash,
         "audit_hash": d.audit_hash,
     }
+
+
+def revision(row: Any) -> DraftRevision:
+    return DraftRevision(row.content, row.predicted_score, row.author_id, _utc(row.created_at))
 
 
 def override(row: Any) -> Override:

@@ -202,11 +202,7 @@ class ReadModel:
         )
         grouped: dict[str, list[DraftRevision]] = {}
         for row in result:
-            grouped.setdefault(row.recommendation_id, []).append(
-                DraftRevision(
-                    row.content, row.predicted_score, row.author_id, as_utc(row.created_at)
-                )  # type: ignore[arg-type]
-            )
+            grouped.setdefault(row.recommendation_id, []).append(mappers.revision(row))
         return grouped
 
     async def queue_counts(

@@ -27,9 +27,7 @@ from api.settings import Settings
 from store.database import Database, connect
 from store.tables import metadata
 
-PG_ADMIN_URL = os.environ.get(
-    "ARBITER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("ARBITER_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_SERVICES = os.environ.get("ARBITER_REQUIRE_SERVICES") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -66,7 +64,7 @@ async def postgres_url() -> AsyncIterator[str]:
     name = f"arbiter_test_{uuid.uuid4().hex[:10]}"
     try:
         await _pg_admin(f'CREATE DATABASE "{name}"')
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         _service_missing(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {error}")
     url = _pg_url(name)
     await asyncio.to_thread(migrate, url)

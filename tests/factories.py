@@ -65,7 +65,12 @@ mutation($workflow: String!, $items: [RecommendationInput!]!) {
 
 
 def proposal(confidence: float = 0.8, action: str = "A", **fields: Any) -> dict[str, Any]:
-    return {"payload": {"amount": 100}, "proposedAction": action, "confidence": confidence, **fields}
+    return {
+        "payload": {"amount": 100},
+        "proposedAction": action,
+        "confidence": confidence,
+        **fields,
+    }
 
 
 async def submit(gql: Any, token: str, workflow: str, *items: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,9 @@ mutation($wf: String!) {
 }
 """
 
-APPROVE = f"mutation($id: ID!, $v: Int) {{ approve(id: $id, expectedVersion: $v) {{ {DECISION_FIELDS} }} }}"
+APPROVE = f"""
+mutation($id: ID!, $v: Int) {{ approve(id: $id, expectedVersion: $v) {{ {DECISION_FIELDS} }} }}
+"""
 OVERRIDE = f"""
 mutation($id: ID!, $action: String!, $reason: String!) {{
   override(id: $id, action: $action, reason: $reason, reasonTags: ["young company"]) {{

@@ -1,15 +1,32 @@
-"""The domain's enums, exposed to GraphQL under the contract's names."""
+"""The domain's enums, registered with Strawberry under the contract's names.
+
+strawberry.enum marks the class in place, so GraphQL and the domain share one
+enum class and values pass through resolvers unconverted.
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from domain import enums
+from domain.enums import (
+    FloorAction,
+    RecommendationStatus,
+    ReviewerRole,
+    Role,
+    Tier,
+    Verdict,
+    WorkflowKind,
+)
 
-Role = strawberry.enum(enums.Role, name="Role")
-WorkflowKind = strawberry.enum(enums.WorkflowKind, name="WorkflowKind")
-ReviewerRole = strawberry.enum(enums.ReviewerRole, name="ReviewerRole")
-Tier = strawberry.enum(enums.Tier, name="Tier")
-FloorAction = strawberry.enum(enums.FloorAction, name="FloorAction")
-RecommendationStatus = strawberry.enum(enums.RecommendationStatus, name="RecommendationStatus")
-Verdict = strawberry.enum(enums.Verdict, name="Verdict")
+for _enum in (Role, WorkflowKind, ReviewerRole, Tier, FloorAction, RecommendationStatus, Verdict):
+    strawberry.enum(_enum)
+
+__all__ = [
+    "FloorAction",
+    "RecommendationStatus",
+    "ReviewerRole",
+    "Role",
+    "Tier",
+    "Verdict",
+    "WorkflowKind",
+]

@@ -147,7 +147,7 @@ class Recommendation(Node):
             id=strawberry.ID(item.id),
             external_id=item.external_id,
             subject=item.subject,
-            payload=item.payload,
+            payload=item.payload,  # type: ignore[arg-type]
             proposed_action=item.proposed_action,
             confidence=item.confidence,
             stakes=item.stakes,

@@ -1,0 +1,49 @@
+# Arbiter: `make run` serves the API (SQLite, embedded); `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run migrate test lint format schema schema-check contract-check ci clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	touch $(STAMP)
+
+migrate: install
+	$(BIN)/arbiter migrate
+
+run: migrate
+	$(BIN)/arbiter serve
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+schema: install
+	$(BIN)/arbiter schema > schema.graphql
+
+schema-check: install
+	@$(BIN)/arbiter schema | diff -u schema.graphql - \
+	  || (echo "schema.graphql is out of date: run 'make schema' and commit it" && exit 1)
+
+contract-check: install
+	$(BIN)/python ../shared/tools/contract_check.py --allow-missing schema.graphql
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

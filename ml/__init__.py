@@ -1,0 +1,1 @@
+"""Learning: LightGBM training, calibration and theme mining (arrives with the learning loop)."""
