@@ -1,0 +1,68 @@
+"""Nested fields go through per-request DataLoaders: a bigger page costs no more statements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+
+from tests.factories import create_user, create_workflow, proposal, submit
+
+PAGE = """
+query($wf: String!, $first: Int!) {
+  queue(workflow: $wf, first: $first, statuses: [PENDING, CLAIMED, APPROVED]) {
+    totalCount
+    edges { node {
+      id status
+      workflow { key policy { version changedBy { name } } queueCounts { count } }
+      claim { reviewer { name } }
+      decisions { verdict actor { name } recommendation { id } }
+    } }
+  }
+}
+"""
+
+
+class StatementCounter:
+    def __init__(self, engines: list[Any]) -> None:
+        self.count = 0
+        self.engines = {id(e.sync_engine): e.sync_engine for e in engines}.values()
+
+    def _count(self, *_: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._count)
+
+
+async def test_a_queue_page_costs_the_same_statements_for_25_items_as_for_40(gql):
+    services = gql.services
+    admin = await create_user(services, "admin")
+    workflow = await create_workflow(gql, admin)
+    items = [proposal(0.8 if n % 2 else 0.95, externalId=f"x{n}") for n in range(40)]
+    result = await submit(gql, admin, workflow["key"], *items)
+    assert result["__typename"] == "SubmitSuccess"
+    for _ in range(3):  # a few live leases, so that claim.reviewer resolves too
+        claimed = await gql(
+            'mutation($wf: String!) { claimNext(workflow: $wf) { __typename } }',
+            {"wf": workflow["key"]},
+            token=admin,
+        )
+        assert claimed["claimNext"]["__typename"] == "ClaimSuccess"
+
+    database = services.database
+    engines = [database.read_engine, database.write_engine]
+    counts = {}
+    for first in (25, 40):  # both pages hold pending, claimed and approved items
+        with StatementCounter(engines) as counter:
+            data = await gql(PAGE, {"wf": workflow["key"], "first": first}, token=admin)
+        assert len(data["queue"]["edges"]) == first
+        counts[first] = counter.count
+    assert counts[25] == counts[40], counts
+    assert counts[40] <= 15, counts
