@@ -286,7 +286,10 @@ class Recommendation:
                 self.version,
             )
         self._require_not_held_by_other(user, now)
-        self.claim = Claim(reviewer_id=user.id, claimed_at=now, expires_at=now + lease)
+        mine = self.live_claim(now)
+        # Renewing keeps the first claim time: dwell is measured from when reading began.
+        claimed_at = mine.claimed_at if mine is not None else now
+        self.claim = Claim(reviewer_id=user.id, claimed_at=claimed_at, expires_at=now + lease)
         self.status = Status.CLAIMED
         self.version += 1
         return self.claim
@@ -354,6 +357,12 @@ class Recommendation:
             self.draft.predicted_score = None
             self.status, final, edited = Status.EDITED, self.proposed_action, content
         elif verdict is Verdict.FLAG:
+            if self.status is Status.NEEDS_DATA:
+                raise ConflictError(
+                    "this item waits for more data (provideData); it cannot be flagged",
+                    self.status.value,
+                    self.version,
+                )
             self.flagged = True
             self.claim = None
             self.status, final = Status.FLAGGED, None
