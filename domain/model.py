@@ -220,6 +220,12 @@ class Recommendation:
             reason=f"policy v{policy.version}: confidence {self.confidence:.2f}",
         )
 
+    def reroute(self, policy: EscalationPolicy, now: datetime) -> Decision | None:
+        """Route a waiting item again after a policy change; an expired lease is let go."""
+        if self.status is Status.CLAIMED and self.live_claim(now) is None:
+            self._free()
+        return self.route(policy, now)
+
     def provide_data(self, data: dict[str, Any], policy: EscalationPolicy, now: datetime) -> None:
         """Merge new data into a NEEDS_DATA item and send it to the senior queue."""
         if self.status is not Status.NEEDS_DATA:

@@ -61,6 +61,8 @@ class EscalationPolicy:
             )
         if self.note is not None and len(self.note) > MAX_NOTE_LENGTH:
             raise InvalidInputError(f"note is longer than {MAX_NOTE_LENGTH} characters", "note")
+        if self.note is not None and "\x00" in self.note:
+            raise InvalidInputError("note contains a NUL character", "note")
 
     def merged(self, changes: dict[str, Any]) -> EscalationPolicy:
         """This policy with `changes` (snake_case field -> value) applied; not yet validated.

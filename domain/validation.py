@@ -48,7 +48,11 @@ def json_object(value: Any, field: str) -> dict[str, Any]:
     """A JSON object (not a list or scalar), not too deep, not too large."""
     if not isinstance(value, dict):
         raise InvalidInputError(f"{field} must be a JSON object", field)
-    if _depth(value) > MAX_JSON_DEPTH:
+    try:
+        depth = _depth(value)
+    except ValueError as error:
+        raise InvalidInputError(f"{field}: {error}", field) from error
+    if depth > MAX_JSON_DEPTH:
         raise InvalidInputError(f"{field} is nested deeper than {MAX_JSON_DEPTH} levels", field)
     try:
         size = len(json.dumps(value, allow_nan=False).encode())
@@ -60,15 +64,23 @@ def json_object(value: Any, field: str) -> dict[str, Any]:
 
 
 def _depth(value: Any) -> int:
-    """Depth of nested containers, iteratively (a hostile payload must not blow the stack)."""
+    """Depth of nested containers, iteratively (a hostile payload must not blow the stack).
+
+    Raises ValueError on a NUL character in any key or string: PostgreSQL's JSON
+    types cannot hold one, and no backend should store what another refuses.
+    """
     deepest, stack = 0, [(value, 1)]
     while stack:
         node, depth = stack.pop()
         if isinstance(node, dict):
+            if any("\x00" in key for key in node):
+                raise ValueError("a key contains a NUL character")
             children: list[Any] = list(node.values())
         elif isinstance(node, list):
             children = node
         else:
+            if isinstance(node, str) and "\x00" in node:
+                raise ValueError("a string contains a NUL character")
             continue
         deepest = max(deepest, depth)
         if deepest > MAX_JSON_DEPTH:

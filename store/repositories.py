@@ -180,11 +180,13 @@ class SqlRecommendations:
         )
         return bool(result.rowcount == 1)
 
-    async def pending_for_reroute(self, workflow_id: str) -> list[Recommendation]:
-        query = sa.select(recs_t).where(
-            recs_t.c.workflow_id == workflow_id,
-            recs_t.c.status == RecommendationStatus.PENDING.value,
+    async def pending_for_reroute(self, workflow_id: str, now: datetime) -> list[Recommendation]:
+        waiting = (recs_t.c.status == RecommendationStatus.PENDING.value) | (
+            (recs_t.c.status == RecommendationStatus.CLAIMED.value)
+            & (recs_t.c.claim_expires_at <= now)
+            & ~recs_t.c.flagged
         )
+        query = sa.select(recs_t).where(recs_t.c.workflow_id == workflow_id, waiting)
         if self.skip_locked:
             query = query.with_for_update()
         return [mappers.recommendation(row) for row in await self.session.execute(query)]

@@ -110,11 +110,11 @@ async def update_policy(
     )
     policy.validate()
     rerouted, automated = 0, []
-    for item in await uow.recommendations.pending_for_reroute(workflow.id):
-        before = (item.tier, item.status)
+    for item in await uow.recommendations.pending_for_reroute(workflow.id, now):
+        before = item.tier
         expected_version, expected_status = item.version, item.status
-        decision = item.route(policy, now)
-        if (item.tier, item.status) == before:
+        decision = item.reroute(policy, now)
+        if item.tier is before:
             continue
         item.version += 1
         if not await uow.recommendations.save(item, expected_version, expected_status):
