@@ -76,9 +76,17 @@ class GraphQLRequestGuard:
                 break
         body = b"".join(chunks)
         try:
-            body.decode("utf-8")
+            text = body.decode("utf-8")
         except UnicodeDecodeError:
             await _reply(send, 400, "the body is not valid UTF-8", "BAD_REQUEST")
+            return
+        if text.lstrip()[:1] not in ("{", "["):
+            await _reply(
+                send,
+                400,
+                'the body must be a JSON object: {"query": ..., "variables": ...}',
+                "BAD_REQUEST",
+            )
             return
         replayed = False
 

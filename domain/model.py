@@ -160,6 +160,7 @@ class Recommendation:
     version: int = 1
     claim: Claim | None = None
     flagged: bool = False
+    confirm_until: datetime | None = None
     sla_due_at: datetime | None = None
     sla_breached: bool = False
     final_action: str | None = None
@@ -221,8 +222,9 @@ class Recommendation:
         )
 
     def reroute(self, policy: EscalationPolicy, now: datetime) -> Decision | None:
-        """Route a waiting item again after a policy change; an expired lease is let go."""
-        if self.status is Status.CLAIMED and self.live_claim(now) is None:
+        """Route a waiting item again after a policy change; a lapsed lease or confirmation
+        is let go."""
+        if self._lapsed(now) and self.live_claim(now) is None:
             self._free()
         return self.route(policy, now)
 
@@ -247,11 +249,22 @@ class Recommendation:
             return self.claim
         return None
 
+    def _lapsed(self, now: datetime) -> bool:
+        """A lease or an outstanding confirmation that ran out without a write."""
+        if self.status is Status.CLAIMED:
+            return self.live_claim(now) is None
+        if self.status is Status.AWAITING_CONFIRMATION:
+            return self.confirm_until is None or self.confirm_until <= now
+        return False
+
     def effective_status(self, now: datetime) -> Status:
-        """The status as a reader should see it: an expired lease is free again."""
-        if self.status is Status.CLAIMED and self.live_claim(now) is None:
-            return Status.FLAGGED if self.flagged else Status.PENDING
-        return self.status
+        """The status as a reader should see it: an expired lease is free again, and an
+        unanswered confirmation lapses back to what the item was before."""
+        if not self._lapsed(now):
+            return self.status
+        if self.live_claim(now) is not None:
+            return Status.CLAIMED
+        return Status.FLAGGED if self.flagged else Status.PENDING
 
     def _require_open(self, now: datetime) -> None:
         if self.status not in DECIDABLE_STATUSES:
@@ -315,11 +328,16 @@ class Recommendation:
 
     def _free(self) -> None:
         self.claim = None
+        self.confirm_until = None
         self.status = Status.FLAGGED if self.flagged else Status.PENDING
 
-    def await_confirmation(self) -> None:
-        """A high-stakes decision was asked: the token is outstanding. The version stays."""
+    def await_confirmation(self, until: datetime) -> None:
+        """A high-stakes decision was asked: the token is outstanding until `until`.
+
+        The version stays, so that the token (bound to it) remains valid.
+        """
         self.status = Status.AWAITING_CONFIRMATION
+        self.confirm_until = until
 
     def decide(
         self,

@@ -21,7 +21,8 @@ from domain.errors import InvalidInputError
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from store import mappers
-from store.repositories import (
+from store.effective_status import effective_status, status_is
+from store.tables import (
     decisions_t,
     overrides_t,
     policies_t,
@@ -75,27 +76,22 @@ def _iso(value: datetime) -> str:
     return converted.isoformat()
 
 
-def _dt(value: Any, field: str = "after") -> datetime:
+def _since(value: datetime) -> datetime:
     try:
-        parsed = datetime.fromisoformat(value)
-    except (TypeError, ValueError) as error:
-        raise InvalidInputError("after is not a cursor this API gave out", field) from error
-    converted = as_utc(parsed)
+        converted = as_utc(value)
+    except OverflowError as error:
+        raise InvalidInputError("since is out of range", "since") from error
     assert converted is not None
     return converted
 
 
-def effective_status_is(status: Status, now: datetime) -> Any:
-    """SQL for "the status a reader sees is `status`": expired leases count as free."""
-    c = recs_t.c
-    expired = (c.status == Status.CLAIMED.value) & (c.claim_expires_at <= now)
-    if status is Status.PENDING:
-        return (c.status == Status.PENDING.value) | (expired & ~c.flagged)
-    if status is Status.FLAGGED:
-        return (c.status == Status.FLAGGED.value) | (expired & c.flagged)
-    if status is Status.CLAIMED:
-        return (c.status == Status.CLAIMED.value) & (c.claim_expires_at > now)
-    return c.status == status.value
+def _dt(value: Any, field: str = "after") -> datetime:
+    try:
+        converted = as_utc(datetime.fromisoformat(value))
+    except (TypeError, ValueError, OverflowError) as error:
+        raise InvalidInputError("after is not a cursor this API gave out", field) from error
+    assert converted is not None
+    return converted
 
 
 class ReadModel:
@@ -210,12 +206,7 @@ class ReadModel:
     ) -> dict[str, list[tuple[Tier, Status, int]]]:
         """Open items per workflow, tier and (effective) status."""
         c = recs_t.c
-        expired = (c.status == Status.CLAIMED.value) & (c.claim_expires_at <= now)
-        status = sa.case(
-            (expired & c.flagged, Status.FLAGGED.value),
-            (expired, Status.PENDING.value),
-            else_=c.status,
-        ).label("effective")
+        status = effective_status(now).label("effective")
         open_statuses = [s.value for s in (*_OPEN, Status.NEEDS_DATA)]
         result = await self._execute(
             sa.select(c.workflow_id, c.tier, status, sa.func.count())
@@ -250,7 +241,7 @@ class ReadModel:
         where = [
             c.workflow_id == workflow_id,
             c.tier.in_([t.value for t in tiers]),
-            sa.or_(*[effective_status_is(s, now) for s in statuses]),
+            sa.or_(*[status_is(s, now) for s in statuses]),
         ]
         total = await self._count(recs_t, where)
         query = sa.select(recs_t).where(*where)
@@ -286,12 +277,12 @@ class ReadModel:
         c = decisions_t.c
         where = [c.workflow_id == workflow_id, c.tier.in_([t.value for t in tiers])]
         if since is not None:
-            where.append(c.created_at >= since)
+            where.append(c.created_at >= _since(since))
         total = await self._count(decisions_t, where)
         query = sa.select(decisions_t).where(*where)
         if after:
             (seq,) = decode_cursor(after, 1)
-            if not isinstance(seq, int):
+            if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
                 raise InvalidInputError("after is not a cursor this API gave out", "after")
             query = query.where(c.seq > seq)
         rows = list(await self._execute(query.order_by(c.seq).limit(first + 1)))
@@ -314,7 +305,7 @@ class ReadModel:
         )
         where = [c.workflow_id == workflow_id, sa.exists(visible)]
         if since is not None:
-            where.append(c.created_at >= since)
+            where.append(c.created_at >= _since(since))
         total = await self._count(overrides_t, where)
         query = sa.select(overrides_t).where(*where)
         if after:

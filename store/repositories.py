@@ -16,25 +16,17 @@ from domain.model import Decision, DraftRevision, Override, Recommendation, User
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
 from store import mappers
+from store.effective_status import status_is
 from store.tables import (
-    ConfirmationRow,
-    DecisionRow,
-    DraftRevisionRow,
-    OverrideRow,
-    PolicyRow,
-    RecommendationRow,
-    UserRow,
-    WorkflowRow,
+    decisions_t,
+    grants_t,
+    overrides_t,
+    policies_t,
+    recs_t,
+    revisions_t,
+    users_t,
+    workflows_t,
 )
-
-users_t = UserRow.__table__  # type: ignore[attr-defined]
-workflows_t = WorkflowRow.__table__  # type: ignore[attr-defined]
-policies_t = PolicyRow.__table__  # type: ignore[attr-defined]
-recs_t = RecommendationRow.__table__  # type: ignore[attr-defined]
-revisions_t = DraftRevisionRow.__table__  # type: ignore[attr-defined]
-decisions_t = DecisionRow.__table__  # type: ignore[attr-defined]
-overrides_t = OverrideRow.__table__  # type: ignore[attr-defined]
-grants_t = ConfirmationRow.__table__  # type: ignore[attr-defined]
 
 
 class SqlUsers:
@@ -181,11 +173,7 @@ class SqlRecommendations:
         return bool(result.rowcount == 1)
 
     async def pending_for_reroute(self, workflow_id: str, now: datetime) -> list[Recommendation]:
-        waiting = (recs_t.c.status == RecommendationStatus.PENDING.value) | (
-            (recs_t.c.status == RecommendationStatus.CLAIMED.value)
-            & (recs_t.c.claim_expires_at <= now)
-            & ~recs_t.c.flagged
-        )
+        waiting = status_is(RecommendationStatus.PENDING, now)
         query = sa.select(recs_t).where(recs_t.c.workflow_id == workflow_id, waiting)
         if self.skip_locked:
             query = query.with_for_update()
@@ -194,10 +182,7 @@ class SqlRecommendations:
     async def next_claimable(
         self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
     ) -> Recommendation | None:
-        free = (recs_t.c.status == RecommendationStatus.PENDING.value) | (
-            (recs_t.c.status == RecommendationStatus.CLAIMED.value)
-            & (recs_t.c.claim_expires_at <= now)
-        )
+        free = status_is(RecommendationStatus.PENDING, now)
         query = (
             sa.select(recs_t)
             .where(

@@ -104,6 +104,8 @@ class RecommendationRow(SQLModel, table=True):
     claimed_at: datetime | None = _ts(nullable=True)
     claim_expires_at: datetime | None = _ts(nullable=True)
     flagged: bool = False
+    # When an AWAITING_CONFIRMATION item's outstanding token lapses.
+    confirm_until: datetime | None = _ts(nullable=True)
     sla_due_at: datetime | None = _ts(nullable=True)
     # sla_due_at, or a far-future sentinel: NULLs sort differently on SQLite and PostgreSQL.
     due_sort: datetime = _ts()
@@ -180,3 +182,13 @@ class ConfirmationRow(SQLModel, table=True):
 
 
 metadata = SQLModel.metadata
+
+# Core tables, for the repositories' and queries' SQL.
+users_t = UserRow.__table__  # type: ignore[attr-defined]
+workflows_t = WorkflowRow.__table__  # type: ignore[attr-defined]
+policies_t = PolicyRow.__table__  # type: ignore[attr-defined]
+recs_t = RecommendationRow.__table__  # type: ignore[attr-defined]
+revisions_t = DraftRevisionRow.__table__  # type: ignore[attr-defined]
+decisions_t = DecisionRow.__table__  # type: ignore[attr-defined]
+overrides_t = OverrideRow.__table__  # type: ignore[attr-defined]
+grants_t = ConfirmationRow.__table__  # type: ignore[attr-defined]

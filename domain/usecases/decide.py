@@ -160,7 +160,7 @@ async def _challenge(
     await uow.confirmations.add(
         ConfirmationGrant(hash_token(token), actor.id, item.id, item.version, verb, expires_at)
     )
-    item.await_confirmation()
+    item.await_confirmation(expires_at)
     if not await uow.recommendations.save(item, item.version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
     await uow.commit()

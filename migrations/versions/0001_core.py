@@ -1,8 +1,8 @@
-"""core: users, workflows, policies, recommendations, decisions
+"""Core: users, workflows, escalation policies, recommendations, decisions, overrides.
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 09:22:03.257479
+Create Date: 2026-11-24 09:35:42.776273
 """
 
 from collections.abc import Sequence
@@ -90,6 +90,7 @@ def upgrade() -> None:
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claim_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('flagged', sa.Boolean(), nullable=False),
+    sa.Column('confirm_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('sla_due_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('due_sort', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sla_breached', sa.Boolean(), nullable=False),

@@ -50,7 +50,7 @@ async def test_a_queue_page_costs_the_same_statements_for_25_items_as_for_40(gql
     assert result["__typename"] == "SubmitSuccess"
     for _ in range(3):  # a few live leases, so that claim.reviewer resolves too
         claimed = await gql(
-            'mutation($wf: String!) { claimNext(workflow: $wf) { __typename } }',
+            "mutation($wf: String!) { claimNext(workflow: $wf) { __typename } }",
             {"wf": workflow["key"]},
             token=admin,
         )
