@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,49 +35,20 @@ def user(row: Any) -> User:
     return User(id=row.id, name=row.name, role=Role(row.role), created_at=_utc(row.created_at))
 
 
+POLICY_FIELDS = [f.name for f in fields(EscalationPolicy) if f.name != "workflow_id"]
+
+
 def policy(row: Any) -> EscalationPolicy:
-    return EscalationPolicy(
-        version=row.version,
-        auto_approve_at=row.auto_approve_at,
-        analyst_at=row.analyst_at,
-        senior_at=row.senior_at,
-        below_floor=FloorAction(row.below_floor),
-        analyst_sla_seconds=row.analyst_sla_seconds,
-        senior_sla_seconds=row.senior_sla_seconds,
-        high_stakes_at=row.high_stakes_at,
-        audit_sample_rate=row.audit_sample_rate,
-        min_dwell_ms=row.min_dwell_ms,
-        canary_rate=row.canary_rate,
-        max_daily_decisions_per_reviewer=row.max_daily_decisions_per_reviewer,
-        undo_seconds=row.undo_seconds,
-        note=row.note,
-        changed_by_id=row.changed_by_id,
-        changed_at=as_utc(row.changed_at),
-        workflow_id=row.workflow_id,
-    )
+    values = {name: getattr(row, name) for name in POLICY_FIELDS}
+    values["below_floor"] = FloorAction(row.below_floor)
+    values["changed_at"] = as_utc(row.changed_at)
+    return EscalationPolicy(**values, workflow_id=row.workflow_id)
 
 
 def policy_row(workflow_id: str, p: EscalationPolicy) -> dict[str, Any]:
     assert p.changed_at is not None
-    return {
-        "workflow_id": workflow_id,
-        "version": p.version,
-        "auto_approve_at": p.auto_approve_at,
-        "analyst_at": p.analyst_at,
-        "senior_at": p.senior_at,
-        "below_floor": p.below_floor.value,
-        "analyst_sla_seconds": p.analyst_sla_seconds,
-        "senior_sla_seconds": p.senior_sla_seconds,
-        "high_stakes_at": p.high_stakes_at,
-        "audit_sample_rate": p.audit_sample_rate,
-        "min_dwell_ms": p.min_dwell_ms,
-        "canary_rate": p.canary_rate,
-        "max_daily_decisions_per_reviewer": p.max_daily_decisions_per_reviewer,
-        "undo_seconds": p.undo_seconds,
-        "note": p.note,
-        "changed_by_id": p.changed_by_id,
-        "changed_at": p.changed_at,
-    }
+    values = {name: getattr(p, name) for name in POLICY_FIELDS}
+    return {**values, "below_floor": p.below_floor.value, "workflow_id": workflow_id}
 
 
 def workflow(row: Any, current: EscalationPolicy) -> Workflow:
