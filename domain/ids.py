@@ -10,6 +10,10 @@ PREFIXES = {
     "rec": "Recommendation",
     "dec": "Decision",
     "ovr": "Override",
+    "evt": "QueueEvent",
+    "job": "Job",
+    "whk": "Webhook",
+    "dlv": "WebhookDelivery",
 }
 
 

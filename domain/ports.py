@@ -11,8 +11,11 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.enums import RecommendationStatus, Tier
+from domain.events import QueueEvent
+from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
+from domain.webhooks import Webhook, WebhookDelivery
 
 
 class UserRepository(Protocol):
@@ -81,6 +84,29 @@ class ConfirmationRepository(Protocol):
         ...
 
 
+class EventRepository(Protocol):
+    async def add(self, events: Sequence[QueueEvent]) -> None:
+        """Write to the outbox (and create the webhook deliveries they call for)."""
+        ...
+
+
+class JobRepository(Protocol):
+    async def add(self, job: Job) -> None: ...
+    async def get(self, job_id: str) -> Job | None: ...
+    async def save(self, job: Job) -> None: ...
+
+
+class WebhookRepository(Protocol):
+    async def add(self, hook: Webhook, secret: str) -> None: ...
+    async def get(self, hook_id: str) -> tuple[Webhook, str] | None: ...
+    async def delete(self, hook_id: str, now: datetime) -> None: ...
+    async def delivery(
+        self, delivery_id: str, *, for_update: bool = False
+    ) -> WebhookDelivery | None: ...
+    async def save_delivery(self, delivery: WebhookDelivery, expected_attempts: int) -> bool: ...
+    async def event(self, event_id: str) -> QueueEvent | None: ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     workflows: WorkflowRepository
@@ -88,6 +114,9 @@ class UnitOfWork(Protocol):
     decisions: DecisionRepository
     overrides: OverrideRepository
     confirmations: ConfirmationRepository
+    events: EventRepository
+    jobs: JobRepository
+    webhooks: WebhookRepository
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from domain.clock import as_utc
@@ -16,6 +17,8 @@ from domain.enums import (
     Verdict,
     WorkflowKind,
 )
+from domain.events import QueueEvent, QueueEventKind
+from domain.jobs import Job, JobKind, JobState
 from domain.model import (
     Claim,
     Decision,
@@ -27,6 +30,7 @@ from domain.model import (
     Workflow,
 )
 from domain.policy import EscalationPolicy
+from domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
@@ -222,3 +226,123 @@ def _utc(value: Any) -> Any:
     converted = as_utc(value)
     assert converted is not None
     return converted
+
+
+# ------------------------------------------------------------------ events, jobs, webhooks
+
+_SNAPSHOT_TIMES = (
+    "created_at",
+    "decided_at",
+    "sla_due_at",
+    "claimed_at",
+    "claim_expires_at",
+    "confirm_until",
+    "due_sort",
+)
+
+
+def recommendation_snapshot(item: Recommendation) -> dict[str, Any]:
+    """The item as JSON, for events: enough to rebuild it without a query."""
+    row = recommendation_row(item, 0)
+    row["payload"] = item.payload
+    row.pop("policy_version")
+    for name in _SNAPSHOT_TIMES:
+        value = row.get(name)
+        row[name] = value.isoformat() if value is not None else None
+    return row
+
+
+def recommendation_from_snapshot(snapshot: dict[str, Any]) -> Recommendation:
+    values = dict(snapshot)
+    for name in _SNAPSHOT_TIMES:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    return recommendation(SimpleNamespace(**values))
+
+
+def event(row: Any) -> QueueEvent:
+    return QueueEvent(
+        id=row.id,
+        kind=QueueEventKind(row.kind),
+        workflow_id=row.workflow_id,
+        recommendation=recommendation_from_snapshot(row.recommendation),
+        at=_utc(row.at),
+        actor_id=row.actor_id,
+        decision_id=row.decision_id,
+        seq=row.seq,
+    )
+
+
+def event_row(e: QueueEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "kind": e.kind.value,
+        "workflow_id": e.workflow_id,
+        "recommendation_id": e.recommendation.id,
+        "tier": e.recommendation.tier.value,
+        "actor_id": e.actor_id,
+        "decision_id": e.decision_id,
+        "at": e.at,
+        "recommendation": recommendation_snapshot(e.recommendation),
+    }
+
+
+def job(row: Any) -> Job:
+    return Job(
+        id=row.id,
+        kind=JobKind(row.kind),
+        created_at=_utc(row.created_at),
+        args=dict(row.args or {}),
+        state=JobState(row.state),
+        progress=row.progress,
+        message=row.message,
+        result=row.result,
+        started_at=as_utc(row.started_at),
+        finished_at=as_utc(row.finished_at),
+        heartbeat_at=as_utc(row.heartbeat_at),
+        attempts=row.attempts,
+    )
+
+
+def job_row(j: Job) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "kind": j.kind.value,
+        "state": j.state.value,
+        "progress": j.progress,
+        "message": j.message,
+        "result": j.result,
+        "args": j.args,
+        "created_at": j.created_at,
+        "started_at": j.started_at,
+        "finished_at": j.finished_at,
+        "heartbeat_at": j.heartbeat_at,
+        "attempts": j.attempts,
+    }
+
+
+def webhook(row: Any) -> Webhook:
+    return Webhook(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        url=row.url,
+        events=[QueueEventKind(k) for k in row.events],
+        active=row.active,
+        created_at=_utc(row.created_at),
+    )
+
+
+def delivery(row: Any) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=row.id,
+        webhook_id=row.webhook_id,
+        event_id=row.event_id,
+        event_kind=QueueEventKind(row.event_kind),
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        created_at=_utc(row.created_at),
+        last_error=row.last_error,
+        last_attempt_at=as_utc(row.last_attempt_at),
+        delivered_at=as_utc(row.delivered_at),
+        next_attempt_at=as_utc(row.next_attempt_at),
+    )

@@ -181,6 +181,75 @@ class ConfirmationRow(SQLModel, table=True):
     used_at: datetime | None = _ts(nullable=True)
 
 
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class EventRow(SQLModel, table=True):
+    """The outbox: every queue event, written with the change it describes."""
+
+    __tablename__ = "events"
+    __table_args__ = (sa.Index("ix_events_unpublished", "published_at", "seq"),)
+    seq: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    id: str = Field(max_length=40, unique=True)
+    kind: str = Field(max_length=16)
+    workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
+    recommendation_id: str = Field(max_length=40, index=True)
+    tier: str = Field(max_length=16)
+    actor_id: str | None = Field(default=None, max_length=40)
+    decision_id: str | None = Field(default=None, max_length=40)
+    at: datetime = _ts()
+    recommendation: dict[str, Any] = _json()
+    published_at: datetime | None = _ts(nullable=True)
+
+
+class JobRow(SQLModel, table=True):
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index("ix_jobs_state", "state", "kind", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    kind: str = Field(max_length=24)
+    state: str = Field(max_length=16)
+    progress: float = 0.0
+    message: str | None = Field(default=None, sa_type=sa.Text)
+    result: dict[str, Any] | None = _json(nullable=True)
+    args: dict[str, Any] = _json()
+    created_at: datetime = _ts()
+    started_at: datetime | None = _ts(nullable=True)
+    finished_at: datetime | None = _ts(nullable=True)
+    heartbeat_at: datetime | None = _ts(nullable=True)
+    attempts: int = 0
+
+
+class WebhookRow(SQLModel, table=True):
+    __tablename__ = "webhooks"
+    id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(foreign_key="workflows.id", index=True, max_length=40)
+    url: str = Field(max_length=2000)
+    events: list[str] = _json()
+    secret: str = Field(max_length=100)
+    active: bool = True
+    created_at: datetime = _ts()
+    deleted_at: datetime | None = _ts(nullable=True)
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_event"),
+        sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    webhook_id: str = Field(foreign_key="webhooks.id", index=True, max_length=40)
+    event_id: str = Field(max_length=40, index=True)
+    event_kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=sa.Text)
+    last_attempt_at: datetime | None = _ts(nullable=True)
+    delivered_at: datetime | None = _ts(nullable=True)
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = _ts()
+
+
 metadata = SQLModel.metadata
 
 # Core tables, for the repositories' and queries' SQL.
@@ -192,3 +261,7 @@ revisions_t = DraftRevisionRow.__table__  # type: ignore[attr-defined]
 decisions_t = DecisionRow.__table__  # type: ignore[attr-defined]
 overrides_t = OverrideRow.__table__  # type: ignore[attr-defined]
 grants_t = ConfirmationRow.__table__  # type: ignore[attr-defined]
+events_t = EventRow.__table__  # type: ignore[attr-defined]
+jobs_t = JobRow.__table__  # type: ignore[attr-defined]
+webhooks_t = WebhookRow.__table__  # type: ignore[attr-defined]
+deliveries_t = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]

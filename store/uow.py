@@ -10,9 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from store.repositories import (
     SqlConfirmations,
     SqlDecisions,
+    SqlEvents,
+    SqlJobs,
     SqlOverrides,
     SqlRecommendations,
     SqlUsers,
+    SqlWebhooks,
     SqlWorkflows,
 )
 
@@ -34,6 +37,10 @@ class SqlUnitOfWork:
         self.decisions = SqlDecisions(session)
         self.overrides = SqlOverrides(session)
         self.confirmations = SqlConfirmations(session)
+        self.jobs = SqlJobs(session)
+        self.events = SqlEvents(session, self.jobs)
+        self.webhooks = SqlWebhooks(session)
+        self.committed = False
         return self
 
     async def __aexit__(
@@ -51,6 +58,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         assert self.session is not None
         await self.session.commit()
+        self.committed = True
 
     async def rollback(self) -> None:
         assert self.session is not None

@@ -10,6 +10,7 @@ from domain import validation
 from domain.clock import as_utc, utcnow
 from domain.enums import Verdict
 from domain.errors import ConfirmationRequiredError, ConflictError, InvalidInputError
+from domain.events import QueueEvent, QueueEventKind
 from domain.ids import new_id
 from domain.model import (
     Decision,
@@ -121,6 +122,8 @@ async def decide(
             current.version if current else None,
         )
     await uow.decisions.append([decision])
+    kind = QueueEventKind.FLAGGED if request.verdict is Verdict.FLAG else QueueEventKind.DECIDED
+    await uow.events.add([QueueEvent.of(kind, item, now, actor.id, decision.id)])
     if request.verdict is Verdict.OVERRIDE:
         assert request.action is not None and request.reason is not None
         await uow.overrides.add(

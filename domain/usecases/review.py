@@ -9,6 +9,7 @@ from datetime import timedelta
 from domain.clock import utcnow
 from domain.enums import Tier
 from domain.errors import ConflictError, ForbiddenError, NotFoundError, QueueEmptyError
+from domain.events import QueueEvent, QueueEventKind
 from domain.model import Claim, Recommendation, User
 from domain.ports import UnitOfWork
 from domain.rights import REVIEWER_ROLES, decidable_tiers, visible_tiers
@@ -40,9 +41,11 @@ async def claim(uow: UnitOfWork, actor: User, rec_id: str, lease: timedelta) -> 
     _require_reviewer(actor)
     item = await load_visible(uow, actor, rec_id)
     expected_version, expected_status = item.version, item.status
-    lease_claim = item.claim_for(actor, utcnow(), lease)
+    now = utcnow()
+    lease_claim = item.claim_for(actor, now, lease)
     if not await uow.recommendations.save(item, expected_version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
+    await uow.events.add([QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
     await uow.commit()
     return Claimed(item, lease_claim)
 
@@ -70,6 +73,7 @@ async def claim_next(
         expected_version, expected_status = item.version, item.status
         lease_claim = item.claim_for(actor, now, lease)
         if await uow.recommendations.save(item, expected_version, expected_status):
+            await uow.events.add([QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
             await uow.commit()
             return Claimed(item, lease_claim)
         skip.append(item.id)  # another reviewer won it between our read and our write
@@ -80,8 +84,10 @@ async def release(uow: UnitOfWork, actor: User, rec_id: str) -> Recommendation:
     _require_reviewer(actor)
     item = await load_visible(uow, actor, rec_id)
     expected_version, expected_status = item.version, item.status
-    item.release_by(actor, utcnow())
+    now = utcnow()
+    item.release_by(actor, now)
     if not await uow.recommendations.save(item, expected_version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
+    await uow.events.add([QueueEvent.of(QueueEventKind.RELEASED, item, now, actor.id)])
     await uow.commit()
     return item

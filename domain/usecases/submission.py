@@ -9,8 +9,9 @@ from typing import Any
 
 from domain import validation
 from domain.clock import utcnow
-from domain.enums import Role, WorkflowKind
+from domain.enums import Role, Verdict, WorkflowKind
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from domain.events import QueueEvent, QueueEventKind
 from domain.ids import new_id
 from domain.model import Decision, Draft, Recommendation, User, Workflow
 from domain.ports import UnitOfWork
@@ -108,6 +109,7 @@ async def submit_recommendations(
     result = Submission()
     new_items: list[Recommendation] = []
     automated: list[Decision] = []
+    events: list[QueueEvent] = []
     for item in checked:
         existing = stored.get(item.external_id) if item.external_id is not None else None
         if existing is not None:
@@ -136,8 +138,11 @@ async def submit_recommendations(
             else None,
         )
         decision = rec.route(policy, now, sample_for_audit=sampler() < policy.audit_sample_rate)
+        events.append(QueueEvent.of(QueueEventKind.ADDED, rec, now, actor.id))
         if decision is not None:
             automated.append(decision)
+            if decision.verdict is not Verdict.REQUEST_MORE_DATA:
+                events.append(QueueEvent.of(QueueEventKind.DECIDED, rec, now, None, decision.id))
         if item.external_id is not None:
             stored[item.external_id] = rec
         new_items.append(rec)
@@ -145,6 +150,7 @@ async def submit_recommendations(
         result.created += 1
     await uow.recommendations.add_many(new_items)
     await uow.decisions.append(automated)
+    await uow.events.add(events)
     await uow.commit()
     return result
 
@@ -159,9 +165,11 @@ async def provide_data(uow: UnitOfWork, actor: User, rec_id: str, data: Any) -> 
     workflow = await uow.workflows.get(item.workflow_id)
     assert workflow is not None
     expected_version, expected_status = item.version, item.status
-    item.provide_data(data, workflow.policy, utcnow())
+    now = utcnow()
+    item.provide_data(data, workflow.policy, now)
     validation.json_object(item.payload, "payload")
     if not await uow.recommendations.save(item, expected_version, expected_status):
         raise ConflictError("the item changed meanwhile; read it again")
+    await uow.events.add([QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id)])
     await uow.commit()
     return item

@@ -8,8 +8,9 @@ from typing import Any
 
 from domain import validation
 from domain.clock import utcnow
-from domain.enums import ReviewerRole, Role, WorkflowKind
+from domain.enums import ReviewerRole, Role, Verdict, WorkflowKind
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
+from domain.events import QueueEvent, QueueEventKind
 from domain.ids import new_id
 from domain.model import User, Workflow
 from domain.policy import EscalationPolicy
@@ -109,7 +110,7 @@ async def update_policy(
         }
     )
     policy.validate()
-    rerouted, automated = 0, []
+    rerouted, automated, events = 0, [], []
     for item in await uow.recommendations.pending_for_reroute(workflow.id, now):
         before = item.tier
         expected_version, expected_status = item.version, item.status
@@ -122,9 +123,13 @@ async def update_policy(
         rerouted += 1
         if decision is not None:
             automated.append(decision)
+        decided = decision is not None and decision.verdict is not Verdict.REQUEST_MORE_DATA
+        kind = QueueEventKind.DECIDED if decided else QueueEventKind.ESCALATED
+        events.append(QueueEvent.of(kind, item, now, actor.id, decision.id if decision else None))
     # The workflow row is written last: writers lock items before their workflow.
     await uow.workflows.add_policy(workflow, policy)
     workflow.policy = policy
     await uow.decisions.append(automated)
+    await uow.events.add(events)
     await uow.commit()
     return PolicyUpdate(policy=policy, rerouted=rerouted)

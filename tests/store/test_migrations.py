@@ -26,6 +26,10 @@ EXPECTED_TABLES = {
     "decisions",
     "overrides",
     "confirmation_grants",
+    "events",
+    "jobs",
+    "webhooks",
+    "webhook_deliveries",
 }
 
 

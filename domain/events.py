@@ -1,0 +1,57 @@
+"""What changed, for whoever listens: queue events and job progress.
+
+Each state change writes its events in the same transaction as the change
+(an outbox). After commit they are published on the event bus; subscriptions
+and webhooks deliver them, at least once, deduplicated by id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from domain.ids import new_id
+from domain.model import Recommendation
+
+
+class QueueEventKind(StrEnum):
+    ADDED = "ADDED"
+    CLAIMED = "CLAIMED"
+    RELEASED = "RELEASED"
+    DECIDED = "DECIDED"
+    FLAGGED = "FLAGGED"
+    ESCALATED = "ESCALATED"
+
+
+@dataclass
+class QueueEvent:
+    """An item changed; `recommendation` is a snapshot of it as it is after the change."""
+
+    id: str
+    kind: QueueEventKind
+    workflow_id: str
+    recommendation: Recommendation
+    at: datetime
+    actor_id: str | None = None
+    decision_id: str | None = None
+    seq: int = 0  # commit order, assigned by the store
+
+    @classmethod
+    def of(
+        cls,
+        kind: QueueEventKind,
+        item: Recommendation,
+        at: datetime,
+        actor_id: str | None = None,
+        decision_id: str | None = None,
+    ) -> QueueEvent:
+        return cls(
+            id=new_id("evt"),
+            kind=kind,
+            workflow_id=item.workflow_id,
+            recommendation=item,
+            at=at,
+            actor_id=actor_id,
+            decision_id=decision_id,
+        )
