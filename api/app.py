@@ -18,7 +18,6 @@ from api.middleware import GraphQLRequestGuard
 from api.schema import build_schema
 from api.services import Services
 from api.settings import Settings, get_settings
-from store.database import connect
 
 
 async def healthz(_: Request) -> JSONResponse:
@@ -50,16 +49,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        database = connect(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            max_overflow=settings.db_max_overflow,
-        )
-        app.state.services = Services(settings=settings, database=database)
+        services = Services.from_settings(settings)
+        app.state.services = services
+        await services.start()
         try:
             yield
         finally:
-            await database.dispose()
+            await services.stop()
+            await services.database.dispose()
 
     return Starlette(
         routes=[

@@ -1,4 +1,4 @@
-"""The `arbiter` command: serve, migrate, users create, audit verify, schema."""
+"""The `arbiter` command: serve, worker, migrate, users create, audit verify, schema."""
 
 from __future__ import annotations
 
@@ -28,6 +28,27 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace) -> int:
+    from arq import run_worker
+
+    from api.services import runtime_options
+    from workers.worker import worker_settings
+
+    settings = get_settings()
+    if not settings.redis_url:
+        print(
+            "error: arbiter worker needs ARBITER_REDIS_URL (without Redis, `arbiter serve` "
+            "runs jobs and the SLA sweep in-process)",
+            file=sys.stderr,
+        )
+        return 2
+    settings_cls = worker_settings(
+        settings.database_url, settings.redis_url, runtime_options(settings)
+    )
+    run_worker(settings_cls, burst=args.burst)  # type: ignore[arg-type]
+    return 0
+
+
 def migrate(database_url: str) -> None:
     """Upgrade the database at `database_url` to the newest schema."""
     from alembic import command
@@ -44,15 +65,13 @@ def _migrate(_: argparse.Namespace) -> int:
 
 
 async def _create_user(name: str, role: Role) -> str:
-    from api.services import Services
     from domain.usecases.accounts import create_user
     from store.database import connect
+    from workers.runtime import Runtime
 
-    settings = get_settings()
-    database = connect(settings.database_url)
+    database = connect(get_settings().database_url)
     try:
-        services = Services(settings=settings, database=database)
-        user, token = await services.run(create_user, None, name, role)
+        user, token = await Runtime(database).run(create_user, None, name, role)
     finally:
         await database.dispose()
     print(f"created {user.role.value.lower()} {user.name!r} ({user.id}); its bearer token:")
@@ -113,6 +132,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="default ARBITER_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default ARBITER_PORT or 8000")
     serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="run an arq worker (needs ARBITER_REDIS_URL)")
+    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
+    worker.set_defaults(run=_worker)
 
     commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
         run=_migrate

@@ -29,6 +29,13 @@ class Settings(BaseSettings):
     claim_lease_seconds: int = 900
     confirmation_ttl_seconds: int = 300
 
+    sla_sweep_seconds: float = 30.0
+    webhook_retry_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    webhook_timeout_seconds: float = 10.0
+    outbox_relay_seconds: float = 2.0
+    log_json: bool = False
+
     db_pool_size: int = 10
     db_max_overflow: int = 20
 

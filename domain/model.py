@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.enums import (
     DECIDABLE_STATUSES,
+    OPEN_STATUSES,
     FloorAction,
     RecommendationStatus,
     ReviewerRole,
@@ -227,6 +228,36 @@ class Recommendation:
         if self._lapsed(now) and self.live_claim(now) is None:
             self._free()
         return self.route(policy, now)
+
+    def sweep(self, policy: EscalationPolicy, now: datetime) -> list[str]:
+        """What the SLA sweep does to this item; returns the event kinds it caused.
+
+        A lapsed lease or confirmation is let go (RELEASED); an overdue analyst item
+        nobody holds moves to the senior queue with a new slaDueAt (ESCALATED); an
+        overdue senior item is marked breached (ESCALATED). Each happens once: the
+        conditions no longer hold afterwards.
+        """
+        kinds: list[str] = []
+        before = (self.status, self.tier, self.sla_breached, self.claim)
+        if self._lapsed(now):
+            if self.live_claim(now) is not None:
+                self.status, self.confirm_until = Status.CLAIMED, None
+            else:
+                self._free()
+                kinds.append("RELEASED")
+        overdue = (
+            self.status in OPEN_STATUSES and self.sla_due_at is not None and self.sla_due_at <= now
+        )
+        if overdue and self.tier is Tier.ANALYST_REVIEW and self.live_claim(now) is None:
+            self.tier = Tier.SENIOR_REVIEW
+            self.sla_due_at = policy.sla_due(Tier.SENIOR_REVIEW, now)
+            kinds.append("ESCALATED")
+        elif overdue and self.tier is Tier.SENIOR_REVIEW and not self.sla_breached:
+            self.sla_breached = True
+            kinds.append("ESCALATED")
+        if (self.status, self.tier, self.sla_breached, self.claim) != before:
+            self.version += 1
+        return kinds
 
     def provide_data(self, data: dict[str, Any], policy: EscalationPolicy, now: datetime) -> None:
         """Merge new data into a NEEDS_DATA item and send it to the senior queue."""

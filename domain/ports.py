@@ -55,6 +55,10 @@ class RecommendationRepository(Protocol):
         self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
     ) -> Recommendation | None: ...
     async def add_revision(self, rec_id: str, revision: DraftRevision) -> None: ...
+    async def due_for_sweep(self, now: datetime, limit: int) -> list[Recommendation]:
+        """Items with a lapsed lease or confirmation, or past their SLA (unheld analyst
+        items, not yet breached senior items); locked, skipping rows others hold."""
+        ...
 
 
 class DecisionRepository(Protocol):

@@ -20,23 +20,23 @@ from store.tables import recs_t
 c = recs_t.c
 
 
-def _lapsed(now: datetime) -> Any:
+def lapsed(now: datetime) -> Any:
     return ((c.status == Status.CLAIMED.value) & (c.claim_expires_at <= now)) | (
         (c.status == Status.AWAITING_CONFIRMATION.value) & (c.confirm_until <= now)
     )
 
 
-def _live_claim(now: datetime) -> Any:
+def live_claim(now: datetime) -> Any:
     return c.claimed_by_id.is_not(None) & (c.claim_expires_at > now)
 
 
 def status_is(status: Status, now: datetime) -> Any:
     """SQL for "the status a reader sees is `status`"."""
-    lapsed, live = _lapsed(now), _live_claim(now)
+    was_lapsed, live = lapsed(now), live_claim(now)
     if status is Status.PENDING:
-        return (c.status == Status.PENDING.value) | (lapsed & ~live & ~c.flagged)
+        return (c.status == Status.PENDING.value) | (was_lapsed & ~live & ~c.flagged)
     if status is Status.FLAGGED:
-        return (c.status == Status.FLAGGED.value) | (lapsed & ~live & c.flagged)
+        return (c.status == Status.FLAGGED.value) | (was_lapsed & ~live & c.flagged)
     if status is Status.CLAIMED:
         return ((c.status == Status.CLAIMED.value) & (c.claim_expires_at > now)) | (
             (c.status == Status.AWAITING_CONFIRMATION.value) & (c.confirm_until <= now) & live
@@ -48,10 +48,10 @@ def status_is(status: Status, now: datetime) -> Any:
 
 def effective_status(now: datetime) -> Any:
     """SQL for the status a reader sees, as a column expression."""
-    lapsed, live = _lapsed(now), _live_claim(now)
+    was_lapsed, live = lapsed(now), live_claim(now)
     return sa.case(
-        (lapsed & live, Status.CLAIMED.value),
-        (lapsed & c.flagged, Status.FLAGGED.value),
-        (lapsed, Status.PENDING.value),
+        (was_lapsed & live, Status.CLAIMED.value),
+        (was_lapsed & c.flagged, Status.FLAGGED.value),
+        (was_lapsed, Status.PENDING.value),
         else_=c.status,
     )

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import audit
-from domain.enums import RecommendationStatus, Tier
+from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier
 from domain.events import QueueEvent
 from domain.ids import new_id
 from domain.jobs import Job, JobKind
@@ -20,7 +20,7 @@ from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
 from domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 from store import mappers
-from store.effective_status import status_is
+from store.effective_status import lapsed, live_claim, status_is
 from store.tables import (
     decisions_t,
     deliveries_t,
@@ -208,6 +208,24 @@ class SqlRecommendations:
             query = query.with_for_update(skip_locked=True)
         row = (await self.session.execute(query)).first()
         return mappers.recommendation(row) if row else None
+
+    async def due_for_sweep(self, now: datetime, limit: int) -> list[Recommendation]:
+        c = recs_t.c
+        open_ = c.status.in_([s.value for s in OPEN_STATUSES])
+        overdue = open_ & (c.sla_due_at <= now)
+        query = (
+            sa.select(recs_t)
+            .where(
+                lapsed(now)
+                | (overdue & (c.tier == Tier.ANALYST_REVIEW.value) & ~live_claim(now))
+                | (overdue & (c.tier == Tier.SENIOR_REVIEW.value) & ~c.sla_breached)
+            )
+            .order_by(c.due_sort, c.id)
+            .limit(limit)
+        )
+        if self.skip_locked:
+            query = query.with_for_update(skip_locked=True)
+        return [mappers.recommendation(row) for row in await self.session.execute(query)]
 
     async def add_revision(self, rec_id: str, revision: DraftRevision) -> None:
         await self.session.execute(

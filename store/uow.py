@@ -41,6 +41,7 @@ class SqlUnitOfWork:
         self.events = SqlEvents(session, self.jobs)
         self.webhooks = SqlWebhooks(session)
         self.committed = False
+        self.after_commit_done = False
         return self
 
     async def __aexit__(

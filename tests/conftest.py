@@ -124,6 +124,18 @@ class GraphQLClient:
         return dict(body["data"])
 
 
+async def settle(services: Any) -> None:
+    """Let background work finish: publish every outbox event, run queued in-process jobs."""
+    from datetime import timedelta
+
+    from domain.clock import utcnow
+
+    await services.publisher.relay_once(utcnow() + timedelta(hours=1))
+    drain = getattr(services.jobs, "drain", None)
+    if drain is not None:
+        await drain()
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
     return Settings(database_url=database_url, **overrides)
 

@@ -1,0 +1,172 @@
+"""What a process holds while it runs: the database, the event bus, the job queue,
+the outbox publisher, and how to run a use case in its own unit of work.
+
+The API and `arbiter worker` build the same Runtime, so that a use case run by
+either publishes its events and enqueues its jobs the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from store.database import Database
+from store.queries import ReadModel
+from store.uow import SqlUnitOfWork
+from workers.bus import Envelope, EventBus, InProcessBus, RedisBus
+from workers.jobqueue import ArqJobs, InProcessJobs, JobQueue, enqueue_all
+from workers.outbox import OutboxPublisher
+
+P = ParamSpec("P")
+R = TypeVar("R")
+log = logging.getLogger("arbiter.runtime")
+
+RETRIES = 4
+# PostgreSQL: serialization failure, deadlock detected. Both are safe to retry whole.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+def _retryable(error: DBAPIError) -> bool:
+    if isinstance(error, IntegrityError):
+        # A concurrent insert of the same unique key: on retry the use case finds it.
+        return True
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    return code in RETRYABLE_SQLSTATES
+
+
+@dataclass
+class RuntimeOptions:
+    sla_sweep_seconds: float = 30.0
+    webhook_retry_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    webhook_timeout_seconds: float = 10.0
+    relay_seconds: float = 2.0
+    job_heartbeat_seconds: float = 10.0
+    job_stale_seconds: float = 120.0
+
+
+class Runtime:
+    def __init__(
+        self,
+        database: Database,
+        redis_url: str | None = None,
+        options: RuntimeOptions | None = None,
+    ) -> None:
+        """In-process bus and jobs without `redis_url`; Redis pub/sub and arq with it."""
+        self.database = database
+        self.options = options or RuntimeOptions()
+        self.publisher = OutboxPublisher(
+            database, InProcessBus(), relay_every=self.options.relay_seconds
+        )
+        self.bus: EventBus
+        self.jobs: JobQueue
+        if redis_url:
+            self.bus = RedisBus(redis_url, catch_up=self.publisher.replay_since)
+            self.jobs = ArqJobs(redis_url)
+        else:
+            self.bus = InProcessBus()
+            self.jobs = InProcessJobs()
+        self.publisher.bus = self.bus
+        self._write_sessions = database.write_sessions()
+        self._read_sessions = database.read_sessions()
+        self._background: list[asyncio.Task[None]] = []
+        self.started = False
+
+    @property
+    def embedded(self) -> bool:
+        return isinstance(self.jobs, InProcessJobs)
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self, *, run_jobs: bool = True) -> None:
+        """Start the bus listener, the outbox publisher and relay, and (embedded) the
+        in-process job runner and SLA sweep."""
+        from workers.execute import execute_job
+        from workers.sweep import sweep_forever
+
+        await self.bus.start()
+        await self.publisher.start()
+        if run_jobs:
+
+            async def runner(job_id: str) -> None:
+                await execute_job(self, job_id)
+
+            await self.jobs.start(runner)
+            if self.embedded:
+                self._background.append(
+                    asyncio.create_task(sweep_forever(self), name="arbiter-sla-sweep")
+                )
+        self.started = True
+
+    async def stop(self) -> None:
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background = []
+        await self.jobs.stop()
+        await self.publisher.stop()
+        await self.bus.stop()
+        self.started = False
+
+    # ------------------------------------------------------------ use cases
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self._write_sessions, skip_locked=not self.database.is_sqlite)
+
+    def read_session(self) -> Any:
+        return self._read_sessions()
+
+    async def run(
+        self,
+        use_case: Callable[Concatenate[Any, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run a use case in its own unit of work, retrying transient conflicts whole.
+
+        After its commit, its events are published and its jobs enqueued; neither
+        can fail the use case: the outbox relay and the sweep catch up.
+        """
+        for attempt in range(RETRIES):
+            async with self.unit_of_work() as uow:
+                try:
+                    result = await use_case(uow, *args, **kwargs)
+                except DBAPIError as error:
+                    if attempt == RETRIES - 1 or not _retryable(error):
+                        raise
+                else:
+                    await self._after_commit(uow)
+                    return result
+                finally:
+                    if uow.committed and not uow.after_commit_done:
+                        await self._after_commit(uow)
+            await asyncio.sleep(0.01 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _after_commit(self, uow: SqlUnitOfWork) -> None:
+        uow.after_commit_done = True
+        if not uow.committed:
+            return
+        if uow.events.added:
+            self.publisher.notify(e.recommendation.id for e in uow.events.added)
+        if uow.jobs.added:
+            await enqueue_all(self.jobs, [j.id for j in uow.jobs.added])
+
+    async def read(self, query: Callable[[ReadModel], Awaitable[R]]) -> R:
+        async with self.read_session() as session:
+            return await query(ReadModel(session))
+
+    async def publish(self, envelopes: list[Envelope]) -> None:
+        """Publish ephemeral messages (job progress); a failure is logged, not raised."""
+        try:
+            await self.bus.publish(envelopes)
+        except Exception as error:
+            log.warning("could not publish %d messages (%s)", len(envelopes), error)

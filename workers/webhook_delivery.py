@@ -1,0 +1,182 @@
+"""Delivering one webhook event: POST the signed JSON, record the attempt, retry with backoff.
+
+Body: {"id", "kind", "workflow", "at", "recommendation", "decision"}. Headers:
+X-Arbiter-Event-Id (the same in every attempt) and X-Arbiter-Signature
+(sha256=<hex HMAC-SHA256 of the raw body with the webhook's secret>). Any
+non-2xx answer or a timeout is retried after ARBITER_WEBHOOK_RETRY_SECONDS,
+doubling, until ARBITER_WEBHOOK_MAX_ATTEMPTS attempts; then the delivery FAILED.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from domain.clock import utcnow
+from domain.events import QueueEvent
+from domain.jobs import Job
+from domain.model import Decision, Recommendation
+from domain.webhooks import DeliveryStatus, next_attempt_after, sign
+from store import mappers
+from store.tables import decisions_t, workflows_t
+from workers.execute import Report, RetryLater
+
+log = logging.getLogger("arbiter.webhooks")
+
+USER_AGENT = "Arbiter-Webhooks/1"
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def recommendation_json(item: Recommendation) -> dict[str, Any]:
+    return {
+        "id": item.id,
+        "externalId": item.external_id,
+        "subject": item.subject,
+        "payload": item.payload,
+        "proposedAction": item.proposed_action,
+        "confidence": item.confidence,
+        "stakes": item.stakes,
+        "modelVersion": item.model_version,
+        "tier": item.tier.value,
+        "status": item.status.value,
+        "finalAction": item.final_action,
+        "draft": item.draft.content if item.draft else None,
+        "version": item.version,
+        "slaDueAt": _iso(item.sla_due_at),
+        "slaBreached": item.sla_breached,
+        "createdAt": _iso(item.created_at),
+        "decidedAt": _iso(item.decided_at),
+    }
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "id": decision.id,
+        "verdict": decision.verdict.value,
+        "automated": decision.automated,
+        "actorId": decision.actor_id,
+        "proposedAction": decision.proposed_action,
+        "finalAction": decision.final_action,
+        "confidence": decision.confidence,
+        "tier": decision.tier.value,
+        "reason": decision.reason,
+        "reasonTags": decision.reason_tags,
+        "editedContent": decision.edited_content,
+        "createdAt": _iso(decision.created_at),
+        "auditHash": decision.audit_hash,
+    }
+
+
+def event_body(event: QueueEvent, workflow_key: str, decision: Decision | None) -> bytes:
+    """The exact bytes that are signed and sent."""
+    body = {
+        "id": event.id,
+        "kind": event.kind.value,
+        "workflow": workflow_key,
+        "at": _iso(event.at),
+        "recommendation": recommendation_json(event.recommendation),
+        "decision": decision_json(decision) if decision is not None else None,
+    }
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def deliver(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
+    delivery_id = job.args["delivery_id"]
+    async with runtime.unit_of_work() as uow:
+        delivery = await uow.webhooks.delivery(delivery_id)
+        if delivery is None:
+            return {"message": "the delivery no longer exists"}
+        if delivery.status is not DeliveryStatus.PENDING:
+            return {"message": f"already {delivery.status.value.lower()}"}
+        hook = await uow.webhooks.get(delivery.webhook_id)
+        event = await uow.webhooks.event(delivery.event_id)
+        decision = None
+        workflow_key = ""
+        if event is not None:
+            key_row = (
+                await uow.session.execute(
+                    sa.select(workflows_t.c.key).where(workflows_t.c.id == event.workflow_id)
+                )
+            ).first()
+            workflow_key = key_row.key if key_row else ""
+            if event.decision_id:
+                row = (
+                    await uow.session.execute(
+                        sa.select(decisions_t).where(decisions_t.c.id == event.decision_id)
+                    )
+                ).first()
+                decision = mappers.decision(row) if row else None
+    now = utcnow()
+    if hook is None or event is None:
+        delivery.status, delivery.last_error = DeliveryStatus.FAILED, "the webhook was deleted"
+        await _record(runtime, delivery, delivery.attempts)
+        return {"message": delivery.last_error}
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + timedelta(
+        seconds=0.5
+    ):
+        # A duplicate run of this job: the scheduled one will make the attempt.
+        raise RetryLater(None, "waiting for the next attempt")
+    webhook, secret = hook
+    body = event_body(event, workflow_key, decision)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-Arbiter-Event-Id": event.id,
+        "X-Arbiter-Event-Kind": event.kind.value,
+        "X-Arbiter-Delivery-Attempt": str(delivery.attempts + 1),
+        "X-Arbiter-Signature": sign(secret, body),
+    }
+    error: str | None = None
+    try:
+        async with httpx.AsyncClient(timeout=runtime.options.webhook_timeout_seconds) as client:
+            response = await client.post(webhook.url, content=body, headers=headers)
+        if not 200 <= response.status_code < 300:
+            error = f"HTTP {response.status_code}"
+    except httpx.HTTPError as failure:
+        error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+    expected_attempts = delivery.attempts
+    delivery.attempts += 1
+    delivery.last_attempt_at = utcnow()
+    if error is None:
+        delivery.status, delivery.delivered_at, delivery.last_error = (
+            DeliveryStatus.DELIVERED,
+            delivery.last_attempt_at,
+            None,
+        )
+        delivery.next_attempt_at = None
+        await _record(runtime, delivery, expected_attempts)
+        return {"message": f"delivered on attempt {delivery.attempts}"}
+    delivery.last_error = error
+    observe = getattr(runtime, "observe_webhook_failure", None)
+    if observe is not None:
+        observe()
+    if delivery.attempts >= runtime.options.webhook_max_attempts:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+        await _record(runtime, delivery, expected_attempts)
+        return {"message": f"gave up after {delivery.attempts} attempts: {error}"}
+    delay = next_attempt_after(
+        delivery.attempts, timedelta(seconds=runtime.options.webhook_retry_seconds)
+    )
+    delivery.next_attempt_at = delivery.last_attempt_at + delay
+    await _record(runtime, delivery, expected_attempts)
+    raise RetryLater(
+        delay.total_seconds(),
+        f"attempt {delivery.attempts} failed ({error}); retrying in {delay.total_seconds():.0f}s",
+        attempt=delivery.attempts,
+    )
+
+
+async def _record(runtime: Any, delivery: Any, expected_attempts: int) -> None:
+    async with runtime.unit_of_work() as uow:
+        if await uow.webhooks.save_delivery(delivery, expected_attempts):
+            await uow.commit()
+        else:
+            log.info("delivery %s was recorded by another worker first", delivery.id)
