@@ -86,6 +86,7 @@ class Context:
     _session: AsyncSession | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: Loaders | None = None
+    connection_params: dict[str, Any] | None = None
 
     @property
     def loaders(self) -> Loaders:
@@ -113,6 +114,14 @@ class Context:
         if self._session is None:
             self._session = self.services.read_session()
         return ReadModel(self._session, self._lock)
+
+    async def refresh(self) -> None:
+        """Start over with fresh loaders and a new read snapshot (each subscription event)."""
+        self._loaders = None
+        self.now = utcnow()
+        if self._session is not None:
+            async with self._lock:
+                await self._session.rollback()
 
     async def close(self) -> None:
         if self._session is not None:

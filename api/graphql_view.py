@@ -10,6 +10,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import bearer_token, user_for_token
 from api.context import Context
@@ -36,6 +38,18 @@ class ArbiterGraphQL(GraphQL[Context, None]):
         except AuthenticationError as error:
             raise Unauthenticated(error.message) from error
         return Context(services=services, user=user, request=request, response=response)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Authenticate a WebSocket in connection_init: {"Authorization": "Bearer <token>"}.
+        A missing or bad token closes the socket (4403) before connection_ack."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        token = bearer_token({"authorization": header}) if isinstance(header, str) else None
+        try:
+            context.user = await user_for_token(context.services, token)
+        except AuthenticationError as error:
+            raise ConnectionRejectionError({"message": error.message}) from error
+        return UNSET
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

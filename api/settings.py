@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4_000
     max_body_bytes: int = 8 * 1024 * 1024
+    max_subscriptions_per_connection: int = 100
 
     claim_lease_seconds: int = 900
     confirmation_ttl_seconds: int = 300

@@ -35,6 +35,7 @@ class QueueEvent:
     at: datetime
     actor_id: str | None = None
     decision_id: str | None = None
+    previous_tier: str | None = None  # set when the change moved the item between tiers
     seq: int = 0  # commit order, assigned by the store
 
     @classmethod
@@ -45,6 +46,7 @@ class QueueEvent:
         at: datetime,
         actor_id: str | None = None,
         decision_id: str | None = None,
+        previous_tier: str | None = None,
     ) -> QueueEvent:
         return cls(
             id=new_id("evt"),
@@ -54,4 +56,5 @@ class QueueEvent:
             at=at,
             actor_id=actor_id,
             decision_id=decision_id,
+            previous_tier=previous_tier,
         )

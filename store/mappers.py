@@ -269,6 +269,7 @@ def event(row: Any) -> QueueEvent:
         at=_utc(row.at),
         actor_id=row.actor_id,
         decision_id=row.decision_id,
+        previous_tier=row.previous_tier,
         seq=row.seq,
     )
 
@@ -282,6 +283,7 @@ def event_row(e: QueueEvent) -> dict[str, Any]:
         "tier": e.recommendation.tier.value,
         "actor_id": e.actor_id,
         "decision_id": e.decision_id,
+        "previous_tier": e.previous_tier,
         "at": e.at,
         "recommendation": recommendation_snapshot(e.recommendation),
     }

@@ -18,12 +18,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.clock import as_utc
 from domain.enums import RecommendationStatus, Tier
 from domain.errors import InvalidInputError
+from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from store import mappers
 from store.effective_status import effective_status, status_is
 from store.tables import (
     decisions_t,
+    jobs_t,
     overrides_t,
     policies_t,
     recs_t,
@@ -200,6 +202,10 @@ class ReadModel:
         for row in result:
             grouped.setdefault(row.recommendation_id, []).append(mappers.revision(row))
         return grouped
+
+    async def job(self, job_id: str) -> Job | None:
+        row = (await self._execute(sa.select(jobs_t).where(jobs_t.c.id == job_id))).first()
+        return mappers.job(row) if row else None
 
     async def queue_counts(
         self, workflow_ids: Iterable[str], tiers: Iterable[Tier], now: datetime

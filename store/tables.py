@@ -195,6 +195,7 @@ class EventRow(SQLModel, table=True):
     workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
     recommendation_id: str = Field(max_length=40, index=True)
     tier: str = Field(max_length=16)
+    previous_tier: str | None = Field(default=None, max_length=16)
     actor_id: str | None = Field(default=None, max_length=40)
     decision_id: str | None = Field(default=None, max_length=40)
     at: datetime = _ts()

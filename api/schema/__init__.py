@@ -10,6 +10,8 @@ from strawberry.tools import merge_types
 from api.schema.decisions.mutations import DecisionMutations
 from api.schema.decisions.queries import DecisionQueries
 from api.schema.extensions import extensions_for
+from api.schema.jobs.queries import JobQueries
+from api.schema.live.subscriptions import LiveSubscriptions
 from api.schema.node import NodeQueries
 from api.schema.recommendations.mutations import RecommendationMutations
 from api.schema.recommendations.queries import RecommendationQueries
@@ -21,16 +23,30 @@ from api.settings import Settings
 
 Query = merge_types(
     "Query",
-    (NodeQueries, UserQueries, WorkflowQueries, RecommendationQueries, DecisionQueries),
+    (
+        NodeQueries,
+        UserQueries,
+        WorkflowQueries,
+        RecommendationQueries,
+        DecisionQueries,
+        JobQueries,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
     (RecommendationMutations, DecisionMutations, UserMutations, WorkflowMutations),
 )
 
+Subscription = merge_types("Subscription", (LiveSubscriptions,))
+
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(query=Query, mutation=Mutation, extensions=extensions_for(settings))
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions_for(settings),
+    )
 
 
 @lru_cache

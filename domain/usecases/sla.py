@@ -40,7 +40,8 @@ async def sweep_sla(uow: UnitOfWork, now: datetime, limit: int = BATCH) -> Sweep
             assert found is not None
             workflows[item.workflow_id] = found
         expected_version, expected_status = item.version, item.status
-        was_senior = item.tier.value == "SENIOR_REVIEW"
+        tier_before = item.tier
+        was_senior = tier_before.value == "SENIOR_REVIEW"
         kinds = item.sweep(workflows[item.workflow_id].policy, now)
         if item.version == expected_version:
             continue
@@ -53,7 +54,12 @@ async def sweep_sla(uow: UnitOfWork, now: datetime, limit: int = BATCH) -> Sweep
                 result.breached += 1
             else:
                 result.escalated += 1
-            events.append(QueueEvent.of(QueueEventKind(kind), item, now))
+            moved = tier_before if item.tier is not tier_before else None
+            events.append(
+                QueueEvent.of(
+                    QueueEventKind(kind), item, now, previous_tier=moved.value if moved else None
+                )
+            )
     await uow.events.add(events)
     await uow.commit()
     return result

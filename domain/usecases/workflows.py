@@ -125,7 +125,11 @@ async def update_policy(
             automated.append(decision)
         decided = decision is not None and decision.verdict is not Verdict.REQUEST_MORE_DATA
         kind = QueueEventKind.DECIDED if decided else QueueEventKind.ESCALATED
-        events.append(QueueEvent.of(kind, item, now, actor.id, decision.id if decision else None))
+        events.append(
+            QueueEvent.of(
+                kind, item, now, actor.id, decision.id if decision else None, before.value
+            )
+        )
     # The workflow row is written last: writers lock items before their workflow.
     await uow.workflows.add_policy(workflow, policy)
     workflow.policy = policy

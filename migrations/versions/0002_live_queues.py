@@ -45,6 +45,7 @@ def upgrade() -> None:
     sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('recommendation_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('tier', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('previous_tier', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('actor_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('decision_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),

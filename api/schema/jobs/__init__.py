@@ -1,0 +1,1 @@
+"""Background jobs as GraphQL sees them: job(id) and the Job type."""

@@ -1,0 +1,1 @@
+"""Live queues: subscriptions to queue events and job progress."""

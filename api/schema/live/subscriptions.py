@@ -1,0 +1,118 @@
+"""queueEvents(workflow, tiers) and jobProgress(id), over graphql-transport-ws and graphql-ws.
+
+Each subscription listens to this process's share of the event bus (every
+replica hears every change through Redis), drops what it already delivered
+(events can arrive twice: at-least-once), and keeps what the caller may see.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from types import SimpleNamespace
+
+import strawberry
+
+from api.schema.common.enums import Tier
+from api.schema.common.problems import PublicError
+from api.schema.common.types import Info
+from api.schema.jobs.types import Job
+from api.schema.live.types import QueueEvent
+from domain.enums import Role
+from domain.events import QueueEvent as DomainEvent
+from domain.events import QueueEventKind
+from domain.jobs import Job as DomainJob
+from store import mappers
+
+SEEN_MEMORY = 10_000
+
+
+class SeenIds:
+    """The ids delivered lately, bounded (oldest forgotten first)."""
+
+    def __init__(self, size: int = SEEN_MEMORY) -> None:
+        self.size = size
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def first_time(self, key: str) -> bool:
+        if key in self._ids:
+            return False
+        self._ids[key] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+def _event_from(data: dict[str, object]) -> DomainEvent:
+    values = {"previous_tier": None, **data}
+    at = values.get("at")
+    values["at"] = datetime.fromisoformat(at) if isinstance(at, str) else at
+    return mappers.event(SimpleNamespace(**values))
+
+
+def _job_from(data: dict[str, object]) -> DomainJob:
+    times = {
+        name: datetime.fromisoformat(value) if isinstance(value, str) else value
+        for name in ("created_at", "started_at", "finished_at", "heartbeat_at")
+        for value in [data.get(name)]
+    }
+    return mappers.job(SimpleNamespace(**{**data, **times}))
+
+
+@strawberry.type
+class LiveSubscriptions:
+    @strawberry.subscription(
+        description="Changes to a workflow's items, as they commit: ADDED, CLAIMED, RELEASED, "
+        "DECIDED, FLAGGED, ESCALATED. Only tiers your role may see."
+    )
+    async def queue_events(
+        self, info: Info, workflow: str, tiers: list[Tier] | None = None
+    ) -> AsyncGenerator[QueueEvent, None]:
+        ctx = info.context
+        found = await (await ctx.read_model()).workflow_by_key(workflow)
+        if found is None:
+            raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
+        wanted = set(ctx.can_see(tiers or list(Tier)))
+        subscription = ctx.services.bus.subscribe()
+        seen = SeenIds()
+        try:
+            async for envelope in subscription:
+                if envelope.type != "queue" or envelope.workflow_id != found.id:
+                    continue
+                event = _event_from(envelope.data)
+                left = Tier(event.previous_tier) if event.previous_tier else None
+                visible = event.recommendation.tier in wanted or (
+                    event.kind is QueueEventKind.ESCALATED and left in wanted
+                )
+                if not visible or not seen.first_time(envelope.id):
+                    continue
+                await ctx.refresh()
+                yield QueueEvent.from_domain(event, ctx.now)
+        finally:
+            subscription.close()
+
+    @strawberry.subscription(
+        description="ADMIN: a job's state and progress, from now until it ends."
+    )
+    async def job_progress(self, info: Info, id: strawberry.ID) -> AsyncGenerator[Job, None]:
+        ctx = info.context
+        if ctx.viewer.role is not Role.ADMIN:
+            raise PublicError("jobProgress needs the role ADMIN", "FORBIDDEN")
+        subscription = ctx.services.bus.subscribe()  # before reading: nothing slips between
+        try:
+            current = await (await ctx.read_model()).job(str(id))
+            if current is None:
+                raise PublicError(f"no job {id}", "NOT_FOUND")
+            yield Job.from_domain(current)
+            if current.finished:
+                return
+            async for envelope in subscription:
+                if envelope.type != "job" or envelope.data.get("id") != str(id):
+                    continue
+                job = _job_from(envelope.data)
+                yield Job.from_domain(job)
+                if job.finished:
+                    return
+        finally:
+            subscription.close()
