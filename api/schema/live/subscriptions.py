@@ -91,6 +91,7 @@ class LiveSubscriptions:
                 yield QueueEvent.from_domain(event, ctx.now)
         finally:
             subscription.close()
+            await ctx.close()
 
     @strawberry.subscription(
         description="ADMIN: a job's state and progress, from now until it ends."
@@ -116,3 +117,4 @@ class LiveSubscriptions:
                     return
         finally:
             subscription.close()
+            await ctx.close()
