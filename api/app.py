@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql_view import ArbiterGraphQL
+from api.metrics import metrics_endpoint
 from api.middleware import GraphQLRequestGuard
 from api.schema import build_schema
 from api.services import Services
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ],
         middleware=[
             Middleware(

@@ -16,13 +16,15 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.log_setup import configure_logging
 
     settings = get_settings()
+    configure_logging(settings.log_json)
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,
         port=args.port or settings.port,
-        log_level="info",
+        log_config=None,
         proxy_headers=False,
     )
     return 0
@@ -31,10 +33,12 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     from arq import run_worker
 
+    from api.log_setup import configure_logging
     from api.services import runtime_options
     from workers.worker import worker_settings
 
     settings = get_settings()
+    configure_logging(settings.log_json)
     if not settings.redis_url:
         print(
             "error: arbiter worker needs ARBITER_REDIS_URL (without Redis, `arbiter serve` "

@@ -203,6 +203,17 @@ class ReadModel:
             grouped.setdefault(row.recommendation_id, []).append(mappers.revision(row))
         return grouped
 
+    async def open_counts_by_workflow(self) -> dict[tuple[str, str], int]:
+        """Open items (PENDING, CLAIMED, FLAGGED, AWAITING_CONFIRMATION) by workflow and tier."""
+        c = recs_t.c
+        result = await self._execute(
+            sa.select(workflows_t.c.key, c.tier, sa.func.count())
+            .join(workflows_t, workflows_t.c.id == c.workflow_id)
+            .where(c.status.in_([s.value for s in _OPEN]))
+            .group_by(workflows_t.c.key, c.tier)
+        )
+        return {(key, tier): int(count) for key, tier, count in result}
+
     async def job(self, job_id: str) -> Job | None:
         row = (await self._execute(sa.select(jobs_t).where(jobs_t.c.id == job_id))).first()
         return mappers.job(row) if row else None

@@ -12,6 +12,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -19,6 +20,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from store.database import Database
 from store.queries import ReadModel
 from store.uow import SqlUnitOfWork
+from workers import metrics
 from workers.bus import Envelope, EventBus, InProcessBus, RedisBus
 from workers.jobqueue import ArqJobs, InProcessJobs, JobQueue, enqueue_all
 from workers.outbox import OutboxPublisher
@@ -62,7 +64,10 @@ class Runtime:
         self.database = database
         self.options = options or RuntimeOptions()
         self.publisher = OutboxPublisher(
-            database, InProcessBus(), relay_every=self.options.relay_seconds
+            database,
+            InProcessBus(),
+            relay_every=self.options.relay_seconds,
+            on_published=self.observe_published,
         )
         self.bus: EventBus
         self.jobs: JobQueue
@@ -163,6 +168,24 @@ class Runtime:
     async def read(self, query: Callable[[ReadModel], Awaitable[R]]) -> R:
         async with self.read_session() as session:
             return await query(ReadModel(session))
+
+    # ------------------------------------------------------------ metrics
+
+    def observe_job(self, kind: str, seconds: float) -> None:
+        metrics.JOB_SECONDS.labels(kind).observe(seconds)
+
+    def observe_webhook_failure(self) -> None:
+        metrics.WEBHOOK_FAILURES.inc()
+
+    @staticmethod
+    def observe_published(envelopes: list[Envelope]) -> None:
+        now = datetime.now(UTC)
+        for envelope in envelopes:
+            at = envelope.data.get("at")
+            if isinstance(at, str):
+                metrics.EVENT_LAG_SECONDS.observe(
+                    max(0.0, (now - datetime.fromisoformat(at)).total_seconds())
+                )
 
     async def publish(self, envelopes: list[Envelope]) -> None:
         """Publish ephemeral messages (job progress); a failure is logged, not raised."""

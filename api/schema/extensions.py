@@ -19,6 +19,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from api.metrics import CountRequests
 from api.schema.common.problems import PublicError
 from api.settings import Settings
 
@@ -69,4 +70,13 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
         def __init__(self) -> None:
             super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
 
-    return [TokenLimit, Parsed, DepthLimit, AliasLimit, Validated, Masked, CloseReadSession]
+    return [
+        TokenLimit,
+        Parsed,
+        DepthLimit,
+        AliasLimit,
+        Validated,
+        Masked,
+        CloseReadSession,
+        CountRequests,
+    ]

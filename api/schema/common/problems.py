@@ -8,6 +8,7 @@ import strawberry
 
 from api.schema.common.enums import RecommendationStatus
 from domain import errors
+from workers import metrics
 
 
 @strawberry.interface
@@ -49,6 +50,12 @@ class QueueEmpty(Problem):
 
 def problem(error: errors.DomainError) -> Problem:
     """The union member for a domain error."""
+    found = _problem(error)
+    metrics.PROBLEMS.labels(type(found).__name__).inc()
+    return found
+
+
+def _problem(error: errors.DomainError) -> Problem:
     if isinstance(error, errors.NotFoundError):
         return NotFound(message=error.message)
     if isinstance(error, errors.ForbiddenError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Annotated
 
@@ -21,6 +22,7 @@ from api.schema.recommendations.types import Recommendation
 from domain.enums import Verdict
 from domain.errors import DomainError
 from domain.usecases.decide import DecisionRequest, decide
+from workers.metrics import DECISION_SECONDS
 
 
 @strawberry.type
@@ -37,10 +39,12 @@ DecisionResult = Annotated[
 
 async def _decide(info: Info, request: DecisionRequest) -> DecisionResult:
     ttl = timedelta(seconds=info.context.services.settings.confirmation_ttl_seconds)
+    started = time.perf_counter()
     try:
         decided = await info.context.run(decide, request, ttl)
     except DomainError as error:
         return problem(error)  # type: ignore[return-value]
+    DECISION_SECONDS.labels(request.verdict.value).observe(time.perf_counter() - started)
     return DecisionSuccess(
         decision=Decision.from_domain(decided.decision),
         recommendation=Recommendation.from_domain(decided.recommendation, info.context.now),

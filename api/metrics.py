@@ -1,0 +1,64 @@
+"""/metrics in the Prometheus text format, and the GraphQL request counter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import SchemaExtension
+
+from workers import metrics
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    """Refresh the queue depth from the database, then render every metric."""
+    services = request.app.state.services
+    try:
+        depths = await services.read(lambda model: model.open_counts_by_workflow())
+    except Exception:  # a database outage must not hide the other metrics
+        depths = None
+    if depths is not None:
+        metrics.QUEUE_DEPTH.clear()
+        for (workflow, tier), count in depths.items():
+            metrics.QUEUE_DEPTH.labels(workflow, tier).set(count)
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class CountRequests(SchemaExtension):
+    """arbiter_graphql_requests_total{type, operation, outcome}."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context
+        result = context.result
+        operation_type = context.operation_type.value if context.operation_type else "unknown"
+        name = context.operation_name or "anonymous"
+        if result is None or getattr(result, "errors", None):
+            outcome = "error"
+        elif _has_problem(getattr(result, "data", None)):
+            outcome = "problem"
+        else:
+            outcome = "ok"
+        metrics.GRAPHQL_REQUESTS.labels(operation_type, name[:64], outcome).inc()
+
+
+def _has_problem(data: object) -> bool:
+    """A mutation answered with a typed problem (when the client asked for __typename)."""
+    if not isinstance(data, dict):
+        return False
+    for value in data.values():
+        if isinstance(value, dict) and value.get("__typename") in _PROBLEM_TYPES:
+            return True
+    return False
+
+
+_PROBLEM_TYPES = {
+    "NotFound",
+    "Forbidden",
+    "InvalidInput",
+    "Conflict",
+    "ConfirmationRequired",
+    "QueueEmpty",
+}
