@@ -146,11 +146,9 @@ async def deliver(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
     delivery.attempts += 1
     delivery.last_attempt_at = utcnow()
     if error is None:
-        delivery.status, delivery.delivered_at, delivery.last_error = (
-            DeliveryStatus.DELIVERED,
-            delivery.last_attempt_at,
-            None,
-        )
+        # last_error keeps the latest failed attempt's error (None when the first
+        # attempt succeeded): with status DELIVERED it tells why it took retries.
+        delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, delivery.last_attempt_at
         delivery.next_attempt_at = None
         await _record(runtime, delivery, expected_attempts)
         return {"message": f"delivered on attempt {delivery.attempts}"}

@@ -37,6 +37,11 @@ def worker_settings(
     resolved = options or RuntimeOptions()
 
     async def startup(ctx: dict[str, Any]) -> None:
+        if ctx.get("runtime") is not None:
+            # arq runs on_startup on every Worker.main(), and a burst worker may be run
+            # again; a second Runtime would leak the first (bus listener, outbox tasks,
+            # database engine), since on_shutdown stops only the one in ctx.
+            return
         database = connect(database_url)
         runtime = Runtime(database, redis_url, resolved)
         await runtime.start(run_jobs=False)
@@ -44,7 +49,7 @@ def worker_settings(
         log.info("worker ready (database %s)", database.write_engine.url.render_as_string())
 
     async def shutdown(ctx: dict[str, Any]) -> None:
-        runtime: Runtime | None = ctx.get("runtime")
+        runtime: Runtime | None = ctx.pop("runtime", None)
         if runtime is not None:
             await runtime.stop()
             await runtime.database.dispose()

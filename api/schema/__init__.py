@@ -17,6 +17,8 @@ from api.schema.recommendations.mutations import RecommendationMutations
 from api.schema.recommendations.queries import RecommendationQueries
 from api.schema.users.mutations import UserMutations
 from api.schema.users.queries import UserQueries
+from api.schema.webhooks.mutations import WebhookMutations
+from api.schema.webhooks.queries import WebhookQueries
 from api.schema.workflows.mutations import WorkflowMutations
 from api.schema.workflows.queries import WorkflowQueries
 from api.settings import Settings
@@ -30,11 +32,18 @@ Query = merge_types(
         RecommendationQueries,
         DecisionQueries,
         JobQueries,
+        WebhookQueries,
     ),
 )
 Mutation = merge_types(
     "Mutation",
-    (RecommendationMutations, DecisionMutations, UserMutations, WorkflowMutations),
+    (
+        RecommendationMutations,
+        DecisionMutations,
+        UserMutations,
+        WorkflowMutations,
+        WebhookMutations,
+    ),
 )
 
 Subscription = merge_types("Subscription", (LiveSubscriptions,))

@@ -1,0 +1,1 @@
+"""Webhooks: signed, retried deliveries of queue events to services (ADMIN only)."""

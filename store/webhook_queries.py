@@ -1,0 +1,68 @@
+"""The read side of webhooks: a workflow's webhooks and their latest deliveries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from domain.webhooks import Webhook, WebhookDelivery
+from store import mappers
+from store.queries import ReadModel
+from store.tables import deliveries_t, events_t, webhooks_t
+
+MAX_DELIVERIES = 200
+
+
+class WebhookReadModel(ReadModel):
+    """Webhook queries over a request's read session (shares its lock)."""
+
+    @classmethod
+    def over(cls, model: ReadModel) -> WebhookReadModel:
+        return cls(model.session, model._lock)
+
+    async def webhooks_of(
+        self, workflow_id: str, *, include_deleted: bool = False
+    ) -> list[Webhook]:
+        """The workflow's webhooks, oldest first; deleted ones (inactive) only when asked."""
+        query = (
+            sa.select(webhooks_t)
+            .where(webhooks_t.c.workflow_id == workflow_id)
+            .order_by(webhooks_t.c.created_at, webhooks_t.c.id)
+        )
+        if not include_deleted:
+            query = query.where(webhooks_t.c.deleted_at.is_(None))
+        return [mappers.webhook(row) for row in await self._execute(query)]
+
+    async def deliveries_of(
+        self, hook_ids: Iterable[str], first: int
+    ) -> dict[str, list[WebhookDelivery]]:
+        """Up to `first` (at most MAX_DELIVERIES) deliveries of each webhook, newest first
+        (by creation, then by the event's commit order), in one statement."""
+        ids = set(hook_ids)
+        first = max(0, min(first, MAX_DELIVERIES))
+        found: dict[str, list[WebhookDelivery]] = {hook_id: [] for hook_id in ids}
+        if not ids or first == 0:
+            return found
+        newest_first = sa.func.row_number().over(
+            partition_by=deliveries_t.c.webhook_id,
+            order_by=(
+                deliveries_t.c.created_at.desc(),
+                sa.func.coalesce(events_t.c.seq, 0).desc(),
+                deliveries_t.c.id.desc(),
+            ),
+        )
+        ranked = (
+            sa.select(deliveries_t, newest_first.label("rank"))
+            .select_from(deliveries_t.outerjoin(events_t, events_t.c.id == deliveries_t.c.event_id))
+            .where(deliveries_t.c.webhook_id.in_(ids))
+            .subquery()
+        )
+        query = (
+            sa.select(ranked)
+            .where(ranked.c.rank <= first)
+            .order_by(ranked.c.webhook_id, ranked.c.rank)
+        )
+        for row in await self._execute(query):
+            found[row.webhook_id].append(mappers.delivery(row))
+        return found
