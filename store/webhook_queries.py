@@ -21,6 +21,11 @@ class WebhookReadModel(ReadModel):
     def over(cls, model: ReadModel) -> WebhookReadModel:
         return cls(model.session, model._lock)
 
+    async def webhook(self, hook_id: str) -> Webhook | None:
+        """One webhook by id, deleted ones included (they read as inactive)."""
+        row = (await self._execute(sa.select(webhooks_t).where(webhooks_t.c.id == hook_id))).first()
+        return mappers.webhook(row) if row else None
+
     async def webhooks_of(
         self, workflow_id: str, *, include_deleted: bool = False
     ) -> list[Webhook]:

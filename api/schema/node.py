@@ -8,8 +8,12 @@ from api.schema.common.types import Info, Node
 from api.schema.decisions.types import Decision, Override
 from api.schema.recommendations.types import Recommendation
 from api.schema.users.types import User
+from api.schema.jobs.types import Job
+from api.schema.webhooks.types import Webhook
 from api.schema.workflows.types import Workflow
+from domain.enums import Role
 from domain.ids import kind_of
+from store.webhook_queries import WebhookReadModel
 
 
 @strawberry.type
@@ -36,6 +40,16 @@ class NodeQueries:
             if decision is None or decision.tier not in ctx.visible_tiers:
                 return None
             return Decision.from_domain(decision)
+        if kind == "Job":
+            if ctx.viewer.role is not Role.ADMIN:
+                return None
+            job = await (await ctx.read_model()).job(key)
+            return Job.from_domain(job) if job else None
+        if kind == "Webhook":
+            if ctx.viewer.role is not Role.ADMIN:
+                return None
+            hook = await WebhookReadModel.over(await ctx.read_model()).webhook(key)
+            return Webhook.from_domain(hook) if hook else None
         if kind == "Override":
             model = await ctx.read_model()
             override = (await model.overrides([key])).get(key)

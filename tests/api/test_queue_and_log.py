@@ -634,3 +634,39 @@ async def test_audit_verify_notices_a_deleted_last_record(
     assert code != 0, out
     assert "BROKEN" in out
     assert "chain head" in out
+
+
+async def test_node_resolves_webhooks_and_jobs_for_admins_and_nobody_else(gql):
+    from domain.clock import utcnow
+    from domain.jobs import Job, JobKind
+
+    admin = await create_user(gql.services, "admin")
+    senior = await create_user(gql.services, "senior")
+    await create_workflow(gql, admin, key="hooked")
+    created = await gql(
+        """mutation { createWebhook(workflow: "hooked", url: "https://svc.example/hook",
+                                    events: [DECIDED]) {
+             ... on WebhookSuccess { webhook { id } } } }""",
+        token=admin,
+    )
+    hook_id = created["createWebhook"]["webhook"]["id"]
+    job = Job.new(JobKind.SLA_SWEEP, utcnow())
+    async with gql.services.unit_of_work() as uow:
+        await uow.jobs.add(job)
+        await uow.commit()
+    query = """query($id: ID!) { node(id: $id) { __typename id
+        ... on Webhook { url events active } ... on Job { kind state } } }"""
+
+    hook = (await gql(query, {"id": hook_id}, token=admin))["node"]
+    found_job = (await gql(query, {"id": job.id}, token=admin))["node"]
+
+    assert hook == {
+        "__typename": "Webhook",
+        "id": hook_id,
+        "url": "https://svc.example/hook",
+        "events": ["DECIDED"],
+        "active": True,
+    }
+    assert found_job == {"__typename": "Job", "id": job.id, "kind": "SLA_SWEEP", "state": "QUEUED"}
+    assert (await gql(query, {"id": hook_id}, token=senior))["node"] is None
+    assert (await gql(query, {"id": job.id}, token=senior))["node"] is None
