@@ -115,13 +115,12 @@ class Context:
             self._session = self.services.read_session()
         return ReadModel(self._session, self._lock)
 
-    async def refresh(self) -> None:
-        """Start over with fresh loaders and a new read snapshot (each subscription event)."""
+    async def release(self) -> None:
+        """Give the read connection back and forget what was loaded (a subscription does
+        this between events, so that an idle subscriber holds no connection)."""
         self._loaders = None
         self.now = utcnow()
-        if self._session is not None:
-            async with self._lock:
-                await self._session.rollback()
+        await self.close()
 
     async def close(self) -> None:
         if self._session is not None:

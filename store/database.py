@@ -40,8 +40,13 @@ class Database:
             await self.read_engine.dispose()
 
 
-def _sqlite_engine(url: str, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+def _sqlite_engine(url: str, begin: str, pool_size: int, max_overflow: int) -> AsyncEngine:
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -66,7 +71,11 @@ def connect(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Databas
     """Create the engines for `url` (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
-        return Database(url, _sqlite_engine(url, "BEGIN IMMEDIATE"), _sqlite_engine(url, "BEGIN"))
+        return Database(
+            url,
+            _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size, max_overflow),
+            _sqlite_engine(url, "BEGIN", pool_size, max_overflow),
+        )
     engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
     )

@@ -55,9 +55,17 @@ class EventBus(Protocol):
     def subscribe(self) -> Subscription: ...
 
 
+class SubscriberOverflow(Exception):
+    """The subscriber fell SUBSCRIBER_BUFFER messages behind and was cut off."""
+
+
 @dataclass(eq=False)
 class Subscription:
-    """A local subscriber's buffer. Iterate it; close it when done."""
+    """A local subscriber's buffer. Iterate it; close it when done.
+
+    A subscriber that falls too far behind is cut off: it still gets everything
+    buffered, in order, and then SubscriberOverflow, never a silent gap.
+    """
 
     hub: Hub
     queue: asyncio.Queue[Envelope | None] = field(
@@ -70,6 +78,10 @@ class Subscription:
 
     async def _iterate(self) -> AsyncIterator[Envelope]:
         while True:
+            if self.overflowed and self.queue.empty():
+                raise SubscriberOverflow(
+                    f"fell {SUBSCRIBER_BUFFER} messages behind and was cut off"
+                )
             envelope = await self.queue.get()
             if envelope is None:
                 return
@@ -96,15 +108,13 @@ class Hub:
                 try:
                     subscription.queue.put_nowait(envelope)
                 except asyncio.QueueFull:
-                    # A subscriber this far behind is cut off rather than let grow.
+                    # A subscriber this far behind is cut off rather than let grow; it
+                    # drains what it has, then learns that it missed the rest.
                     log.warning(
                         "a subscriber fell %d messages behind; closing it", SUBSCRIBER_BUFFER
                     )
                     subscription.overflowed = True
                     subscription.close()
-                    with contextlib.suppress(asyncio.QueueEmpty):
-                        subscription.queue.get_nowait()
-                    subscription.queue.put_nowait(None)
                     break
 
     def close_all(self) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
+from api.schema.common.problems import PublicError
 from api.schema.decisions.mutations import DecisionMutations
 from api.schema.decisions.queries import DecisionQueries
 from api.schema.extensions import extensions_for
@@ -49,8 +52,19 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (LiveSubscriptions,))
 
 
+class ArbiterSchema(strawberry.Schema):
+    """Logs server faults, not the errors we raise on purpose for callers."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        unexpected = [e for e in errors if not isinstance(e.original_error, PublicError)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return ArbiterSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -6,9 +6,9 @@ import strawberry
 
 from api.schema.common.types import Info, Node
 from api.schema.decisions.types import Decision, Override
+from api.schema.jobs.types import Job
 from api.schema.recommendations.types import Recommendation
 from api.schema.users.types import User
-from api.schema.jobs.types import Job
 from api.schema.webhooks.types import Webhook
 from api.schema.workflows.types import Workflow
 from domain.enums import Role

@@ -24,6 +24,7 @@ from domain.events import QueueEvent as DomainEvent
 from domain.events import QueueEventKind
 from domain.jobs import Job as DomainJob
 from store import mappers
+from workers.bus import SubscriberOverflow
 
 SEEN_MEMORY = 10_000
 
@@ -77,6 +78,7 @@ class LiveSubscriptions:
         subscription = ctx.services.bus.subscribe()
         seen = SeenIds()
         try:
+            await ctx.release()  # hold no database connection while waiting
             async for envelope in subscription:
                 if envelope.type != "queue" or envelope.workflow_id != found.id:
                     continue
@@ -87,8 +89,14 @@ class LiveSubscriptions:
                 )
                 if not visible or not seen.first_time(envelope.id):
                     continue
-                await ctx.refresh()
                 yield QueueEvent.from_domain(event, ctx.now)
+                # Its nested fields are resolved by the time we resume.
+                await ctx.release()
+        except SubscriberOverflow as error:
+            raise PublicError(
+                f"this subscription {error}; subscribe again and re-read the queue",
+                "SLOW_SUBSCRIBER",
+            ) from error
         finally:
             subscription.close()
             await ctx.close()
@@ -105,6 +113,7 @@ class LiveSubscriptions:
             current = await (await ctx.read_model()).job(str(id))
             if current is None:
                 raise PublicError(f"no job {id}", "NOT_FOUND")
+            await ctx.release()
             yield Job.from_domain(current)
             if current.finished:
                 return
@@ -113,6 +122,7 @@ class LiveSubscriptions:
                     continue
                 job = _job_from(envelope.data)
                 yield Job.from_domain(job)
+                await ctx.release()
                 if job.finished:
                     return
         finally:
