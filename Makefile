@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format schema schema-check contract-check ci clean
+.PHONY: install run migrate test lint format schema schema-check contract-check bench ci clean
 
 install: $(STAMP)
 
@@ -41,6 +41,9 @@ schema-check: install
 
 contract-check: install
 	$(BIN)/python ../shared/tools/contract_check.py --allow-missing schema.graphql
+
+bench: install
+	$(BIN)/python bench/subscription_latency.py
 
 ci:
 	bash .ci/run
