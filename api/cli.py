@@ -53,6 +53,53 @@ def _worker(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _retrain(key: str) -> int:
+    from api.services import Services
+    from domain.clock import utcnow
+    from domain.jobs import Job, JobKind
+    from workers.execute import execute_job
+
+    services = Services.from_settings(get_settings())
+    try:
+        async with services.unit_of_work() as uow:
+            workflow = await uow.workflows.by_key(key)
+            if workflow is None:
+                print(f"error: no workflow with key {key!r}", file=sys.stderr)
+                return 1
+            job = Job.new(JobKind.RETRAIN, utcnow(), workflow_id=workflow.id, requested_by="cli")
+            await uow.jobs.add(job)
+            await uow.commit()
+        subscription = services.bus.subscribe()
+
+        async def show_progress() -> None:
+            async for envelope in subscription:
+                if envelope.type == "job" and envelope.data.get("id") == job.id:
+                    _progress_bar(float(envelope.data["progress"]), envelope.data.get("message"))
+
+        printer = asyncio.create_task(show_progress())
+        await execute_job(services, job.id)
+        printer.cancel()
+        subscription.close()
+        async with services.unit_of_work() as uow:
+            done = await uow.jobs.get(job.id)
+        assert done is not None
+        print(f"\n{done.state.value}: {done.message}")
+        return 0 if done.state.value == "SUCCEEDED" else 1
+    finally:
+        await services.database.dispose()
+
+
+def _progress_bar(fraction: float, message: str | None, width: int = 30) -> None:
+    filled = int(round(fraction * width))
+    line = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {message or ''}"
+    sys.stderr.write(line[:120].ljust(120))
+    sys.stderr.flush()
+
+
+def _retrain_command(args: argparse.Namespace) -> int:
+    return asyncio.run(_retrain(args.workflow))
+
+
 def migrate(database_url: str) -> None:
     """Upgrade the database at `database_url` to the newest schema."""
     from alembic import command
@@ -140,6 +187,10 @@ def parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run an arq worker (needs ARBITER_REDIS_URL)")
     worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
     worker.set_defaults(run=_worker)
+
+    retrain = commands.add_parser("retrain", help="retrain a workflow's model now")
+    retrain.add_argument("workflow", help="the workflow's key")
+    retrain.set_defaults(run=_retrain_command)
 
     commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
         run=_migrate

@@ -14,9 +14,11 @@ from strawberry.dataloader import DataLoader
 from api.services import Services
 from domain.clock import utcnow
 from domain.enums import RecommendationStatus, Tier
+from domain.learning import ModelVersion
 from domain.model import Decision, DraftRevision, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from domain.rights import visible_tiers
+from store.learning import LearningReadModel
 from store.queries import ReadModel
 
 P = ParamSpec("P")
@@ -66,6 +68,10 @@ class Loaders:
         ) -> dict[str, list[tuple[Tier, RecommendationStatus, int]]]:
             return await (await read()).queue_counts(ids, ctx.visible_tiers, ctx.now)
 
+        async def models_of(ids: list[str]) -> dict[str, list[ModelVersion]]:
+            return await LearningReadModel.over(await read()).models_of(ids)
+
+        self.models_of = DataLoader(_by_key(models_of, list))
         self.workflow = DataLoader(_by_key(workflows))
         self.user = DataLoader(_by_key(users))
         self.recommendation = DataLoader(_by_key(recommendations))

@@ -14,6 +14,10 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
         webhook_max_attempts=settings.webhook_max_attempts,
         webhook_timeout_seconds=settings.webhook_timeout_seconds,
         relay_seconds=settings.outbox_relay_seconds,
+        retrain_cron=settings.retrain_cron,
+        retrain_min_corrections=settings.retrain_min_corrections,
+        promotion_margin=settings.promotion_margin,
+        training_threads=settings.training_threads,
     )
 
 

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = 10.0
     outbox_relay_seconds: float = 2.0
     log_json: bool = False
+    retrain_cron: str = "0 3 1 * *"
+    retrain_min_corrections: int = 50
+    promotion_margin: float = 0.0
+    training_threads: int = 2
 
     db_pool_size: int = 10
     db_max_overflow: int = 20

@@ -61,6 +61,18 @@ DECIDABLE_STATUSES = OPEN_STATUSES | {RecommendationStatus.NEEDS_DATA}
 """Statuses a human decision may start from."""
 
 
+class Window(StrEnum):
+    """Reporting windows: the last 7, 30 or 91 days."""
+
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+    QUARTER = "QUARTER"
+
+    @property
+    def days(self) -> int:
+        return {"WEEK": 7, "MONTH": 30, "QUARTER": 91}[self.value]
+
+
 class Verdict(StrEnum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"

@@ -14,6 +14,8 @@ PREFIXES = {
     "job": "Job",
     "whk": "Webhook",
     "dlv": "WebhookDelivery",
+    "mdl": "ModelVersion",
+    "thm": "OverrideThemeReport",
 }
 
 

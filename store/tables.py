@@ -251,6 +251,51 @@ class WebhookDeliveryRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class ModelVersionRow(SQLModel, table=True):
+    """A trained model: LightGBM text, its feature spec and calibration, and how it fared."""
+
+    __tablename__ = "model_versions"
+    __table_args__ = (
+        sa.UniqueConstraint("workflow_id", "version", name="uq_model_versions_version"),
+        # Never two ACTIVE models of one kind for a workflow, whatever races.
+        sa.Index(
+            "uq_model_versions_active",
+            "workflow_id",
+            "kind",
+            unique=True,
+            sqlite_where=sa.text("status = 'ACTIVE'"),
+            postgresql_where=sa.text("status = 'ACTIVE'"),
+        ),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(foreign_key="workflows.id", index=True, max_length=40)
+    version: int
+    kind: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    features: list[str] = _json()
+    feature_spec: dict[str, Any] = _json()
+    classes: list[str] = _json()
+    model_text: str = Field(default="", sa_type=sa.Text)
+    calibration: dict[str, Any] = _json()
+    metrics: dict[str, Any] | None = _json(nullable=True)
+    trained_on: int = 0
+    message: str | None = Field(default=None, sa_type=sa.Text)
+    job_id: str | None = Field(default=None, max_length=40)
+    created_at: datetime = _ts()
+    promoted_at: datetime | None = _ts(nullable=True)
+
+
+class ThemeReportRow(SQLModel, table=True):
+    __tablename__ = "theme_reports"
+    __table_args__ = (sa.Index("ix_theme_reports_latest", "workflow_id", "created_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
+    window: str = Field(max_length=16)
+    overrides_analysed: int
+    themes: list[dict[str, Any]] = _json()
+    created_at: datetime = _ts()
+
+
 metadata = SQLModel.metadata
 
 # Core tables, for the repositories' and queries' SQL.
@@ -266,3 +311,5 @@ events_t = EventRow.__table__  # type: ignore[attr-defined]
 jobs_t = JobRow.__table__  # type: ignore[attr-defined]
 webhooks_t = WebhookRow.__table__  # type: ignore[attr-defined]
 deliveries_t = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
+models_t = ModelVersionRow.__table__  # type: ignore[attr-defined]
+theme_reports_t = ThemeReportRow.__table__  # type: ignore[attr-defined]

@@ -52,10 +52,17 @@ def job_envelope(job: Job) -> Envelope:
 
 
 def handlers() -> dict[JobKind, Handler]:
+    from workers.retrain import run_retraining
     from workers.sweep import run_sla_sweep
+    from workers.themes_job import run_theme_mining
     from workers.webhook_delivery import deliver
 
-    return {JobKind.SLA_SWEEP: run_sla_sweep, JobKind.WEBHOOK_DELIVERY: deliver}
+    return {
+        JobKind.SLA_SWEEP: run_sla_sweep,
+        JobKind.WEBHOOK_DELIVERY: deliver,
+        JobKind.RETRAIN: run_retraining,
+        JobKind.MINE_THEMES: run_theme_mining,
+    }
 
 
 async def _update(runtime: Any, job_id: str, condition: Any = None, **values: Any) -> Job | None:

@@ -51,6 +51,10 @@ class RuntimeOptions:
     relay_seconds: float = 2.0
     job_heartbeat_seconds: float = 10.0
     job_stale_seconds: float = 120.0
+    promotion_margin: float = 0.0
+    training_threads: int = 2
+    retrain_cron: str = "0 3 1 * *"
+    retrain_min_corrections: int = 50
 
 
 class Runtime:
@@ -78,10 +82,20 @@ class Runtime:
             self.bus = InProcessBus()
             self.jobs = InProcessJobs()
         self.publisher.bus = self.bus
+        self._scorer: Any = None
         self._write_sessions = database.write_sessions()
         self._read_sessions = database.read_sessions()
         self._background: list[asyncio.Task[None]] = []
         self.started = False
+
+    @property
+    def scorer(self) -> Any:
+        """The active-model scorer (domain.usecases.learning.CaseScorer), cached models."""
+        if self._scorer is None:
+            from workers.scoring import ActiveModelScorer
+
+            self._scorer = ActiveModelScorer(self)
+        return self._scorer
 
     @property
     def embedded(self) -> bool:
@@ -93,7 +107,10 @@ class Runtime:
         """Start the bus listener, the outbox publisher and relay, and (embedded) the
         in-process job runner and SLA sweep."""
         from workers.execute import execute_job
+        from workers.schedule import parse_cron, retrain_forever
         from workers.sweep import sweep_forever
+
+        parse_cron(self.options.retrain_cron)  # a bad expression stops start-up, loudly
 
         await self.bus.start()
         await self.publisher.start()
@@ -106,6 +123,9 @@ class Runtime:
             if self.embedded:
                 self._background.append(
                     asyncio.create_task(sweep_forever(self), name="arbiter-sla-sweep")
+                )
+                self._background.append(
+                    asyncio.create_task(retrain_forever(self), name="arbiter-retrain-schedule")
                 )
         self.started = True
 

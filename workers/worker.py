@@ -12,6 +12,7 @@ from store.database import connect
 from workers.execute import execute_job
 from workers.jobqueue import ARQ_FUNCTION
 from workers.runtime import Runtime, RuntimeOptions
+from workers.schedule import parse_cron, scheduled_retraining
 from workers.sweep import sweep_once
 
 log = logging.getLogger("arbiter.worker")
@@ -28,6 +29,12 @@ def cron_schedule(every_seconds: float) -> dict[str, Any]:
     minutes = max(1, round(seconds / 60))
     step = min((*_DIVISORS_OF_60, 60), key=lambda d: abs(d - minutes))
     return {"minute": set(range(0, 60, step)), "second": {0}}
+
+
+def arq_cron(expression: str) -> dict[str, Any]:
+    """arq cron fields for a five-field cron expression."""
+    fields = parse_cron(expression)
+    return {"second": 0, **{name: values for name, values in fields.items() if values is not None}}
 
 
 def worker_settings(
@@ -60,6 +67,9 @@ def worker_settings(
     async def sla_sweep(ctx: dict[str, Any]) -> None:
         await sweep_once(ctx["runtime"])
 
+    async def retrain_due(ctx: dict[str, Any]) -> None:
+        await scheduled_retraining(ctx["runtime"])
+
     class WorkerSettings:
         functions = [func(run_job, name=ARQ_FUNCTION, max_tries=3)]
         cron_jobs = [
@@ -68,7 +78,8 @@ def worker_settings(
                 name="sla_sweep",
                 unique=True,
                 **cron_schedule(resolved.sla_sweep_seconds),
-            )
+            ),
+            cron(retrain_due, name="retrain_due", unique=True, **arq_cron(resolved.retrain_cron)),
         ]
         on_startup = startup
         on_shutdown = shutdown

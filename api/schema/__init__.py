@@ -14,6 +14,9 @@ from api.schema.decisions.mutations import DecisionMutations
 from api.schema.decisions.queries import DecisionQueries
 from api.schema.extensions import extensions_for
 from api.schema.jobs.queries import JobQueries
+from api.schema.learning.mutations import LearningMutations
+from api.schema.learning.queries import LearningQueries
+from api.schema.learning.subscriptions import LearningSubscriptions
 from api.schema.live.subscriptions import LiveSubscriptions
 from api.schema.node import NodeQueries
 from api.schema.recommendations.mutations import RecommendationMutations
@@ -36,6 +39,7 @@ Query = merge_types(
         DecisionQueries,
         JobQueries,
         WebhookQueries,
+        LearningQueries,
     ),
 )
 Mutation = merge_types(
@@ -46,10 +50,11 @@ Mutation = merge_types(
         UserMutations,
         WorkflowMutations,
         WebhookMutations,
+        LearningMutations,
     ),
 )
 
-Subscription = merge_types("Subscription", (LiveSubscriptions,))
+Subscription = merge_types("Subscription", (LiveSubscriptions, LearningSubscriptions))
 
 
 class ArbiterSchema(strawberry.Schema):

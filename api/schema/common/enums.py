@@ -15,10 +15,20 @@ from domain.enums import (
     Role,
     Tier,
     Verdict,
+    Window,
     WorkflowKind,
 )
 
-for _enum in (Role, WorkflowKind, ReviewerRole, Tier, FloorAction, RecommendationStatus, Verdict):
+for _enum in (
+    Role,
+    WorkflowKind,
+    ReviewerRole,
+    Tier,
+    FloorAction,
+    RecommendationStatus,
+    Verdict,
+    Window,
+):
     strawberry.enum(_enum)
 
 __all__ = [
@@ -28,5 +38,6 @@ __all__ = [
     "Role",
     "Tier",
     "Verdict",
+    "Window",
     "WorkflowKind",
 ]

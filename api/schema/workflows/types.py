@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -16,7 +17,14 @@ from api.schema.common.enums import (
 from api.schema.common.types import Info, Node
 from api.schema.users.types import User, load_user
 from domain import model
+from domain.learning import ModelKind, ModelStatus
 from domain.policy import EscalationPolicy as DomainPolicy
+
+if TYPE_CHECKING:
+    from api.schema.learning.types import ModelVersion
+
+ModelVersionRef = Annotated["ModelVersion", strawberry.lazy("api.schema.learning.types")]
+REASON_SUGGESTIONS = 5
 
 
 @strawberry.type(name="EscalationPolicy")
@@ -97,6 +105,38 @@ class Workflow(Node):
     async def queue_counts(self, info: Info) -> list[QueueCount]:
         counts = await info.context.loaders.queue_counts.load(self._workflow.id)
         return [QueueCount(tier=t, status=s, count=n) for t, s, n in counts]
+
+    @strawberry.field(description="The ACTIVE classifier, which proposes for submitCases.")
+    async def active_model(self, info: Info) -> ModelVersionRef | None:
+        return await self._active(info, ModelKind.CLASSIFIER)
+
+    @strawberry.field(description="The ACTIVE draft scorer (DRAFT workflows).")
+    async def active_scorer(self, info: Info) -> ModelVersionRef | None:
+        return await self._active(info, ModelKind.SCORER)
+
+    @strawberry.field(description="Every model version, newest first.")
+    async def models(self, info: Info) -> list[ModelVersionRef]:
+        from api.schema.learning.types import ModelVersion
+
+        found = await info.context.loaders.models_of.load(self._workflow.id)
+        return [ModelVersion.from_domain(m) for m in found]
+
+    @strawberry.field(description="Quick-pick override reasons: the latest mined theme labels.")
+    async def reason_suggestions(self, info: Info) -> list[str]:
+        from store.learning import LearningReadModel
+
+        model = LearningReadModel.over(await info.context.read_model())
+        report = await model.latest_theme_report(self._workflow.id)
+        return [t.label for t in report.themes[:REASON_SUGGESTIONS]] if report else []
+
+    async def _active(self, info: Info, kind: ModelKind) -> ModelVersionRef | None:
+        from api.schema.learning.types import ModelVersion
+
+        found = await info.context.loaders.models_of.load(self._workflow.id)
+        for m in found:
+            if m.kind is kind and m.status is ModelStatus.ACTIVE:
+                return ModelVersion.from_domain(m)
+        return None
 
     @classmethod
     def from_domain(cls, w: model.Workflow) -> Workflow:

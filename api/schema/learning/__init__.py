@@ -1,0 +1,1 @@
+"""The learning loop in GraphQL: models, themes, the feedback report, model events."""

@@ -1,0 +1,339 @@
+"""Models, theme reports and learning data: the repository used by jobs, and read queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.clock import as_utc
+from domain.enums import Verdict
+from domain.learning import (
+    CORRECTIONS,
+    FeedbackReport,
+    ModelKind,
+    ModelMetrics,
+    ModelStatus,
+    ModelVersion,
+    ThemeReport,
+    ThemeSummary,
+    feedback_message,
+)
+from store.queries import ReadModel
+from store.tables import (
+    decisions_t,
+    models_t,
+    overrides_t,
+    recs_t,
+    theme_reports_t,
+    workflows_t,
+)
+
+HUMAN_FINAL = [v.value for v in (Verdict.APPROVE, Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT)]
+
+
+def model_version(row: Any) -> ModelVersion:
+    metrics = ModelMetrics(**row.metrics) if row.metrics else None
+    return ModelVersion(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        version=row.version,
+        kind=ModelKind(row.kind),
+        status=ModelStatus(row.status),
+        features=list(row.features or []),
+        trained_on=row.trained_on,
+        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+        metrics=metrics,
+        promoted_at=as_utc(row.promoted_at),
+        message=row.message,
+        job_id=row.job_id,
+        classes=list(row.classes or []),
+    )
+
+
+def theme_report(row: Any) -> ThemeReport:
+    return ThemeReport(
+        id=row.id,
+        workflow_id=row.workflow_id,
+        window=row.window,
+        overrides_analysed=row.overrides_analysed,
+        themes=[ThemeSummary.from_json(t) for t in row.themes or []],
+        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+    )
+
+
+def _not_undone() -> Any:
+    undo = decisions_t.alias("undo")
+    return ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == decisions_t.c.id))
+
+
+class SqlModels:
+    """Model versions, as the retraining job writes them. Never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_version(self, workflow_id: str) -> int:
+        result = await self.session.execute(
+            sa.select(sa.func.coalesce(sa.func.max(models_t.c.version), 0)).where(
+                models_t.c.workflow_id == workflow_id
+            )
+        )
+        return int(result.scalar_one()) + 1
+
+    async def add(self, values: dict[str, Any]) -> None:
+        await self.session.execute(models_t.insert().values(**values))
+
+    async def row(self, model_id: str) -> Any:
+        return (
+            await self.session.execute(sa.select(models_t).where(models_t.c.id == model_id))
+        ).first()
+
+    async def active_row(self, workflow_id: str, kind: ModelKind) -> Any:
+        return (
+            await self.session.execute(
+                sa.select(models_t).where(
+                    models_t.c.workflow_id == workflow_id,
+                    models_t.c.kind == kind.value,
+                    models_t.c.status == ModelStatus.ACTIVE.value,
+                )
+            )
+        ).first()
+
+    async def promote(
+        self, model_id: str, workflow_id: str, kind: ModelKind, now: datetime
+    ) -> bool:
+        """Retire the ACTIVE model of this kind and activate this CANDIDATE, atomically.
+
+        The partial unique index on ACTIVE models makes a racing promotion fail
+        with an IntegrityError; the unit of work is then retried whole.
+        """
+        await self.session.execute(
+            models_t.update()
+            .where(
+                models_t.c.workflow_id == workflow_id,
+                models_t.c.kind == kind.value,
+                models_t.c.status == ModelStatus.ACTIVE.value,
+            )
+            .values(status=ModelStatus.RETIRED.value)
+        )
+        result: Any = await self.session.execute(
+            models_t.update()
+            .where(models_t.c.id == model_id, models_t.c.status == ModelStatus.CANDIDATE.value)
+            .values(status=ModelStatus.ACTIVE.value, promoted_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def set_status(self, model_id: str, status: ModelStatus, message: str | None) -> None:
+        await self.session.execute(
+            models_t.update()
+            .where(models_t.c.id == model_id)
+            .values(status=status.value, message=message)
+        )
+
+    async def add_theme_report(self, report: ThemeReport, members: dict[str, str]) -> None:
+        """Store a report and label each override (id -> theme label) with its theme."""
+        await self.session.execute(
+            theme_reports_t.insert().values(
+                id=report.id,
+                workflow_id=report.workflow_id,
+                window=report.window,
+                overrides_analysed=report.overrides_analysed,
+                themes=[t.__dict__ for t in report.themes],
+                created_at=report.created_at,
+            )
+        )
+        by_label: dict[str, list[str]] = {}
+        for override_id, label in members.items():
+            by_label.setdefault(label, []).append(override_id)
+        for label, ids in by_label.items():
+            for start in range(0, len(ids), 500):
+                await self.session.execute(
+                    overrides_t.update()
+                    .where(overrides_t.c.id.in_(ids[start : start + 500]))
+                    .values(theme=label[:200])
+                )
+
+
+class LearningReadModel(ReadModel):
+    """Read queries for models, reports and the learning data."""
+
+    @classmethod
+    def over(cls, model: ReadModel) -> LearningReadModel:
+        return cls(model.session, model._lock)
+
+    async def models_of(self, workflow_ids: Iterable[str]) -> dict[str, list[ModelVersion]]:
+        result = await self._execute(
+            sa.select(models_t)
+            .where(models_t.c.workflow_id.in_(set(workflow_ids)))
+            .order_by(models_t.c.workflow_id, models_t.c.version.desc())
+        )
+        found: dict[str, list[ModelVersion]] = {}
+        for row in result:
+            found.setdefault(row.workflow_id, []).append(model_version(row))
+        return found
+
+    async def model(self, model_id: str) -> ModelVersion | None:
+        row = (await self._execute(sa.select(models_t).where(models_t.c.id == model_id))).first()
+        return model_version(row) if row else None
+
+    async def latest_theme_report(self, workflow_id: str) -> ThemeReport | None:
+        row = (
+            await self._execute(
+                sa.select(theme_reports_t)
+                .where(theme_reports_t.c.workflow_id == workflow_id)
+                .order_by(theme_reports_t.c.created_at.desc(), theme_reports_t.c.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return theme_report(row) if row else None
+
+    async def theme_report(self, report_id: str) -> ThemeReport | None:
+        row = (
+            await self._execute(sa.select(theme_reports_t).where(theme_reports_t.c.id == report_id))
+        ).first()
+        return theme_report(row) if row else None
+
+    async def corrections_between(
+        self, workflow_id: str, start: datetime, end: datetime | None
+    ) -> int:
+        """Human rejects, overrides and edits (not undone) decided in [start, end)."""
+        c = decisions_t.c
+        where = [
+            c.workflow_id == workflow_id,
+            c.automated.is_(False),
+            c.verdict.in_([v.value for v in CORRECTIONS]),
+            c.created_at >= start,
+            _not_undone(),
+        ]
+        if end is not None:
+            where.append(c.created_at < end)
+        result = await self._execute(
+            sa.select(sa.func.count()).select_from(decisions_t).where(*where)
+        )
+        return int(result.scalar_one())
+
+    async def learning_rows(self, workflow_id: str, limit: int | None = None) -> list[Any]:
+        """For each item, its latest human final decision that was not undone, oldest first:
+        (payload, proposed_action, verdict, final_action, decided_at)."""
+        c = decisions_t.c
+        ranked = (
+            sa.select(
+                c.recommendation_id,
+                c.verdict,
+                c.final_action,
+                c.created_at,
+                sa.func.row_number()
+                .over(partition_by=c.recommendation_id, order_by=c.seq.desc())
+                .label("rank"),
+            )
+            .where(
+                c.workflow_id == workflow_id,
+                c.automated.is_(False),
+                c.verdict.in_(HUMAN_FINAL),
+                _not_undone(),
+            )
+            .subquery()
+        )
+        query = (
+            sa.select(
+                recs_t.c.payload,
+                recs_t.c.proposed_action,
+                ranked.c.verdict,
+                ranked.c.final_action,
+                ranked.c.created_at.label("decided_at"),
+            )
+            .join(recs_t, recs_t.c.id == ranked.c.recommendation_id)
+            .where(ranked.c.rank == 1)
+            .order_by(ranked.c.created_at)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        return list(await self._execute(query))
+
+    async def overrides_since(self, workflow_id: str, since: datetime) -> list[Any]:
+        """(id, reason, proposed_action, chosen_action, payload) of the window's overrides."""
+        query = (
+            sa.select(
+                overrides_t.c.id,
+                overrides_t.c.reason,
+                overrides_t.c.proposed_action,
+                overrides_t.c.chosen_action,
+                recs_t.c.payload,
+            )
+            .join(recs_t, recs_t.c.id == overrides_t.c.recommendation_id)
+            .where(overrides_t.c.workflow_id == workflow_id, overrides_t.c.created_at >= since)
+            .order_by(overrides_t.c.created_at, overrides_t.c.id)
+        )
+        return list(await self._execute(query))
+
+    async def decided_payloads_since(
+        self, workflow_id: str, since: datetime, limit: int
+    ) -> list[dict[str, Any]]:
+        """Payloads of items decided in the window without an override (the contrast)."""
+        c = recs_t.c
+        overridden = sa.select(overrides_t.c.recommendation_id).where(
+            overrides_t.c.recommendation_id == c.id
+        )
+        result = await self._execute(
+            sa.select(c.payload)
+            .where(
+                c.workflow_id == workflow_id,
+                c.decided_at >= since,
+                ~sa.exists(overridden),
+            )
+            .order_by(c.decided_at.desc())
+            .limit(limit)
+        )
+        return [dict(row.payload) for row in result]
+
+    async def workflow_created_at(self, workflow_id: str) -> datetime | None:
+        row = (
+            await self._execute(
+                sa.select(workflows_t.c.created_at).where(workflows_t.c.id == workflow_id)
+            )
+        ).first()
+        return as_utc(row.created_at) if row else None
+
+    async def feedback_report(self, workflow_id: str) -> FeedbackReport | None:
+        """What the latest promotion changed, in numbers and words; None before the first."""
+        promoted = [
+            m
+            for m in (await self.models_of([workflow_id])).get(workflow_id, [])
+            if m.kind is ModelKind.CLASSIFIER and m.promoted_at is not None
+        ]
+        if not promoted:
+            return None
+        promoted.sort(key=lambda m: m.promoted_at or m.created_at)
+        latest = promoted[-1]
+        previous = promoted[-2] if len(promoted) > 1 else None
+        assert latest.promoted_at is not None
+        start = (previous.promoted_at if previous else None) or await self.workflow_created_at(
+            workflow_id
+        )
+        assert start is not None
+        corrections = await self.corrections_between(workflow_id, start, latest.promoted_at)
+        report = await self.latest_theme_report(workflow_id)
+        top = report.themes[0] if report and report.themes else None
+        if previous is not None:
+            added = [f for f in latest.features if f not in set(previous.features)]
+        else:
+            suggested = {t.suggested_feature for t in (report.themes if report else [])}
+            added = [f for f in latest.features if f in suggested]
+        metrics = latest.metrics
+        before = metrics.baseline_accuracy if metrics else None
+        after = metrics.accuracy if metrics else None
+        return FeedbackReport(
+            workflow_id=workflow_id,
+            period_start=start,
+            period_end=latest.promoted_at,
+            corrections=corrections,
+            top_theme=top,
+            accuracy_before=before,
+            accuracy_after=after,
+            added_features=added,
+            message=feedback_message(latest.promoted_at, corrections, top, before, after, added),
+        )
