@@ -90,7 +90,7 @@ async def _retrain(key: str) -> int:
 
 
 def _progress_bar(fraction: float, message: str | None, width: int = 30) -> None:
-    filled = int(round(fraction * width))
+    filled = round(fraction * width)
     line = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {message or ''}"
     sys.stderr.write(line[:120].ljust(120))
     sys.stderr.flush()

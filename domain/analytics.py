@@ -27,10 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-from domain.enums import Role, Tier, Verdict
+from domain.enums import Role, Tier, Verdict, Window
 from domain.errors import ForbiddenError
 from domain.policy import EscalationPolicy
 from domain.rights import visible_tiers
@@ -56,13 +55,7 @@ PEER_MIN_DECISIONS = 20
 """...when both the reviewer and the others have at least this many decisions there."""
 
 
-class Window(StrEnum):
-    WEEK = "WEEK"
-    MONTH = "MONTH"
-    QUARTER = "QUARTER"
-
-
-WINDOW_DAYS: dict[Window, int] = {Window.WEEK: 7, Window.MONTH: 30, Window.QUARTER: 91}
+WINDOW_DAYS: dict[Window, int] = {w: w.days for w in Window}
 
 _BUCKET_DAYS: dict[Window, int] = {Window.WEEK: 1, Window.MONTH: 1, Window.QUARTER: 7}
 
@@ -350,9 +343,7 @@ def reviewer_stats(
                 agreement_rate=share(total.tally.approvals, total.tally.decisions),
                 fast_decisions=total.fast if min_dwell_ms > 0 else 0,
                 audit_accuracy=share(total.audited_approvals, total.audited),
-                fatigue_warning=fatigue_warning(
-                    streaks.get(actor_id, 0), min_dwell_ms, own, peers
-                ),
+                fatigue_warning=fatigue_warning(streaks.get(actor_id, 0), min_dwell_ms, own, peers),
             )
         )
     found.sort(key=lambda s: (-s.decisions, s.reviewer_id))

@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.schema.analytics.queries import AnalyticsQueries
 from api.schema.common.problems import PublicError
 from api.schema.decisions.mutations import DecisionMutations
 from api.schema.decisions.queries import DecisionQueries
@@ -40,6 +41,7 @@ Query = merge_types(
         JobQueries,
         WebhookQueries,
         LearningQueries,
+        AnalyticsQueries,
     ),
 )
 Mutation = merge_types(

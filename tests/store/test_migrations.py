@@ -30,6 +30,8 @@ EXPECTED_TABLES = {
     "jobs",
     "webhooks",
     "webhook_deliveries",
+    "model_versions",
+    "theme_reports",
 }
 
 

@@ -1,0 +1,1 @@
+"""Analytics: divergence by window, reviewer stats and fatigue, policy simulation."""

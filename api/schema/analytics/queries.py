@@ -1,0 +1,82 @@
+"""divergence, reviewerStats, simulatePolicy."""
+
+from __future__ import annotations
+
+import strawberry
+
+from api.schema.analytics.types import DivergenceReport, PolicySimulation, ReviewerStats
+from api.schema.common.enums import Window
+from api.schema.common.problems import PublicError
+from api.schema.common.types import Info
+from api.schema.workflows.inputs import EscalationPolicyInput
+from domain import analytics
+from domain.analytics import Scope
+from domain.errors import ForbiddenError, InvalidInputError
+from domain.model import Workflow
+from store.analytics_queries import AnalyticsReadModel
+
+
+def _scope(info: Info, doing: str) -> Scope:
+    viewer = info.context.viewer
+    try:
+        return analytics.analytics_scope(viewer.role, viewer.id, doing)
+    except ForbiddenError as error:
+        raise PublicError(error.message, "FORBIDDEN") from error
+
+
+async def _workflow(info: Info, key: str) -> tuple[AnalyticsReadModel, Workflow]:
+    model = await info.context.read_model()
+    found = await model.workflow_by_key(key)
+    if found is None:
+        raise PublicError(f"no workflow with key {key!r}", "NOT_FOUND")
+    return AnalyticsReadModel.over(model), found
+
+
+@strawberry.type
+class AnalyticsQueries:
+    @strawberry.field(
+        description="ANALYST, SENIOR, ADMIN: how human calls diverged from the proposals "
+        "over the window. SERVICE gets a FORBIDDEN error; an unknown workflow, NOT_FOUND."
+    )
+    async def divergence(self, info: Info, workflow: str, window: Window) -> DivergenceReport:
+        scope = _scope(info, "reading divergence")
+        model, found = await _workflow(info, workflow)
+        report = await model.divergence(found, window, info.context.now, scope)
+        return DivergenceReport.from_domain(report, found)
+
+    @strawberry.field(
+        description="SENIOR, ADMIN: every reviewer's last 30 days, busiest first; an ANALYST "
+        "gets only its own row. SERVICE gets a FORBIDDEN error."
+    )
+    async def reviewer_stats(self, info: Info, workflow: str) -> list[ReviewerStats]:
+        scope = _scope(info, "reading reviewer stats")
+        model, found = await _workflow(info, workflow)
+        stats = await model.reviewer_stats(found, info.context.now, scope)
+        return [ReviewerStats.from_domain(s) for s in stats]
+
+    @strawberry.field(
+        description="SENIOR, ADMIN: what the current policy merged with `input` would have "
+        "done with the window's human-decided items. Invalid input is a BAD_USER_INPUT "
+        "error naming the field (extensions.field); other roles get FORBIDDEN."
+    )
+    async def simulate_policy(
+        self,
+        info: Info,
+        workflow: str,
+        input: EscalationPolicyInput,
+        window: Window | None = Window.MONTH,
+    ) -> PolicySimulation:
+        try:
+            analytics.require_simulation_rights(info.context.viewer.role)
+        except ForbiddenError as error:
+            raise PublicError(error.message, "FORBIDDEN") from error
+        model, found = await _workflow(info, workflow)
+        try:
+            policy = analytics.proposed_policy(found.policy, input.changes())
+        except InvalidInputError as error:
+            problem = PublicError(error.message, "BAD_USER_INPUT")
+            problem.extensions["field"] = error.field or "input"
+            raise problem from error
+        window = window or Window.MONTH  # an explicit null: the default
+        simulation = await model.simulate(found, policy, window, info.context.now)
+        return PolicySimulation.from_domain(simulation)

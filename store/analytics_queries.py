@@ -1,0 +1,313 @@
+"""The read side of analytics: divergence, reviewer stats and policy simulation, counted by
+the database (GROUP BY, COUNT, SUM(CASE ...), window functions), never by loading the log.
+
+Every statement runs on SQLite (3.25+, for window functions) and PostgreSQL. Times are
+compared only against bound parameters of the column's own type, in UTC: SQLite stores
+the UTC wall time as text and compares it as text, PostgreSQL compares timestamptz.
+Series buckets are a CASE over boundaries computed in Python, grouped in an outer query
+(PostgreSQL does not match a GROUP BY expression whose parameters are bound apart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain import analytics
+from domain.analytics import (
+    COUNTED_VERDICTS,
+    DivergenceReport,
+    GroupTally,
+    PolicySimulation,
+    ReviewerStats,
+    Scope,
+    Tally,
+)
+from domain.enums import Tier, Verdict, Window
+from domain.model import Workflow
+from domain.policy import EscalationPolicy
+from store.queries import ReadModel
+from store.tables import decisions_t, recs_t
+
+d = decisions_t.c
+_COUNTED = [v.value for v in COUNTED_VERDICTS]
+
+
+def _counted(
+    workflow_id: str, since: datetime, tiers: Collection[Tier], human_only: bool = True
+) -> list[Any]:
+    """Conditions on `decisions` for counted decisions (see domain.analytics) of a workflow
+    since a time, in some tiers: no FLAG, UNDO or REQUEST_MORE_DATA, nothing undone."""
+    undo = decisions_t.alias("undo")
+    where = [
+        d.workflow_id == workflow_id,
+        d.created_at >= since,
+        d.verdict.in_(_COUNTED),
+        d.tier.in_([t.value for t in tiers]),
+        ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == d.id)),
+    ]
+    if human_only:
+        where.append(d.automated.is_(False))
+    return where
+
+
+def _when(condition: Any) -> Any:
+    """SUM(CASE WHEN condition THEN 1 ELSE 0 END)."""
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def _verdict_sums() -> list[Any]:
+    return [
+        sa.func.count().label("decisions"),
+        _when(d.verdict == Verdict.APPROVE.value).label("approvals"),
+        _when(d.verdict == Verdict.REJECT.value).label("rejections"),
+        _when(d.verdict == Verdict.EDIT.value).label("edits"),
+        _when(d.verdict == Verdict.OVERRIDE.value).label("overrides"),
+    ]
+
+
+def _tally(row: Any) -> Tally:
+    return Tally(
+        int(row.decisions),
+        int(row.approvals or 0),
+        int(row.rejections or 0),
+        int(row.edits or 0),
+        int(row.overrides or 0),
+    )
+
+
+class AnalyticsReadModel(ReadModel):
+    """Analytics queries over a request's read session (shares its lock)."""
+
+    @classmethod
+    def over(cls, model: ReadModel) -> AnalyticsReadModel:
+        return cls(model.session, model._lock)
+
+    # -------------------------------------------------------------- reports
+
+    async def divergence(
+        self, workflow: Workflow, window: Window, now: datetime, scope: Scope
+    ) -> DivergenceReport:
+        since = analytics.window_since(window, now)
+        min_dwell = workflow.policy.min_dwell_ms
+        groups = await self.group_tallies(workflow.id, since, now, min_dwell, scope.tiers)
+        return analytics.divergence_report(
+            workflow.id,
+            window,
+            now,
+            groups,
+            await self.action_counts(workflow.id, since, scope.tiers),
+            await self.series_counts(workflow.id, analytics.bucket_starts(window, now), scope),
+            await self.median_dwell(workflow.id, since, scope.tiers),
+            await self.fast_streaks(workflow.id, since, min_dwell, scope.tiers),
+            min_dwell,
+            scope.only_reviewer,
+        )
+
+    async def reviewer_stats(
+        self, workflow: Workflow, now: datetime, scope: Scope
+    ) -> list[ReviewerStats]:
+        """Per reviewer over the last REVIEWER_STATS_DAYS days, busiest first."""
+        since = now - timedelta(days=analytics.REVIEWER_STATS_DAYS)
+        min_dwell = workflow.policy.min_dwell_ms
+        groups = await self.group_tallies(workflow.id, since, now, min_dwell, scope.tiers, True)
+        stats = analytics.reviewer_stats(
+            groups,
+            await self.median_dwell(workflow.id, since, scope.tiers),
+            await self.fast_streaks(workflow.id, since, min_dwell, scope.tiers),
+            min_dwell,
+        )
+        if scope.only_reviewer is not None:
+            stats = [s for s in stats if s.reviewer_id == scope.only_reviewer]
+        return stats
+
+    async def simulate(
+        self, workflow: Workflow, policy: EscalationPolicy, window: Window, now: datetime
+    ) -> PolicySimulation:
+        """Replay the window's counted human decisions under `policy` (already validated)."""
+        since = analytics.window_since(window, now)
+        tier = _tier_case(policy).label("tier")
+        replay = (
+            sa.select(tier, d.verdict)
+            .select_from(decisions_t.join(recs_t, recs_t.c.id == d.recommendation_id))
+            .where(*_counted(workflow.id, since, list(Tier)))
+            .subquery()
+        )
+        approved = sa.func.sum(sa.case((replay.c.verdict == Verdict.APPROVE.value, 1), else_=0))
+        result = await self._execute(
+            sa.select(replay.c.tier, sa.func.count(), approved).group_by(replay.c.tier)
+        )
+        by_tier = {Tier(t): Tally(decisions=int(n), approvals=int(a or 0)) for t, n, a in result}
+        return analytics.simulate(by_tier, policy, analytics.window_days(window))
+
+    # -------------------------------------------------------------- counts
+
+    async def group_tallies(
+        self,
+        workflow_id: str,
+        since: datetime,
+        now: datetime,
+        min_dwell_ms: int,
+        tiers: Collection[Tier],
+        human_only: bool = False,
+    ) -> list[GroupTally]:
+        """Counted decisions per (automated, reviewer, tier), with today's, the fast ones
+        (dwell below min_dwell_ms) and those on audit-sampled items."""
+        today = analytics.utc_day_start(now)
+        sampled = recs_t.c.sampled_for_audit.is_(True)
+        query = (
+            sa.select(
+                d.automated,
+                d.actor_id,
+                d.tier,
+                *_verdict_sums(),
+                _when(d.created_at >= today).label("today"),
+                _when(d.dwell_ms < min_dwell_ms).label("fast"),
+                _when(sampled).label("audited"),
+                _when(sa.and_(sampled, d.verdict == Verdict.APPROVE.value)).label("audited_ok"),
+            )
+            .select_from(decisions_t.join(recs_t, recs_t.c.id == d.recommendation_id))
+            .where(*_counted(workflow_id, since, tiers, human_only))
+            .group_by(d.automated, d.actor_id, d.tier)
+        )
+        return [
+            GroupTally(
+                automated=bool(row.automated),
+                actor_id=row.actor_id,
+                tier=Tier(row.tier),
+                tally=_tally(row),
+                today=int(row.today or 0),
+                fast=int(row.fast or 0),
+                audited=int(row.audited or 0),
+                audited_approvals=int(row.audited_ok or 0),
+            )
+            for row in await self._execute(query)
+        ]
+
+    async def action_counts(
+        self, workflow_id: str, since: datetime, tiers: Collection[Tier]
+    ) -> list[tuple[str, str, str | None, int]]:
+        """Counted human decisions per (proposed action, verdict, final action)."""
+        query = (
+            sa.select(d.proposed_action, d.verdict, d.final_action, sa.func.count())
+            .where(*_counted(workflow_id, since, tiers))
+            .group_by(d.proposed_action, d.verdict, d.final_action)
+        )
+        return [(p, v, f, int(n)) for p, v, f, n in await self._execute(query)]
+
+    async def series_counts(
+        self, workflow_id: str, starts: list[datetime], scope: Scope
+    ) -> dict[int, Tally]:
+        """Counted human decisions per bucket (index into `starts`; the last is open-ended)."""
+        last = len(starts) - 1
+        bucket = sa.case(
+            *[(d.created_at < start, index) for index, start in enumerate(starts[1:])],
+            else_=last,
+        )
+        inner = (
+            sa.select(bucket.label("bucket"), d.verdict)
+            .where(*_counted(workflow_id, starts[0], scope.tiers))
+            .subquery()
+        )
+        v = inner.c.verdict
+        query = sa.select(
+            inner.c.bucket,
+            sa.func.count().label("decisions"),
+            sa.func.sum(sa.case((v == Verdict.APPROVE.value, 1), else_=0)).label("approvals"),
+            sa.func.sum(sa.case((v == Verdict.REJECT.value, 1), else_=0)).label("rejections"),
+            sa.func.sum(sa.case((v == Verdict.EDIT.value, 1), else_=0)).label("edits"),
+            sa.func.sum(sa.case((v == Verdict.OVERRIDE.value, 1), else_=0)).label("overrides"),
+        ).group_by(inner.c.bucket)
+        return {int(row.bucket): _tally(row) for row in await self._execute(query)}
+
+    async def median_dwell(
+        self, workflow_id: str, since: datetime, tiers: Collection[Tier]
+    ) -> dict[str, int]:
+        """Each reviewer's median dwell (ms) over counted decisions that have one. The
+        database ranks the values; only the one or two middle ones per reviewer come back
+        (averaged), so the answer stays small however long the log is."""
+        ranked = (
+            sa.select(
+                d.actor_id,
+                d.dwell_ms,
+                sa.func.row_number()
+                .over(partition_by=d.actor_id, order_by=(d.dwell_ms, d.id))
+                .label("rank"),
+                sa.func.count().over(partition_by=d.actor_id).label("n"),
+            )
+            .where(*_counted(workflow_id, since, tiers), d.dwell_ms.is_not(None))
+            .subquery()
+        )
+        # Integer division on both databases: the middle one, or the middle two.
+        middle = sa.or_(
+            ranked.c.rank == (ranked.c.n + 1) // 2, ranked.c.rank == (ranked.c.n + 2) // 2
+        )
+        query = (
+            sa.select(ranked.c.actor_id, sa.func.avg(ranked.c.dwell_ms))
+            .where(middle)
+            .group_by(ranked.c.actor_id)
+        )
+        return {actor: round(float(m)) for actor, m in await self._execute(query)}
+
+    async def fast_streaks(
+        self, workflow_id: str, since: datetime, min_dwell_ms: int, tiers: Collection[Tier]
+    ) -> dict[str, int]:
+        """Each reviewer's longest run of consecutive counted decisions that were approvals
+        faster than min_dwell_ms (a decision without a dwell, made without a claim, breaks
+        a run). Gaps and islands: within a run both row numbers grow in step."""
+        if min_dwell_ms <= 0:
+            return {}
+        fast = sa.and_(
+            d.verdict == Verdict.APPROVE.value,
+            d.dwell_ms.is_not(None),
+            d.dwell_ms < min_dwell_ms,
+        )
+        marked = (
+            sa.select(
+                d.actor_id,
+                d.created_at,
+                d.seq,
+                sa.case((fast, 1), else_=0).label("fast"),
+            )
+            .where(*_counted(workflow_id, since, tiers))
+            .subquery()
+        )
+        order = (marked.c.created_at, marked.c.seq)
+        ranked = sa.select(
+            marked.c.actor_id,
+            marked.c.fast,
+            (
+                sa.func.row_number().over(partition_by=marked.c.actor_id, order_by=order)
+                - sa.func.row_number().over(
+                    partition_by=(marked.c.actor_id, marked.c.fast), order_by=order
+                )
+            ).label("island"),
+        ).subquery()
+        runs = (
+            sa.select(ranked.c.actor_id, sa.func.count().label("length"))
+            .where(ranked.c.fast == 1)
+            .group_by(ranked.c.actor_id, ranked.c.island)
+            .subquery()
+        )
+        query = sa.select(runs.c.actor_id, sa.func.max(runs.c.length)).group_by(runs.c.actor_id)
+        return {actor: int(n) for actor, n in await self._execute(query)}
+
+
+def _tier_case(policy: EscalationPolicy) -> Any:
+    """EscalationPolicy.tier_for as SQL over a decision's confidence and its item's stakes
+    (high stakes are never auto-approved: they fall to ANALYST_REVIEW, as analystAt <=
+    autoApproveAt)."""
+    confidence = d.confidence
+    auto = confidence >= policy.auto_approve_at
+    if policy.high_stakes_at is not None:
+        stakes = recs_t.c.stakes
+        auto = sa.and_(auto, sa.or_(stakes.is_(None), stakes < policy.high_stakes_at))
+    return sa.case(
+        (auto, Tier.AUTO_APPROVE.value),
+        (confidence >= policy.analyst_at, Tier.ANALYST_REVIEW.value),
+        (confidence >= policy.senior_at, Tier.SENIOR_REVIEW.value),
+        else_=Tier.BELOW_FLOOR.value,
+    )
