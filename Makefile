@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate test lint format schema schema-check contract-check bench ci clean
+.PHONY: install run migrate demo test lint format schema schema-check contract-check bench ci clean
 
 install: $(STAMP)
 
@@ -19,6 +19,9 @@ migrate: install
 
 run: migrate
 	$(BIN)/arbiter serve
+
+demo: migrate
+	$(BIN)/arbiter demo
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

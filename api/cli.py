@@ -100,6 +100,35 @@ def _retrain_command(args: argparse.Namespace) -> int:
     return asyncio.run(_retrain(args.workflow))
 
 
+async def _demo() -> int:
+    from api.demo import run_demo
+    from api.services import Services
+
+    settings = get_settings()
+    services = Services.from_settings(settings)
+    try:
+        result = await run_demo(services)
+    finally:
+        await services.database.dispose()
+    print(
+        f"\nOpen http://{settings.host}:{settings.port}/graphql (make run), put\n"
+        f'  {{"Authorization": "Bearer {result["token"]}"}}\n'
+        "in the Headers panel and try:\n"
+        f'  {{ feedbackReport(workflow: "{result["workflow"]}") {{ message }}\n'
+        f'    overrideThemes(workflow: "{result["workflow"]}") {{ themes {{ label share conditions '
+        "suggestedFeature examples } }\n"
+        f'    workflow(key: "{result["workflow"]}") {{ activeModel {{ version features metrics '
+        "{ accuracy baselineAccuracy calibrationError } } } }\n"
+        "The admin's bearer token (shown once):"
+    )
+    print(result["token"])
+    return 0
+
+
+def _demo_command(_: argparse.Namespace) -> int:
+    return asyncio.run(_demo())
+
+
 def migrate(database_url: str) -> None:
     """Upgrade the database at `database_url` to the newest schema."""
     from alembic import command
@@ -191,6 +220,10 @@ def parser() -> argparse.ArgumentParser:
     retrain = commands.add_parser("retrain", help="retrain a workflow's model now")
     retrain.add_argument("workflow", help="the workflow's key")
     retrain.set_defaults(run=_retrain_command)
+
+    commands.add_parser(
+        "demo", help="seed a generated world, decide it, mine themes and retrain"
+    ).set_defaults(run=_demo_command)
 
     commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
         run=_migrate
