@@ -1,0 +1,362 @@
+"""From JSON payloads to a numeric matrix, the same way at training and at scoring time.
+
+A payload is flattened first (`flatten`): nested objects become dotted names
+("owner.age"), None is missing, and a list is not encoded element by element
+but recorded as one numeric field, its length ("tags.length"), so "how many"
+is learnable while the contents (usually free text or ids) are not.
+
+`build_spec` infers a FeatureSpec from training payloads: each flattened field
+is numeric (int or float), boolean or categorical (string), by majority of
+the values seen; values of another type count as missing. `encode` turns
+payloads into a float64 matrix by that spec, with NaN for anything missing,
+unseen or of the wrong type. The spec is stored with the model (`to_json`), so
+scoring encodes exactly as training did: both go through `flatten_columns` and
+`encode_columns` (the column-wise form of `flatten`, fast on a million payloads).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import repeat
+from typing import Any, Literal
+
+import numpy as np
+
+Kind = Literal["numeric", "boolean", "categorical"]
+KINDS: tuple[Kind, ...] = ("numeric", "boolean", "categorical")
+LIST_SUFFIX = ".length"
+MIN_PRESENCE = 0.01  # fields present in fewer than 1% of training payloads are dropped
+SPEC_VERSION = 1
+
+
+def flatten(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Nested objects as dotted names; a list as its length under "<name>.length";
+    None (at any depth) is left out, i.e. missing. Other scalars are kept as they are."""
+    out = dict(payload)
+    odd = [k for k, v in out.items() if type(v) not in _PLAIN or type(k) is not str]
+    for key in odd:
+        value = out.pop(key)
+        _flatten_value(out, str(key), value)
+    return out
+
+
+_PLAIN = frozenset({str, int, float, bool})
+
+
+def _flatten_value(out: dict[str, Any], name: str, value: Any) -> None:
+    kind = type(value)
+    if kind is dict or (value is not None and isinstance(value, Mapping)):
+        prefix = name + "."
+        for key, inner in value.items():
+            if type(inner) in _PLAIN:
+                out[prefix + key if type(key) is str else f"{prefix}{key}"] = inner
+            else:
+                _flatten_value(out, f"{prefix}{key}", inner)
+    elif value is None:
+        return
+    elif kind is list or kind is tuple or isinstance(value, list | tuple):
+        out[name + LIST_SUFFIX] = len(value)
+    else:
+        out[name] = value
+
+
+def kind_of(value: Any) -> Kind | None:
+    """The kind a flattened value would give its field (bool is checked before int)."""
+    return _kind_of_type(type(value))
+
+
+def _kind_of_type(value_type: type) -> Kind | None:
+    if issubclass(value_type, bool | np.bool_):
+        return "boolean"
+    if issubclass(value_type, int | float | np.integer | np.floating):
+        return "numeric"
+    if issubclass(value_type, str):
+        return "categorical"
+    return None
+
+
+@dataclass
+class FeatureInfo:
+    name: str
+    kind: Kind
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass
+class FeatureSpec:
+    features: list[FeatureInfo]
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def categorical_indices(self) -> list[int]:
+        return [i for i, f in enumerate(self.features) if f.kind == "categorical"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": SPEC_VERSION,
+            "features": [
+                {"name": f.name, "kind": f.kind, "categories": list(f.categories)}
+                for f in self.features
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FeatureSpec:
+        features = []
+        for item in data["features"]:
+            kind = item["kind"]
+            if kind not in KINDS:
+                raise ValueError(f"unknown feature kind {kind!r} for {item['name']!r}")
+            features.append(
+                FeatureInfo(
+                    name=str(item["name"]),
+                    kind=kind,
+                    categories=[str(c) for c in item.get("categories") or []],
+                )
+            )
+        return cls(features)
+
+
+CHUNK = 2048  # payloads per pass: small enough that a chunk's dicts stay in the CPU cache
+
+
+@dataclass
+class Columns:
+    """Flattened payloads column by column: for every name some payload has, one value per
+    payload (None where that payload lacks it), and the set of value types seen."""
+
+    n_rows: int
+    values: dict[str, list[Any]]
+    types: dict[str, set[type]]
+
+    def head(self, n: int) -> Columns:
+        """The first n rows (the types are those of all rows: a superset)."""
+        return Columns(min(n, self.n_rows), {k: v[:n] for k, v in self.values.items()}, self.types)
+
+    @classmethod
+    def from_rows(cls, rows: Sequence[Mapping[str, Any]]) -> Columns:
+        """From already flattened payloads (see `flatten`)."""
+        names: set[str] = set().union(*rows) if rows else set()
+        values = {name: [row.get(name) for row in rows] for name in sorted(names)}
+        return cls(len(rows), values, {k: set(map(type, v)) for k, v in values.items()})
+
+
+def flatten_columns(payloads: Sequence[Mapping[str, Any]]) -> Columns:
+    """What `flatten` gives for each payload, column by column.
+
+    Built with C-level passes per field over chunks of payloads rather than a Python loop
+    per payload, which is what makes featurising a million decisions cheap. Two keys that
+    flatten to the same name (a key "a.b" beside {"a": {"b": ...}}) are not supported: a
+    non-missing value of the later one in sorted key order wins, which may differ from
+    `flatten`'s choice.
+    """
+    payloads = list(payloads)
+    n = len(payloads)
+    values: dict[str, list[Any]] = {}
+    types: dict[str, set[type]] = {}
+    for start in range(0, n, CHUNK):
+        chunk: dict[str, list[Any]] = {}
+        chunk_types: dict[str, set[type]] = {}
+        _columns_into(chunk, chunk_types, "", payloads[start : start + CHUNK])
+        for name, col in chunk.items():
+            whole = values.get(name)
+            if whole is None:
+                whole = values[name] = [None] * start
+                types[name] = {_NONE_TYPE} if start else set()
+            elif len(whole) < start:
+                whole.extend([None] * (start - len(whole)))
+                types[name].add(_NONE_TYPE)
+            whole.extend(col)
+            types[name].update(chunk_types[name])
+    for name, whole in values.items():
+        if len(whole) < n:
+            whole.extend([None] * (n - len(whole)))
+            types[name].add(_NONE_TYPE)
+    return Columns(n, values, types)
+
+
+_EMPTY: Mapping[str, Any] = {}
+_NONE_TYPE = type(None)
+_PLAIN_OR_NONE = frozenset({str, int, float, bool, _NONE_TYPE})
+
+
+def _columns_into(
+    columns: dict[str, list[Any]], types: dict[str, set[type]], prefix: str, objs: list[Any]
+) -> None:
+    """objs: one Mapping per payload (empty where the payload has nothing here)."""
+    all_dicts = set(map(type, objs)) == {dict}
+    keys: set[Any] = set().union(*objs)
+    for key in sorted(keys, key=lambda k: (type(k).__name__, str(k))):
+        name = f"{prefix}{key}"
+        col: list[Any] = (
+            list(map(dict.get, objs, repeat(key))) if all_dicts else [o.get(key) for o in objs]
+        )
+        col_types = set(map(type, col))
+        if col_types <= _PLAIN_OR_NONE:
+            _add_column(columns, types, name, col, col_types)
+            continue
+        maps = {t for t in col_types if issubclass(t, Mapping)}
+        seqs = {t for t in col_types if t not in maps and issubclass(t, list | tuple)}
+        leaves = col_types - maps - seqs - {_NONE_TYPE}
+        if leaves:
+            leaf = [v if type(v) in leaves else None for v in col]
+            _add_column(columns, types, name, leaf, set(map(type, leaf)))
+        if seqs:
+            if col_types == {list}:
+                lengths: list[Any] = list(map(len, col))
+            else:
+                lengths = [len(v) if type(v) in seqs else None for v in col]
+            _add_column(columns, types, name + LIST_SUFFIX, lengths, set(map(type, lengths)))
+        if maps:
+            inner = col if col_types == {dict} else [v if type(v) in maps else _EMPTY for v in col]
+            _columns_into(columns, types, name + ".", inner)
+
+
+def _add_column(
+    columns: dict[str, list[Any]],
+    types: dict[str, set[type]],
+    name: str,
+    col: list[Any],
+    col_types: set[type],
+) -> None:
+    old = columns.get(name)
+    if old is None:
+        columns[name] = col
+        types[name] = col_types
+    else:
+        merged = [o if v is None else v for o, v in zip(old, col, strict=True)]
+        columns[name] = merged
+        types[name] = set(map(type, merged))
+
+
+def build_spec(payloads: Sequence[Mapping[str, Any]], max_categories: int = 100) -> FeatureSpec:
+    """Infer the features of these training payloads (see `build_spec_from_columns`)."""
+    return build_spec_from_columns(flatten_columns(payloads), max_categories)
+
+
+def build_spec_from_columns(
+    columns: Columns, max_categories: int = 100, min_presence: float = MIN_PRESENCE
+) -> FeatureSpec:
+    """One feature per flattened field with a value in at least `min_presence` of the
+    payloads (values of no kind, e.g. arbitrary objects, do not count).
+
+    Its kind is the majority kind of its values (ties: numeric, then boolean, then
+    categorical); values of the other kinds will be encoded as missing. A categorical
+    keeps its `max_categories` most frequent strings (ties alphabetical); the rest encode
+    as missing, like strings never seen. Features are sorted by name, so the spec does not
+    depend on the order of keys or payloads.
+    """
+    threshold = max(1.0, min_presence * columns.n_rows)
+    features: list[FeatureInfo] = []
+    for name in sorted(columns.values):
+        col = columns.values[name]
+        counts = _kind_counts(col, columns.types.get(name))
+        if counts.total() < threshold:
+            continue
+        kind = max(KINDS, key=lambda k: (counts[k], -KINDS.index(k)))
+        categories: list[str] = []
+        if kind == "categorical":
+            types = columns.types.get(name)
+            if types is not None and types <= _CATEGORICAL_FAST:
+                seen = Counter(col)
+                seen.pop(None, None)  # type: ignore[call-overload]
+            else:
+                seen = Counter(v for v in col if isinstance(v, str))
+            ranked = sorted(seen.items(), key=lambda item: (-item[1], item[0]))
+            categories = [str(value) for value, _ in ranked[:max_categories]]
+        features.append(FeatureInfo(name, kind, categories))
+    return FeatureSpec(features)
+
+
+def _kind_counts(col: list[Any], types: set[type] | None) -> Counter[Kind]:
+    counts: Counter[Kind] = Counter()
+    if types is not None:
+        kinds = {_kind_of_type(t) for t in types if t is not _NONE_TYPE}
+        if len(kinds) == 1 and None not in kinds:  # one kind and missing values: count them
+            counts[kinds.pop()] = len(col) - col.count(None)  # type: ignore[index]
+            return counts
+    for value_type, count in Counter(map(type, col)).items():
+        kind = _kind_of_type(value_type)
+        if kind is not None:
+            counts[kind] += count
+    return counts
+
+
+def encode(spec: FeatureSpec, payloads: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """float64 matrix (len(payloads), len(spec.features)); see `encode_columns`."""
+    return encode_columns(spec, flatten_columns(payloads))
+
+
+def encode_columns(spec: FeatureSpec, columns: Columns) -> np.ndarray:
+    """The matrix for these flattened columns (see `flatten_columns`), by the spec.
+
+    numeric: the number (non-finite -> NaN); boolean: 0.0 / 1.0; categorical: the index
+    of the string in `categories`. Missing fields, unseen categories and values of
+    another kind are NaN (bools are not numbers here, and numbers are not booleans).
+    """
+    n = columns.n_rows
+    out = np.full((n, len(spec.features)), np.nan, dtype=np.float64)  # row-major, for LightGBM
+    for j, info in enumerate(spec.features):
+        col = columns.values.get(info.name)
+        if col is not None:
+            if len(col) != n:
+                raise ValueError(f"column {info.name!r} has {len(col)} values, not {n}")
+            types = columns.types.get(info.name)
+            out[:, j] = _encode_column(info, col, set(map(type, col)) if types is None else types)
+    return out
+
+
+_NAN = math.nan
+_NUMERIC_FAST = frozenset({int, float, _NONE_TYPE})
+_BOOLEAN_FAST = frozenset({bool, _NONE_TYPE})
+_CATEGORICAL_FAST = frozenset({str, _NONE_TYPE})
+
+
+def _encode_column(info: FeatureInfo, values: Sequence[Any], types: set[type]) -> np.ndarray:
+    """values: one per row, None for missing; types: a superset of their types."""
+    n = len(values)
+    if info.kind == "numeric":
+        column: np.ndarray | None = None
+        if types <= _NUMERIC_FAST:
+            with contextlib.suppress(OverflowError):  # an int too large for a float
+                column = np.array(values, dtype=np.float64)
+        if column is None:
+            column = np.fromiter(map(_as_number, values), dtype=np.float64, count=n)
+        column[~np.isfinite(column)] = np.nan
+        return column
+    if info.kind == "boolean":
+        if types <= _BOOLEAN_FAST:
+            return np.array(values, dtype=np.float64)
+        return np.fromiter(map(_as_boolean, values), dtype=np.float64, count=n)
+    index = {c: float(i) for i, c in enumerate(info.categories)}
+    if types <= _CATEGORICAL_FAST:
+        return np.fromiter(map(index.get, values, repeat(_NAN)), dtype=np.float64, count=n)
+    return np.fromiter(
+        (index.get(v, _NAN) if isinstance(v, str) else _NAN for v in values),
+        dtype=np.float64,
+        count=n,
+    )
+
+
+def _as_number(value: Any) -> float:
+    """Numbers (int and float, their subclasses, numpy's) count; bools and the rest are
+    missing."""
+    if _kind_of_type(type(value)) != "numeric":
+        return _NAN
+    try:
+        return float(value)
+    except (OverflowError, TypeError, ValueError):
+        return _NAN
+
+
+def _as_boolean(value: Any) -> float:
+    if _kind_of_type(type(value)) != "boolean":
+        return _NAN
+    return 1.0 if value else 0.0

@@ -1,0 +1,165 @@
+"""Payloads to features: flattening, spec inference, encoding (pure, no database)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ml import features
+from ml.features import (
+    FeatureInfo,
+    FeatureSpec,
+    build_spec,
+    encode,
+    flatten,
+    flatten_columns,
+)
+from ml.worlds import generate_world
+
+
+def by_name(spec: FeatureSpec) -> dict[str, FeatureInfo]:
+    return {f.name: f for f in spec.features}
+
+
+def test_flatten_nests_with_dots_records_list_lengths_and_drops_none() -> None:
+    payload: dict[Any, Any] = {
+        "industry": "retail",
+        "company": {"age": 3.5, "owner": {"age": 40, "name": None}, "empty": {}},
+        "tags": ["a", "b", "c"],
+        "history": (),
+        "missing": None,
+        "flag": False,
+        7: "seven",
+    }
+    assert flatten(payload) == {
+        "industry": "retail",
+        "company.age": 3.5,
+        "company.owner.age": 40,
+        "tags.length": 3,
+        "history.length": 0,
+        "flag": False,
+        "7": "seven",
+    }
+
+
+def test_flatten_columns_agree_with_flatten_across_chunks() -> None:
+    payloads = [c.payload for c in generate_world(features.CHUNK * 2 + 17, seed=3)]
+    # Fields that appear only in some chunks, change type, or nest irregularly.
+    payloads[5]["late"] = {"x": 1}
+    payloads[-1]["late"] = {"x": 2, "y": [1, 2]}
+    payloads[features.CHUNK + 3]["mixed"] = "text"
+    payloads[features.CHUNK + 4]["mixed"] = {"inner": True}
+    payloads[features.CHUNK + 5]["mixed"] = [1, 2, 3]
+    payloads[7]["owner"] = None
+    payloads[8]["loan"] = "not an object"
+
+    columns = flatten_columns(payloads)
+    rows = [flatten(p) for p in payloads]
+    names = set().union(*rows)
+    assert set(columns.values) == names
+    assert columns.n_rows == len(payloads)
+    for name in names:
+        assert columns.values[name] == [row.get(name) for row in rows], name
+        assert set(map(type, columns.values[name])) <= columns.types[name]
+
+
+def test_spec_kinds_bool_before_int_and_ints_are_numeric() -> None:
+    payloads = [
+        {"flag": i % 2 == 0, "count": i, "ratio": i / 3, "kind": "ab"[i % 2]} for i in range(50)
+    ]
+    spec = build_spec(payloads)
+    kinds = {f.name: f.kind for f in spec.features}
+    assert kinds == {
+        "count": "numeric",
+        "flag": "boolean",
+        "kind": "categorical",
+        "ratio": "numeric",
+    }
+    assert spec.names == sorted(spec.names)
+
+
+def test_spec_mixed_types_take_the_majority_and_the_rest_is_missing() -> None:
+    payloads: list[dict[str, Any]] = [{"x": i} for i in range(70)]
+    payloads += [{"x": f"s{i}"} for i in range(30)]
+    payloads += [{"y": True} for _ in range(40)] + [{"y": 1} for _ in range(60)]
+    spec = build_spec(payloads)
+    assert by_name(spec)["x"].kind == "numeric"
+    assert by_name(spec)["y"].kind == "numeric"  # 60 ints beat 40 bools
+    X = encode(spec, [{"x": "s1", "y": True}, {"x": 5, "y": 2}])
+    assert np.isnan(X[0]).all()  # a string in a numeric field, a bool in a numeric field
+    assert X[1].tolist() == [5.0, 2.0]
+
+
+def test_spec_drops_rare_fields_and_keeps_the_most_frequent_categories() -> None:
+    cats = ["z"] * 200 + ["m"] * 100 + ["d"] * 50 + ["c"] * 50
+    payloads = [{"common": 1.0, "cat": cat} for cat in cats]
+    payloads[0]["rare"] = 1.0  # 1 of 400 payloads: under 1%
+    payloads[1]["sometimes"] = 2.0
+    payloads[2]["sometimes"] = 3.0
+    payloads[3]["sometimes"] = 4.0
+    payloads[4]["sometimes"] = 5.0  # 4 of 400: kept
+    spec = build_spec(payloads, max_categories=3)
+    assert spec.names == ["cat", "common", "sometimes"]
+    # By frequency, ties alphabetically; "d" is dropped and will encode as missing.
+    assert by_name(spec)["cat"].categories == ["z", "m", "c"]
+    assert np.isnan(encode(spec, [{"cat": "d"}])[0, 0])
+
+
+def test_encode_missing_unseen_and_wrong_kinds_are_nan() -> None:
+    spec = FeatureSpec(
+        [
+            FeatureInfo("age", "numeric"),
+            FeatureInfo("flag", "boolean"),
+            FeatureInfo("industry", "categorical", ["retail", "healthcare"]),
+            FeatureInfo("owner.age", "numeric"),
+        ]
+    )
+    X = encode(
+        spec,
+        [
+            {"age": 3, "flag": True, "industry": "healthcare", "owner": {"age": 50.5}},
+            {"age": 2.5, "flag": False, "industry": "retail"},
+            {"age": None, "flag": 1, "industry": "mining", "owner": None},
+            {"age": True, "flag": "yes", "industry": 3, "owner": {"age": "old"}},
+            {"age": math.inf, "flag": None, "industry": None, "owner": {"age": 10**400}},
+            {},
+        ],
+    )
+    assert X.dtype == np.float64
+    assert X.shape == (6, 4)
+    assert X[0].tolist() == [3.0, 1.0, 1.0, 50.5]
+    assert X[1, :3].tolist() == [2.5, 0.0, 0.0]
+    assert np.isnan(X[1, 3])
+    assert np.isnan(X[2:]).all()
+
+
+def test_encode_follows_the_spec_not_the_payload_key_order() -> None:
+    payloads = [{"b": 1.0, "a": "x", "c": {"d": True}}, {"c": {"d": False}, "a": "y", "b": 2}]
+    spec = build_spec(payloads)
+    assert spec.names == ["a", "b", "c.d"]
+    reordered = [dict(reversed(list(p.items()))) for p in payloads]
+    np.testing.assert_array_equal(encode(spec, payloads), encode(spec, reordered))
+    assert encode(spec, []).shape == (0, 3)
+
+
+def test_spec_survives_json_and_encodes_identically() -> None:
+    payloads = [c.payload for c in generate_world(500, seed=5)]
+    spec = build_spec(payloads)
+    again = FeatureSpec.from_json(json.loads(json.dumps(spec.to_json())))
+    assert again == spec
+    np.testing.assert_array_equal(encode(spec, payloads), encode(again, payloads))
+    kinds = {f.name: f.kind for f in spec.features}
+    assert kinds["industry"] == "categorical"
+    assert kinds["has_collateral"] == "boolean"
+    assert kinds["employees"] == "numeric"
+    assert kinds["owner.age"] == "numeric"
+    assert kinds["tags.length"] == "numeric"
+
+
+def test_spec_from_json_rejects_unknown_kinds() -> None:
+    with pytest.raises(ValueError, match="unknown feature kind"):
+        FeatureSpec.from_json({"features": [{"name": "x", "kind": "text"}]})
