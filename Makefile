@@ -43,7 +43,7 @@ schema-check: install
 	  || (echo "schema.graphql is out of date: run 'make schema' and commit it" && exit 1)
 
 contract-check: install
-	$(BIN)/python ../shared/tools/contract_check.py --allow-missing schema.graphql
+	$(BIN)/python ../shared/tools/contract_check.py schema.graphql
 
 bench: install
 	$(BIN)/python bench/subscription_latency.py

@@ -168,6 +168,8 @@ class GroupTally:
     fast: int = 0  # dwell_ms below the policy's minDwellMs
     audited: int = 0  # on items sampled for audit
     audited_approvals: int = 0
+    canaries: int = 0  # decided canaries (domain.canaries); never in the tally
+    canaries_missed: int = 0
 
 
 # ------------------------------------------------------------------ report
@@ -183,6 +185,7 @@ class ReviewerStats:
     fast_decisions: int
     audit_accuracy: float | None
     fatigue_warning: str | None
+    canaries_missed: int = 0
 
 
 @dataclass
@@ -330,6 +333,8 @@ def reviewer_stats(
         total.fast += g.fast
         total.audited += g.audited
         total.audited_approvals += g.audited_approvals
+        total.canaries += g.canaries
+        total.canaries_missed += g.canaries_missed
     found = []
     for actor_id, total in totals.items():
         own = mine[actor_id]
@@ -342,8 +347,13 @@ def reviewer_stats(
                 median_dwell_ms=medians.get(actor_id),
                 agreement_rate=share(total.tally.approvals, total.tally.decisions),
                 fast_decisions=total.fast if min_dwell_ms > 0 else 0,
-                audit_accuracy=share(total.audited_approvals, total.audited),
+                # Spot checks they approved, and canaries they caught, of all they decided.
+                audit_accuracy=share(
+                    total.audited_approvals + total.canaries - total.canaries_missed,
+                    total.audited + total.canaries,
+                ),
                 fatigue_warning=fatigue_warning(streaks.get(actor_id, 0), min_dwell_ms, own, peers),
+                canaries_missed=total.canaries_missed,
             )
         )
     found.sort(key=lambda s: (-s.decisions, s.reviewer_id))
@@ -374,7 +384,8 @@ def divergence_report(
         human.add(g.tally)
         audited += g.audited
         audited_approvals += g.audited_approvals
-        tiers.setdefault(g.tier, Tally()).add(g.tally)
+        if g.tally.decisions:  # canary-only groups carry no counted decisions
+            tiers.setdefault(g.tier, Tally()).add(g.tally)
     reviewers = reviewer_stats(groups, medians, streaks, min_dwell_ms)
     if only_reviewer is not None:
         reviewers = [r for r in reviewers if r.reviewer_id == only_reviewer]

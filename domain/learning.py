@@ -34,9 +34,7 @@ class ModelEventKind(StrEnum):
 CORRECTIONS = frozenset({Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT})
 
 
-def label_for(
-    verdict: Verdict, proposed: str, final: str | None, actions: list[str]
-) -> str | None:
+def label_for(verdict: Verdict, proposed: str, final: str | None, actions: list[str]) -> str | None:
     """What a human decision teaches the classifier, or None when it teaches nothing.
 
     approve -> the proposed action; override and edit -> the final action; reject ->
@@ -97,6 +95,22 @@ def promotion_verdict(metrics: ModelMetrics, margin: float) -> tuple[bool, str]:
     return False, (
         f"not promoted: accuracy {metrics.accuracy:.1%} is below the current proposals' "
         f"{metrics.baseline_accuracy:.1%} on the same {metrics.holdout_size} holdout items"
+    )
+
+
+def scorer_promotion_verdict(metrics: ModelMetrics, margin: float) -> tuple[bool, str]:
+    """A draft scorer is promoted when it predicts outcomes better than the mean does."""
+    mae, baseline = metrics.mean_absolute_error, metrics.baseline_mean_absolute_error
+    if mae is None or baseline is None:
+        return False, "no holdout error to compare"
+    if mae <= baseline * (1 + margin):
+        return True, (
+            f"mean absolute error {mae:.4g} vs {baseline:.4g} for predicting the mean "
+            f"(R² {metrics.r2:.2f}) on {metrics.holdout_size} holdout outcomes"
+        )
+    return False, (
+        f"not promoted: mean absolute error {mae:.4g} is worse than predicting the mean "
+        f"({baseline:.4g}) on {metrics.holdout_size} holdout outcomes"
     )
 
 

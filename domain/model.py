@@ -166,6 +166,10 @@ class Recommendation:
     sla_breached: bool = False
     final_action: str | None = None
     decided_at: datetime | None = None
+    # A known-wrong copy of a past overridden item (`canary_of`), handed to one reviewer
+    # by claimNext to check attention. Never shown as such through the API.
+    canary: bool = False
+    canary_of: str | None = None
 
     # ------------------------------------------------------------ routing
 
@@ -445,4 +449,69 @@ class Recommendation:
             reason_tags=list(reason_tags or []),
             edited_content=edited,
             dwell_ms=dwell_ms,
+        )
+
+    # ------------------------------------------------------------ undo
+
+    def undo(
+        self,
+        decision: Decision,
+        *,
+        flagged_before: bool,
+        previous_draft: tuple[str, float | None] | None,
+    ) -> None:
+        """Take back `decision` (this item's latest): the item returns to where it waited.
+
+        `flagged_before` says whether the item was flagged before the decision (an earlier
+        FLAG still stands); `previous_draft` is the draft content (and its score) an EDIT
+        replaced. The caller checks who may undo what and when (domain.usecases.undo).
+        """
+        if decision.verdict is Verdict.FLAG:
+            if self.status is not Status.FLAGGED or self.claim is not None:
+                raise ConflictError(
+                    "the flagged item was picked up since; it cannot be unflagged now",
+                    self.status.value,
+                    self.version,
+                )
+            self.flagged = flagged_before
+        elif self.status in DECIDABLE_STATUSES or self.final_action != decision.final_action:
+            raise ConflictError(
+                "the item is no longer in the state this decision left it in",
+                self.status.value,
+                self.version,
+            )
+        if decision.verdict is Verdict.EDIT and self.draft is not None:
+            content, score = previous_draft or (self.draft.original, None)
+            self.draft.content = content
+            self.draft.predicted_score = score
+        self.final_action = None
+        self.decided_at = None
+        self.claim = None
+        self.confirm_until = None
+        if self.tier is Tier.BELOW_FLOOR:
+            # Only items waiting for data are decided by a person in the floor tier.
+            self.status = Status.NEEDS_DATA
+        else:
+            self.status = Status.FLAGGED if self.flagged else Status.PENDING
+        self.version += 1
+
+    def undo_decision(
+        self, decision: Decision, user: User, workflow: Workflow, now: datetime
+    ) -> Decision:
+        """The UNDO record that takes back `decision`; it is itself logged and chained."""
+        return Decision(
+            id=new_id("dec"),
+            workflow_id=self.workflow_id,
+            recommendation_id=self.id,
+            verdict=Verdict.UNDO,
+            automated=False,
+            actor_id=user.id,
+            proposed_action=decision.proposed_action,
+            final_action=None,
+            confidence=decision.confidence,
+            tier=decision.tier,
+            policy_version=workflow.policy.version,
+            created_at=now,
+            reason=f"undid {decision.verdict.value} {decision.id}",
+            reverts_id=decision.id,
         )

@@ -55,6 +55,17 @@ class RecommendationRepository(Protocol):
         self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
     ) -> Recommendation | None: ...
     async def add_revision(self, rec_id: str, revision: DraftRevision) -> None: ...
+    async def revisions(self, rec_id: str) -> list[DraftRevision]:
+        """The item's draft revisions, oldest first."""
+        ...
+
+    async def canary_sources(
+        self, workflow_id: str, tiers: Sequence[Tier], limit: int
+    ) -> list[Recommendation]:
+        """The workflow's latest OVERRIDDEN items (not canaries) in these tiers: what a
+        canary may be copied from."""
+        ...
+
     async def due_for_sweep(self, now: datetime, limit: int) -> list[Recommendation]:
         """Items with a lapsed lease or confirmation, or past their SLA (unheld analyst
         items, not yet breached senior items); locked, skipping rows others hold."""
@@ -64,6 +75,15 @@ class RecommendationRepository(Protocol):
 class DecisionRepository(Protocol):
     async def append(self, decisions: Sequence[Decision]) -> None:
         """Seal the decisions into their workflows' hash chains and store them."""
+        ...
+
+    async def get(self, decision_id: str) -> Decision | None: ...
+    async def of_recommendation(self, rec_id: str) -> list[Decision]:
+        """An item's decisions in chain order, `undone` filled in."""
+        ...
+
+    async def human_count_since(self, workflow_id: str, actor_id: str, since: datetime) -> int:
+        """A reviewer's decisions in a workflow since a time: human, not UNDO, not undone."""
         ...
 
 
@@ -90,7 +110,16 @@ class ConfirmationRepository(Protocol):
 
 class EventRepository(Protocol):
     async def add(self, events: Sequence[QueueEvent]) -> None:
-        """Write to the outbox (and create the webhook deliveries they call for)."""
+        """Write to the outbox (and create the webhook deliveries they call for).
+        Events about canary items are dropped: nobody but their reviewer sees them."""
+        ...
+
+    async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:
+        """Webhook deliveries of the events a decision caused, locked for update."""
+        ...
+
+    async def cancel_deliveries(self, delivery_ids: Sequence[str], reason: str) -> None:
+        """Mark still PENDING deliveries FAILED with `reason`, so that they never go out."""
         ...
 
 

@@ -26,10 +26,11 @@ from domain.analytics import (
     Scope,
     Tally,
 )
+from domain.canaries import caught
 from domain.enums import Tier, Verdict, Window
 from domain.model import Workflow
 from domain.policy import EscalationPolicy
-from store.queries import ReadModel
+from store.queries import ReadModel, canary_item
 from store.tables import decisions_t, recs_t
 
 d = decisions_t.c
@@ -48,6 +49,8 @@ def _counted(
         d.verdict.in_(_COUNTED),
         d.tier.in_([t.value for t in tiers]),
         ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == d.id)),
+        # Canaries are checks on the reviewer, not work: they enter auditAccuracy only.
+        ~sa.exists(canary_item(d.recommendation_id)),
     ]
     if human_only:
         where.append(d.automated.is_(False))
@@ -94,6 +97,7 @@ class AnalyticsReadModel(ReadModel):
         since = analytics.window_since(window, now)
         min_dwell = workflow.policy.min_dwell_ms
         groups = await self.group_tallies(workflow.id, since, now, min_dwell, scope.tiers)
+        groups += await self.canary_tallies(workflow.id, since, scope.tiers)
         return analytics.divergence_report(
             workflow.id,
             window,
@@ -114,6 +118,7 @@ class AnalyticsReadModel(ReadModel):
         since = now - timedelta(days=analytics.REVIEWER_STATS_DAYS)
         min_dwell = workflow.policy.min_dwell_ms
         groups = await self.group_tallies(workflow.id, since, now, min_dwell, scope.tiers, True)
+        groups += await self.canary_tallies(workflow.id, since, scope.tiers)
         stats = analytics.reviewer_stats(
             groups,
             await self.median_dwell(workflow.id, since, scope.tiers),
@@ -186,6 +191,42 @@ class AnalyticsReadModel(ReadModel):
             )
             for row in await self._execute(query)
         ]
+
+    async def canary_tallies(
+        self, workflow_id: str, since: datetime, tiers: Collection[Tier]
+    ) -> list[GroupTally]:
+        """Reviewers' counted decisions on canaries, per (reviewer, tier), as groups with
+        an empty tally: how many canaries they decided and how many they missed
+        (domain.canaries.caught; the right answer is the source item's final action)."""
+        undo = decisions_t.alias("undo")
+        canary = recs_t.alias("canary")
+        source = recs_t.alias("source")
+        query = (
+            sa.select(d.actor_id, d.tier, d.verdict, d.final_action, source.c.final_action)
+            .select_from(
+                decisions_t.join(canary, canary.c.id == d.recommendation_id).join(
+                    source, source.c.id == canary.c.canary_of
+                )
+            )
+            .where(
+                d.workflow_id == workflow_id,
+                d.created_at >= since,
+                d.verdict.in_(_COUNTED),
+                d.tier.in_([t.value for t in tiers]),
+                d.automated.is_(False),
+                canary.c.canary.is_(True),
+                ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == d.id)),
+            )
+        )
+        groups: dict[tuple[str, str], GroupTally] = {}
+        for actor_id, tier, verdict, final, right in await self._execute(query):
+            group = groups.setdefault(
+                (actor_id, tier), GroupTally(False, actor_id, Tier(tier), Tally())
+            )
+            group.canaries += 1
+            if not caught(Verdict(verdict), final, right):
+                group.canaries_missed += 1
+        return list(groups.values())
 
     async def action_counts(
         self, workflow_id: str, since: datetime, tiers: Collection[Tier]

@@ -22,7 +22,7 @@ from domain.learning import (
     ThemeSummary,
     feedback_message,
 )
-from store.queries import ReadModel
+from store.queries import ReadModel, canary_item, undone_override
 from store.tables import (
     decisions_t,
     models_t,
@@ -208,6 +208,7 @@ class LearningReadModel(ReadModel):
             c.verdict.in_([v.value for v in CORRECTIONS]),
             c.created_at >= start,
             _not_undone(),
+            ~sa.exists(canary_item(c.recommendation_id)),
         ]
         if end is not None:
             where.append(c.created_at < end)
@@ -247,7 +248,7 @@ class LearningReadModel(ReadModel):
                 ranked.c.created_at.label("decided_at"),
             )
             .join(recs_t, recs_t.c.id == ranked.c.recommendation_id)
-            .where(ranked.c.rank == 1)
+            .where(ranked.c.rank == 1, recs_t.c.canary.is_(False))
             .order_by(ranked.c.created_at)
         )
         if limit is not None:
@@ -265,7 +266,12 @@ class LearningReadModel(ReadModel):
                 recs_t.c.payload,
             )
             .join(recs_t, recs_t.c.id == overrides_t.c.recommendation_id)
-            .where(overrides_t.c.workflow_id == workflow_id, overrides_t.c.created_at >= since)
+            .where(
+                overrides_t.c.workflow_id == workflow_id,
+                overrides_t.c.created_at >= since,
+                recs_t.c.canary.is_(False),
+                ~sa.exists(undone_override(overrides_t.c.decision_id)),
+            )
             .order_by(overrides_t.c.created_at, overrides_t.c.id)
         )
         return list(await self._execute(query))
@@ -276,13 +282,15 @@ class LearningReadModel(ReadModel):
         """Payloads of items decided in the window without an override (the contrast)."""
         c = recs_t.c
         overridden = sa.select(overrides_t.c.recommendation_id).where(
-            overrides_t.c.recommendation_id == c.id
+            overrides_t.c.recommendation_id == c.id,
+            ~sa.exists(undone_override(overrides_t.c.decision_id)),
         )
         result = await self._execute(
             sa.select(c.payload)
             .where(
                 c.workflow_id == workflow_id,
                 c.decided_at >= since,
+                c.canary.is_(False),
                 ~sa.exists(overridden),
             )
             .order_by(c.decided_at.desc())

@@ -105,6 +105,9 @@ def recommendation(row: Any) -> Recommendation:
         sla_breached=row.sla_breached,
         final_action=row.final_action,
         decided_at=as_utc(row.decided_at),
+        # Event snapshots written before canaries existed lack these.
+        canary=bool(getattr(row, "canary", False)),
+        canary_of=getattr(row, "canary_of", None),
     )
 
 
@@ -147,6 +150,8 @@ def recommendation_row(item: Recommendation, policy_version: int) -> dict[str, A
         "draft_original_score": item.draft.original_predicted_score if item.draft else None,
         "created_at": item.created_at,
         "policy_version": policy_version,
+        "canary": item.canary,
+        "canary_of": item.canary_of,
         **recommendation_values(item),
     }
 

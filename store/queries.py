@@ -209,7 +209,7 @@ class ReadModel:
         result = await self._execute(
             sa.select(workflows_t.c.key, c.tier, sa.func.count())
             .join(workflows_t, workflows_t.c.id == c.workflow_id)
-            .where(c.status.in_([s.value for s in _OPEN]))
+            .where(c.status.in_([s.value for s in _OPEN]), c.canary.is_(False))
             .group_by(workflows_t.c.key, c.tier)
         )
         return {(key, tier): int(count) for key, tier, count in result}
@@ -231,6 +231,7 @@ class ReadModel:
                 c.workflow_id.in_(set(workflow_ids)),
                 c.tier.in_([t.value for t in tiers]),
                 c.status.in_(open_statuses),
+                c.canary.is_(False),
             )
             .group_by(c.workflow_id, c.tier, status)
         )
@@ -259,6 +260,8 @@ class ReadModel:
             c.workflow_id == workflow_id,
             c.tier.in_([t.value for t in tiers]),
             sa.or_(*[status_is(s, now) for s in statuses]),
+            # A canary is seen only by the reviewer it was handed to, through its claim.
+            c.canary.is_(False),
         ]
         total = await self._count(recs_t, where)
         query = sa.select(recs_t).where(*where)
@@ -320,7 +323,12 @@ class ReadModel:
         visible = sa.select(decisions_t.c.id).where(
             decisions_t.c.id == c.decision_id, decisions_t.c.tier.in_([t.value for t in tiers])
         )
-        where = [c.workflow_id == workflow_id, sa.exists(visible)]
+        where = [
+            c.workflow_id == workflow_id,
+            sa.exists(visible),
+            ~sa.exists(undone_override(c.decision_id)),
+            ~sa.exists(canary_item(c.recommendation_id)),
+        ]
         if since is not None:
             where.append(c.created_at >= _since(since))
         total = await self._count(overrides_t, where)
@@ -342,6 +350,18 @@ class ReadModel:
     async def _count(self, table: Any, where: list[Any]) -> int:
         result = await self._execute(sa.select(sa.func.count()).select_from(table).where(*where))
         return int(result.scalar_one())
+
+
+def undone_override(decision_id: Any) -> Any:
+    """SELECT of the UNDO records that revert the decision `decision_id` (a column)."""
+    undo = decisions_t.alias("undo")
+    return sa.select(undo.c.id).where(undo.c.reverts_id == decision_id)
+
+
+def canary_item(rec_id: Any) -> Any:
+    """SELECT of the canary item `rec_id` (a column), empty for real items."""
+    item = recs_t.alias("canary_item")
+    return sa.select(item.c.id).where(item.c.id == rec_id, item.c.canary.is_(True))
 
 
 _OPEN = (Status.PENDING, Status.CLAIMED, Status.FLAGGED, Status.AWAITING_CONFIRMATION)

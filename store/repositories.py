@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import audit
-from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier
+from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier, Verdict
 from domain.events import QueueEvent
 from domain.ids import new_id
 from domain.jobs import Job, JobKind
@@ -196,6 +196,7 @@ class SqlRecommendations:
             .where(
                 recs_t.c.workflow_id == workflow_id,
                 recs_t.c.tier.in_([t.value for t in tiers]),
+                recs_t.c.canary.is_(False),
                 free,
             )
             .order_by(recs_t.c.due_sort, recs_t.c.created_at, recs_t.c.id)
@@ -238,6 +239,32 @@ class SqlRecommendations:
             )
         )
 
+    async def revisions(self, rec_id: str) -> list[DraftRevision]:
+        result = await self.session.execute(
+            sa.select(revisions_t)
+            .where(revisions_t.c.recommendation_id == rec_id)
+            .order_by(revisions_t.c.id)
+        )
+        return [mappers.revision(row) for row in result]
+
+    async def canary_sources(
+        self, workflow_id: str, tiers: Sequence[Tier], limit: int
+    ) -> list[Recommendation]:
+        c = recs_t.c
+        result = await self.session.execute(
+            sa.select(recs_t)
+            .where(
+                c.workflow_id == workflow_id,
+                c.status == RecommendationStatus.OVERRIDDEN.value,
+                c.canary.is_(False),
+                c.final_action.is_not(None),
+                c.tier.in_([t.value for t in tiers]),
+            )
+            .order_by(c.decided_at.desc(), c.id)
+            .limit(limit)
+        )
+        return [mappers.recommendation(row) for row in result]
+
 
 class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
@@ -270,6 +297,42 @@ class SqlDecisions:
                 .values(chain_seq=seq, chain_head=prev)
             )
         await self.session.execute(decisions_t.insert(), rows)
+
+    async def get(self, decision_id: str) -> Decision | None:
+        row = (
+            await self.session.execute(
+                sa.select(decisions_t).where(decisions_t.c.id == decision_id)
+            )
+        ).first()
+        return mappers.decision(row) if row else None
+
+    async def of_recommendation(self, rec_id: str) -> list[Decision]:
+        rows = list(
+            await self.session.execute(
+                sa.select(decisions_t)
+                .where(decisions_t.c.recommendation_id == rec_id)
+                .order_by(decisions_t.c.seq)
+            )
+        )
+        undone = {row.reverts_id for row in rows if row.reverts_id is not None}
+        return [mappers.decision(row, row.id in undone) for row in rows]
+
+    async def human_count_since(self, workflow_id: str, actor_id: str, since: datetime) -> int:
+        c = decisions_t.c
+        undo = decisions_t.alias("undo")
+        result = await self.session.execute(
+            sa.select(sa.func.count())
+            .select_from(decisions_t)
+            .where(
+                c.workflow_id == workflow_id,
+                c.actor_id == actor_id,
+                c.automated.is_(False),
+                c.verdict != Verdict.UNDO.value,
+                c.created_at >= since,
+                ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == c.id)),
+            )
+        )
+        return int(result.scalar_one())
 
 
 class SqlOverrides:
@@ -343,6 +406,8 @@ class SqlEvents:
         self.added: list[QueueEvent] = []
 
     async def add(self, events: Sequence[QueueEvent]) -> None:
+        # Canaries are seen by their reviewer only: no outbox, no subscription, no webhook.
+        events = [e for e in events if not e.recommendation.canary]
         if not events:
             return
         await self.session.execute(events_t.insert(), [mappers.event_row(e) for e in events])
@@ -382,6 +447,35 @@ class SqlEvents:
         if deliveries:
             await self.session.execute(deliveries_t.insert(), deliveries)
             await self.jobs.add_many(jobs)
+
+    async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:
+        caused = sa.select(events_t.c.id).where(events_t.c.decision_id == decision_id)
+        query = (
+            sa.select(deliveries_t)
+            .where(deliveries_t.c.event_id.in_(caused))
+            .order_by(deliveries_t.c.id)
+            .with_for_update()
+        )
+        return [mappers.delivery(row) for row in await self.session.execute(query)]
+
+    async def cancel_deliveries(self, delivery_ids: Sequence[str], reason: str) -> None:
+        if not delivery_ids:
+            return
+        await self.session.execute(
+            deliveries_t.update()
+            .where(
+                deliveries_t.c.id.in_(list(delivery_ids)),
+                deliveries_t.c.status == DeliveryStatus.PENDING.value,
+            )
+            # The attempt count moves too: an attempt in flight records with a compare-and-swap
+            # on it, so it cannot write the delivery back to PENDING (and retry) afterwards.
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                last_error=reason,
+                next_attempt_at=None,
+                attempts=deliveries_t.c.attempts + 1,
+            )
+        )
 
 
 class SqlJobs:

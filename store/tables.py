@@ -114,6 +114,12 @@ class RecommendationRow(SQLModel, table=True):
     created_at: datetime = _ts()
     decided_at: datetime | None = _ts(nullable=True)
     policy_version: int = 1
+    # A known-wrong copy of a past overridden item, handed to one reviewer as a check.
+    canary: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    canary_of: str | None = Field(default=None, max_length=40)
+    # What actually happened after the decision (reported later by the service).
+    outcome_value: float | None = None
+    outcome_at: datetime | None = _ts(nullable=True)
 
 
 class DraftRevisionRow(SQLModel, table=True):

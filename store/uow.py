@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from store.drafts import SqlOutcomes
 from store.repositories import (
     SqlConfirmations,
     SqlDecisions,
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobs(session)
         self.events = SqlEvents(session, self.jobs)
         self.webhooks = SqlWebhooks(session)
+        self.outcomes = SqlOutcomes(session)
         self.committed = False
         self.after_commit_done = False
         return self

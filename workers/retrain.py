@@ -11,14 +11,22 @@ import asyncio
 import time
 from typing import Any
 
-from ml.classifier import TrainingExample, train_classifier
-
 from domain.clock import utcnow
-from domain.enums import Verdict
+from domain.enums import Verdict, WorkflowKind
 from domain.ids import new_id
 from domain.jobs import Job
-from domain.learning import ModelEventKind, ModelKind, ModelStatus, label_for, promotion_verdict
+from domain.learning import (
+    ModelEventKind,
+    ModelKind,
+    ModelStatus,
+    label_for,
+    promotion_verdict,
+    scorer_promotion_verdict,
+)
 from domain.learning import ModelMetrics as DomainMetrics
+from ml.classifier import InsufficientData, TrainingExample, train_classifier
+from ml.scorer import InsufficientOutcomes, OutcomeExample, train_scorer
+from store.drafts import outcome_rows
 from store.learning import LearningReadModel, SqlModels
 from workers.execute import Report
 from workers.learning_events import publish_model_event
@@ -51,8 +59,11 @@ async def load_examples(runtime: Any, workflow_id: str) -> tuple[list[TrainingEx
     return examples, workflow.actions
 
 
-def _thread_progress(report: Report, loop: asyncio.AbstractEventLoop) -> Any:
-    """A progress callback safe to call from the training thread (throttled)."""
+def _thread_progress(
+    report: Report, loop: asyncio.AbstractEventLoop, low: float, high: float
+) -> Any:
+    """A progress callback safe to call from the training thread (throttled), mapping the
+    trainer's 0..1 onto this job's [low, high]."""
     last = [0.0]
 
     def progress(fraction: float, message: str) -> None:
@@ -60,7 +71,7 @@ def _thread_progress(report: Report, loop: asyncio.AbstractEventLoop) -> Any:
         if fraction < 1.0 and now - last[0] < PROGRESS_EVERY:
             return
         last[0] = now
-        scaled = 0.05 + 0.85 * max(0.0, min(1.0, fraction))
+        scaled = low + (high - low) * max(0.0, min(1.0, fraction))
 
         async def send() -> None:
             await report(scaled, message)
@@ -71,18 +82,47 @@ def _thread_progress(report: Report, loop: asyncio.AbstractEventLoop) -> Any:
 
 
 async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
+    """Retrain the classifier and, for DRAFT workflows, the draft scorer. Whatever has
+    too little data is skipped with the reason; the job fails only if nothing trained."""
     workflow_id = job.args["workflow_id"]
-    await report(0.01, "loading labelled decisions")
+    async with runtime.unit_of_work() as uow:
+        workflow = await uow.workflows.get(workflow_id)
+    if workflow is None:
+        raise LookupError(f"workflow {workflow_id} no longer exists")
+    drafts = workflow.kind is WorkflowKind.DRAFT
+    result: dict[str, Any] = {}
+    skipped: list[str] = []
+    try:
+        result["classifier"] = await _retrain_classifier(
+            runtime, job, report, workflow_id, 0.0, 0.55 if drafts else 0.95
+        )
+    except InsufficientData as error:
+        skipped.append(f"classifier: {error}")
+    if drafts:
+        try:
+            result["scorer"] = await _retrain_scorer(runtime, job, report, workflow_id, 0.55, 0.95)
+        except InsufficientOutcomes as error:
+            skipped.append(f"draft scorer: {error}")
+    if not result:
+        raise InsufficientData("; ".join(skipped))
+    messages = [part["message"] for part in result.values()] + skipped
+    message = "; ".join(messages)
+    await report(1.0, message)
+    return {**result, **result.get("classifier", {}), "message": message}
+
+
+async def _retrain_classifier(
+    runtime: Any, job: Job, report: Report, workflow_id: str, low: float, high: float
+) -> dict[str, Any]:
+    await report(low + 0.01, "loading labelled decisions")
     examples, _ = await load_examples(runtime, workflow_id)
-    await report(0.05, f"featurising {len(examples)} labelled decisions")
-    loop = asyncio.get_running_loop()
+    await report(low + 0.05, f"featurising {len(examples)} labelled decisions")
     trained = await asyncio.to_thread(
         train_classifier,
         examples,
-        progress=_thread_progress(report, loop),
+        progress=_thread_progress(report, asyncio.get_running_loop(), low + 0.05, high),
         num_threads=runtime.options.training_threads,
     )
-    await report(0.92, "storing the candidate")
     m = trained.metrics
     metrics = DomainMetrics(
         holdout_size=m.holdout_size,
@@ -91,6 +131,89 @@ async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, An
         log_loss=m.log_loss,
         calibration_error=m.calibration_error,
     )
+    promote, why = promotion_verdict(metrics, runtime.options.promotion_margin)
+    stored = await _store_and_judge(
+        runtime,
+        job,
+        workflow_id,
+        ModelKind.CLASSIFIER,
+        metrics,
+        promote,
+        why,
+        features=trained.used_features,
+        feature_spec=trained.spec.to_json(),
+        classes=trained.classes,
+        model_text=trained.model_text,
+        calibration=trained.calibration,
+        trained_on=trained.trained_on,
+    )
+    return {
+        **stored,
+        "trainedOn": trained.trained_on,
+        "accuracy": m.accuracy,
+        "baselineAccuracy": m.baseline_accuracy,
+        "calibrationError": m.calibration_error,
+    }
+
+
+async def _retrain_scorer(
+    runtime: Any, job: Job, report: Report, workflow_id: str, low: float, high: float
+) -> dict[str, Any]:
+    await report(low, "loading recorded outcomes")
+    async with runtime.read_session() as session:
+        rows = await outcome_rows(session, workflow_id)
+    examples = [
+        OutcomeExample(
+            content=row.content or "",
+            payload=dict(row.payload),
+            value=float(row.value),
+            recorded_at=row.recorded_at,
+        )
+        for row in rows
+    ]
+    trained = await asyncio.to_thread(
+        train_scorer,
+        examples,
+        progress=_thread_progress(report, asyncio.get_running_loop(), low, high),
+        num_threads=runtime.options.training_threads,
+    )
+    m = trained.metrics
+    metrics = DomainMetrics(
+        holdout_size=m.holdout_size,
+        r2=m.r2,
+        mean_absolute_error=m.mean_absolute_error,
+        baseline_mean_absolute_error=m.baseline_mean_absolute_error,
+    )
+    promote, why = scorer_promotion_verdict(metrics, runtime.options.promotion_margin)
+    stored = await _store_and_judge(
+        runtime,
+        job,
+        workflow_id,
+        ModelKind.SCORER,
+        metrics,
+        promote,
+        why,
+        features=trained.used_features,
+        feature_spec=trained.spec.to_json(),
+        classes=[],
+        model_text=trained.model_text,
+        calibration={"n_hash": trained.n_hash},
+        trained_on=trained.trained_on,
+    )
+    return {**stored, "r2": m.r2, "meanAbsoluteError": m.mean_absolute_error}
+
+
+async def _store_and_judge(
+    runtime: Any,
+    job: Job,
+    workflow_id: str,
+    kind: ModelKind,
+    metrics: DomainMetrics,
+    promote: bool,
+    why: str,
+    **values: Any,
+) -> dict[str, Any]:
+    """Store the candidate, announce it, then promote it or reject it with the reason."""
     model_id = new_id("mdl")
     async with runtime.unit_of_work() as uow:
         models = SqlModels(uow.session)
@@ -100,48 +223,35 @@ async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, An
                 "id": model_id,
                 "workflow_id": workflow_id,
                 "version": version,
-                "kind": ModelKind.CLASSIFIER.value,
+                "kind": kind.value,
                 "status": ModelStatus.CANDIDATE.value,
-                "features": trained.used_features,
-                "feature_spec": trained.spec.to_json(),
-                "classes": trained.classes,
-                "model_text": trained.model_text,
-                "calibration": trained.calibration,
                 "metrics": metrics.__dict__,
-                "trained_on": trained.trained_on,
                 "job_id": job.id,
                 "created_at": utcnow(),
+                **values,
             }
         )
         await uow.commit()
     await publish_model_event(runtime, ModelEventKind.TRAINED, model_id, workflow_id)
-    promote, why = promotion_verdict(metrics, runtime.options.promotion_margin)
+    noun = "classifier" if kind is ModelKind.CLASSIFIER else "draft scorer"
     if promote:
-        await runtime.run(_promote, model_id, workflow_id)
+        await runtime.run(_promote, model_id, workflow_id, kind)
         await publish_model_event(runtime, ModelEventKind.PROMOTED, model_id, workflow_id)
-        message = f"v{version} promoted: {why}"
+        message = f"{noun} v{version} promoted: {why}"
     else:
         async with runtime.unit_of_work() as uow:
             await SqlModels(uow.session).set_status(model_id, ModelStatus.REJECTED, why)
             await uow.commit()
         await publish_model_event(runtime, ModelEventKind.REJECTED, model_id, workflow_id)
-        message = f"v{version} {why}"
-    await report(1.0, message)
-    return {
-        "model": model_id,
-        "version": version,
-        "promoted": promote,
-        "trainedOn": trained.trained_on,
-        "accuracy": m.accuracy,
-        "baselineAccuracy": m.baseline_accuracy,
-        "calibrationError": m.calibration_error,
-        "message": message,
-    }
+        message = f"{noun} v{version} {why}"
+    return {"model": model_id, "version": version, "promoted": promote, "message": message}
 
 
-async def _promote(uow: Any, model_id: str, workflow_id: str) -> None:
-    """One unit of work: retire the ACTIVE classifier, activate this one."""
+async def _promote(
+    uow: Any, model_id: str, workflow_id: str, kind: ModelKind = ModelKind.CLASSIFIER
+) -> None:
+    """One unit of work: retire the ACTIVE model of this kind, activate this one."""
     models = SqlModels(uow.session)
-    if not await models.promote(model_id, workflow_id, ModelKind.CLASSIFIER, utcnow()):
+    if not await models.promote(model_id, workflow_id, kind, utcnow()):
         raise RuntimeError(f"model {model_id} is no longer a candidate")
     await uow.commit()

@@ -83,6 +83,7 @@ class Runtime:
             self.jobs = InProcessJobs()
         self.publisher.bus = self.bus
         self._scorer: Any = None
+        self._draft_scorer: Any = None
         self._write_sessions = database.write_sessions()
         self._read_sessions = database.read_sessions()
         self._background: list[asyncio.Task[None]] = []
@@ -96,6 +97,15 @@ class Runtime:
 
             self._scorer = ActiveModelScorer(self)
         return self._scorer
+
+    @property
+    def draft_scorer(self) -> Any:
+        """The active draft scorer (domain.usecases.drafts.DraftScorer), cached models."""
+        if self._draft_scorer is None:
+            from workers.draft_scoring import ActiveDraftScorer
+
+            self._draft_scorer = ActiveDraftScorer(self)
+        return self._draft_scorer
 
     @property
     def embedded(self) -> bool:

@@ -13,6 +13,7 @@ from api.schema.analytics.queries import AnalyticsQueries
 from api.schema.common.problems import PublicError
 from api.schema.decisions.mutations import DecisionMutations
 from api.schema.decisions.queries import DecisionQueries
+from api.schema.drafts.mutations import DraftMutations
 from api.schema.extensions import extensions_for
 from api.schema.jobs.queries import JobQueries
 from api.schema.learning.mutations import LearningMutations
@@ -53,6 +54,7 @@ Mutation = merge_types(
         WorkflowMutations,
         WebhookMutations,
         LearningMutations,
+        DraftMutations,
     ),
 )
 

@@ -22,6 +22,7 @@ from domain.model import (
     new_token,
 )
 from domain.ports import ConfirmationGrant, UnitOfWork
+from domain.usecases.drafts import DraftScorer, score_draft
 from domain.usecases.review import _require_reviewer, load_visible
 
 CONFIRMED_VERDICTS = frozenset({Verdict.APPROVE, Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT})
@@ -81,10 +82,15 @@ def _verb(request: DecisionRequest) -> str:
 
 
 async def decide(
-    uow: UnitOfWork, actor: User, request: DecisionRequest, confirmation_ttl: timedelta
+    uow: UnitOfWork,
+    actor: User,
+    request: DecisionRequest,
+    confirmation_ttl: timedelta,
+    draft_scorer: DraftScorer | None = None,
 ) -> Decided:
     """Decide an item exactly once. Raises ConfirmationRequiredError (after committing the
-    challenge) when a high-stakes decision arrives without a valid token."""
+    challenge) when a high-stakes decision arrives without a valid token. An edit is
+    scored by the workflow's active draft scorer, when it has one (`draft_scorer`)."""
     _require_reviewer(actor)
     item = await load_visible(uow, actor, request.rec_id)
     workflow = await uow.workflows.get(item.workflow_id)
@@ -114,6 +120,10 @@ async def decide(
         action=request.action,
         content=request.content,
     )
+    edited_score = None
+    if request.verdict is Verdict.EDIT and draft_scorer is not None and item.draft is not None:
+        edited_score = await score_draft(draft_scorer, item, item.draft.content)
+        item.draft.predicted_score = edited_score
     if not await uow.recommendations.save(item, expected_version, expected_status):
         current = await uow.recommendations.get(item.id)
         raise ConflictError(
@@ -143,7 +153,7 @@ async def decide(
     if request.verdict is Verdict.EDIT:
         assert request.content is not None
         await uow.recommendations.add_revision(
-            item.id, DraftRevision(request.content, None, actor.id, now)
+            item.id, DraftRevision(request.content, edited_score, actor.id, now)
         )
     await uow.commit()
     return Decided(decision, item)

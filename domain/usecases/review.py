@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from domain import canaries
 from domain.clock import utcnow
 from domain.enums import Tier
 from domain.errors import ConflictError, ForbiddenError, NotFoundError, QueueEmptyError
 from domain.events import QueueEvent, QueueEventKind
-from domain.model import Claim, Recommendation, User
+from domain.model import Claim, Recommendation, User, Workflow
 from domain.ports import UnitOfWork
 from domain.rights import REVIEWER_ROLES, decidable_tiers, visible_tiers
 from domain.usecases.workflows import get_workflow
 
 CLAIM_ATTEMPTS = 5
+CANARY_SOURCES = 100
+"""A canary is copied from one of the workflow's latest this many overridden items."""
+
+_rng = random.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -50,26 +56,77 @@ async def claim(uow: UnitOfWork, actor: User, rec_id: str, lease: timedelta) -> 
     return Claimed(item, lease_claim)
 
 
+def _day_start(now: datetime) -> datetime:
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _require_under_daily_cap(uow: UnitOfWork, actor: User, workflow: Workflow) -> None:
+    cap = workflow.policy.max_daily_decisions_per_reviewer
+    if cap is None:
+        return
+    now = utcnow()
+    done = await uow.decisions.human_count_since(workflow.id, actor.id, _day_start(now))
+    if done >= cap:
+        raise QueueEmptyError(
+            f"you reached the daily limit of {cap} decisions per reviewer in workflow "
+            f"{workflow.key!r} ({done} today); it starts again at midnight UTC"
+        )
+
+
+async def _hand_out_canary(
+    uow: UnitOfWork,
+    actor: User,
+    workflow: Workflow,
+    wanted: Sequence[Tier],
+    lease: timedelta,
+    rng: random.Random,
+) -> Claimed | None:
+    """A canary, when the policy's canaryRate says so and there is an item to copy."""
+    if not canaries.wants_canary(workflow.policy, rng):
+        return None
+    sources = await uow.recommendations.canary_sources(workflow.id, wanted, CANARY_SOURCES)
+    if not sources:
+        return None
+    now = utcnow()
+    canary, lease_claim = canaries.build_canary(
+        rng.choice(sources), actor, workflow.policy, now, lease
+    )
+    await uow.recommendations.add_many([canary])
+    await uow.commit()
+    return Claimed(canary, lease_claim)
+
+
 async def claim_next(
     uow: UnitOfWork,
     actor: User,
     key: str,
     tiers: Sequence[Tier] | None,
     lease: timedelta,
+    rng: random.Random | None = None,
 ) -> Claimed:
-    """Lease the most urgent item (slaDueAt, then createdAt) the caller may decide."""
+    """Lease the most urgent item (slaDueAt, then createdAt) the caller may decide.
+
+    Past the policy's maxDailyDecisionsPerReviewer the queue reads empty for the caller.
+    While real work waits, a share (canaryRate) of hand-outs are canaries instead
+    (domain.canaries).
+    """
     _require_reviewer(actor)
     workflow = await get_workflow(uow, key)
     allowed = decidable_tiers(actor.role)
     wanted = [t for t in (tiers or list(Tier)) if t in allowed]
     if not wanted:
         raise QueueEmptyError(f"a {actor.role.value} decides no items in the tiers asked for")
+    await _require_under_daily_cap(uow, actor, workflow)
     skip: list[str] = []
-    for _ in range(CLAIM_ATTEMPTS):
+    for attempt in range(CLAIM_ATTEMPTS):
         now = utcnow()
         item = await uow.recommendations.next_claimable(workflow.id, wanted, now, skip)
         if item is None:
             break
+        if attempt == 0:
+            handed = await _hand_out_canary(uow, actor, workflow, wanted, lease, rng or _rng)
+            if handed is not None:
+                return handed
         expected_version, expected_status = item.version, item.status
         lease_claim = item.claim_for(actor, now, lease)
         if await uow.recommendations.save(item, expected_version, expected_status):

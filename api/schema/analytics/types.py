@@ -41,7 +41,13 @@ class ReviewerStats:
     audit_accuracy: float | None = strawberry.field(
         description="On spot-check items (sampled for audit: the model would have "
         "auto-approved them), the share this reviewer approved, i.e. agreed that the "
-        "auto-approval would have been right. Null when they decided none."
+        "auto-approval would have been right; together with the known-wrong checks "
+        "(canaryRate) they caught. Null when they decided none of either."
+    )
+    canaries_missed: int = strawberry.field(
+        default=0,
+        description="Known-wrong checks (the policy's canaryRate) this reviewer let pass: "
+        "approved, edited, or overrode to another action than the right one.",
     )
     fatigue_warning: str | None = strawberry.field(
         description=f"In plain words, when {analytics.FAST_STREAK} or more approvals in a "
@@ -67,6 +73,7 @@ class ReviewerStats:
             fast_decisions=s.fast_decisions,
             audit_accuracy=s.audit_accuracy,
             fatigue_warning=s.fatigue_warning,
+            canaries_missed=s.canaries_missed,
             _reviewer_id=s.reviewer_id,
         )
 

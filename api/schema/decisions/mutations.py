@@ -1,4 +1,4 @@
-"""approve, reject, flag, override, edit."""
+"""approve, reject, flag, override, edit, undo."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from api.schema.recommendations.types import Recommendation
 from domain.enums import Verdict
 from domain.errors import DomainError
 from domain.usecases.decide import DecisionRequest, decide
+from domain.usecases.undo import undo as undo_decision
 from workers.metrics import DECISION_SECONDS
 
 
@@ -41,7 +42,7 @@ async def _decide(info: Info, request: DecisionRequest) -> DecisionResult:
     ttl = timedelta(seconds=info.context.services.settings.confirmation_ttl_seconds)
     started = time.perf_counter()
     try:
-        decided = await info.context.run(decide, request, ttl)
+        decided = await info.context.run(decide, request, ttl, info.context.services.draft_scorer)
     except DomainError as error:
         return problem(error)  # type: ignore[return-value]
     DECISION_SECONDS.labels(request.verdict.value).observe(time.perf_counter() - started)
@@ -144,4 +145,22 @@ class DecisionMutations:
                 expected_version=expected_version,
                 confirmation_token=confirmation_token,
             ),
+        )
+
+    @strawberry.mutation(
+        description="Take back your own decision (ADMIN: anyone's) within the policy's "
+        "undoSeconds, as long as it is the item's latest, was a reviewer's APPROVE, REJECT, "
+        "OVERRIDE, EDIT or FLAG, and no webhook delivered it yet. The item goes back to its "
+        "queue, the decision reads undone, and the undo is logged as an UNDO decision. "
+        "Conflict when the window closed, it was undone already, another decision followed "
+        "or a webhook delivered it; Forbidden for someone else's decision."
+    )
+    async def undo(self, info: Info, decision_id: strawberry.ID) -> DecisionResult:
+        try:
+            undone = await info.context.run(undo_decision, str(decision_id))
+        except DomainError as error:
+            return problem(error)  # type: ignore[return-value]
+        return DecisionSuccess(
+            decision=Decision.from_domain(undone.decision),
+            recommendation=Recommendation.from_domain(undone.recommendation, info.context.now),
         )

@@ -1,0 +1,1 @@
+"""Editable drafts: previewEdit (re-scored before shipping) and recordOutcome."""

@@ -1,0 +1,173 @@
+"""Features of a draft's text (a subject line, a message), for the draft scorer.
+
+`text_features(texts, n_hash)` gives one sparse row per text, columns in this order:
+
+    | hand features (len(TEXT_FEATURE_NAMES)) | word n-grams (n_hash) | character n-grams (n_hash) |
+
+- hand features (dense, TEXT_FEATURE_NAMES, in this order):
+    chars               length in characters
+    words               number of words (runs of letters, digits, apostrophes)
+    digits              number of digit characters
+    upper_share         upper-case letters / letters (0.0 without letters)
+    caps_words          words of 2+ letters written all in capitals ("FREE", not "I")
+    exclamations        number of "!"
+    questions           number of "?"
+    second_person       "you", "your", "yours", "yourself", "yourselves", "you're", ...
+    first_person        "i", "me", "my", "mine", "we", "us", "our", "ours", "i'm", "we're", ...
+    has_number          1.0 if the text contains a digit, else 0.0
+    emoji               symbol characters: Unicode category "So" (emoji, dingbats, ...)
+                        and anything from U+1F000 upwards (emoji newer than Python's
+                        Unicode tables)
+  Pronouns are matched whole-word and case-insensitively (straight or curly apostrophe).
+- word n-grams: unigrams and bigrams of the lower-cased words (single characters
+  included, so "5" and "i" count), hashed into n_hash columns;
+- character n-grams: 3- to 5-grams within word boundaries (sklearn's "char_wb") of the
+  lower-cased text, hashed into another n_hash columns.
+Hashed columns hold raw counts (alternate_sign=False, no normalisation): trees split on
+"contains this n-gram at least once", which an l2 norm would blur with the text's length
+(length is a feature of its own).
+
+Deterministic and stateless: sklearn's HashingVectorizer uses a fixed murmurhash seed, so
+the same text gives the same row in any process; nothing is fitted or stored except n_hash.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+DEFAULT_N_HASH = 2**12
+
+TEXT_FEATURE_NAMES: tuple[str, ...] = (
+    "chars",
+    "words",
+    "digits",
+    "upper_share",
+    "caps_words",
+    "exclamations",
+    "questions",
+    "second_person",
+    "first_person",
+    "has_number",
+    "emoji",
+)
+
+SECOND_PERSON = frozenset(
+    {
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "you're",
+        "you've",
+        "you'll",
+        "you'd",
+        "ya",
+        "y'all",
+    }
+)
+FIRST_PERSON = frozenset(
+    {
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "ourselves",
+        "i'm",
+        "i've",
+        "i'll",
+        "i'd",
+        "we're",
+        "we've",
+        "we'll",
+        "we'd",
+    }
+)
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters/digits, inner apostrophes kept
+_WORD_TOKEN = r"(?u)\b\w+\b"  # for the hashed word n-grams: single characters count too
+
+
+def n_columns(n_hash: int = DEFAULT_N_HASH) -> int:
+    """Width of `text_features(..., n_hash)`."""
+    return len(TEXT_FEATURE_NAMES) + 2 * n_hash
+
+
+def _vectorizers(n_hash: int) -> tuple[HashingVectorizer, HashingVectorizer]:
+    if n_hash < 1:
+        raise ValueError(f"n_hash must be positive, not {n_hash}")
+    words = HashingVectorizer(
+        n_features=n_hash,
+        analyzer="word",
+        token_pattern=_WORD_TOKEN,
+        ngram_range=(1, 2),
+        lowercase=True,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float64,
+    )
+    chars = HashingVectorizer(
+        n_features=n_hash,
+        analyzer="char_wb",
+        ngram_range=(3, 5),
+        lowercase=True,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float64,
+    )
+    return words, chars
+
+
+def _is_emoji(char: str) -> bool:
+    return ord(char) >= 0x1F000 or unicodedata.category(char) == "So"
+
+
+def hand_features(text: str) -> list[float]:
+    """The dense features of one text, in TEXT_FEATURE_NAMES order."""
+    folded = text.replace("\u2019", "'")
+    words = _WORD.findall(folded)
+    lowered = [w.lower() for w in words]
+    letters = [c for c in text if c.isalpha()]
+    upper = sum(c.isupper() for c in letters)
+    digits = sum(c.isdigit() for c in text)
+    caps_words = sum(
+        1 for w in words if sum(c.isalpha() for c in w) >= 2 and w.isupper()
+    )  # isupper(): no lower-case letters and at least one cased one
+    return [
+        float(len(text)),
+        float(len(words)),
+        float(digits),
+        upper / len(letters) if letters else 0.0,
+        float(caps_words),
+        float(text.count("!")),
+        float(text.count("?")),
+        float(sum(w in SECOND_PERSON for w in lowered)),
+        float(sum(w in FIRST_PERSON for w in lowered)),
+        1.0 if digits else 0.0,
+        float(sum(map(_is_emoji, text))),
+    ]
+
+
+def text_features(texts: Sequence[str], n_hash: int = DEFAULT_N_HASH) -> sp.csr_matrix:
+    """CSR float64 matrix (len(texts), n_columns(n_hash)); see the module docstring."""
+    texts = [t if isinstance(t, str) else "" for t in texts]
+    words, chars = _vectorizers(n_hash)
+    if not texts:
+        return sp.csr_matrix((0, n_columns(n_hash)), dtype=np.float64)
+    dense = np.array([hand_features(t) for t in texts], dtype=np.float64)
+    return sp.hstack(
+        [sp.csr_matrix(dense), words.transform(texts), chars.transform(texts)],
+        format="csr",
+        dtype=np.float64,
+    )
