@@ -64,13 +64,36 @@ def matches(fields: dict[str, set[int] | None], moment: datetime) -> bool:
 
 
 def next_fire(expression: str, after: datetime) -> datetime:
-    """The first whole minute after `after` that the expression matches (within a year)."""
+    """The first whole minute after `after` that the expression matches (within 5 years).
+
+    Skips whole months, days and hours that cannot match, so it costs a few hundred
+    steps at most rather than one per minute.
+    """
     fields = parse_cron(expression)
     moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    for _ in range(366 * 24 * 60):
-        if matches(fields, moment):
-            return moment
-        moment += timedelta(minutes=1)
+    limit = moment + timedelta(days=5 * 366)
+
+    def allowed(name: str, value: int) -> bool:
+        values = fields[name]
+        return values is None or value in values
+
+    while moment < limit:
+        if not allowed("month", moment.month):
+            year, month = (
+                (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+            )
+            moment = moment.replace(year=year, month=month, day=1, hour=0, minute=0)
+            continue
+        if not (allowed("day", moment.day) and allowed("weekday", moment.weekday())):
+            moment = (moment + timedelta(days=1)).replace(hour=0, minute=0)
+            continue
+        if not allowed("hour", moment.hour):
+            moment = (moment + timedelta(hours=1)).replace(minute=0)
+            continue
+        if not allowed("minute", moment.minute):
+            moment += timedelta(minutes=1)
+            continue
+        return moment
     raise ValueError(f"{expression!r} never fires")
 
 
