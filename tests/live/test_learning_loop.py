@@ -270,3 +270,28 @@ async def test_an_arq_worker_retrains_against_real_redis(database, database_url,
         ).scalar_one()
     assert len(active) == 1
     assert overrides == sum(1 for c in cases if c.true_action != c.upstream_action)
+
+
+async def test_model_events_announce_training_and_promotion_with_the_report(live_server):
+    from tests.live.helpers import post, subscribe
+
+    services = live_server.services
+    token, (admin, reviewer, cases) = await decided_world(services)
+    await post(live_server.graphql, token, CREATE)
+    await record_decisions(services, admin, reviewer, cases)
+    query = """subscription { modelEvents(workflow: "loans") {
+        id kind model { version status } report { corrections message } } }"""
+    async with subscribe(live_server.websocket, token, query) as subscriber:
+        await post(
+            live_server.graphql,
+            token,
+            'mutation { startRetraining(workflow: "loans") { __typename } }',
+        )
+        trained = (await subscriber.next(timeout=60))["data"]["modelEvents"]
+        promoted = (await subscriber.next(timeout=60))["data"]["modelEvents"]
+    assert trained["kind"] == "TRAINED" and trained["report"] is None
+    assert promoted["kind"] == "PROMOTED"
+    assert promoted["model"] == {"version": 1, "status": "ACTIVE"}
+    corrections = sum(1 for c in cases if c.true_action != c.upstream_action)
+    assert promoted["report"]["corrections"] == corrections
+    assert f"you corrected {corrections} recommendations" in promoted["report"]["message"]
