@@ -13,7 +13,7 @@ from arq.worker import create_worker
 from api.services import Services, runtime_options
 from domain.clock import utcnow
 from domain.enums import Role, Verdict
-from domain.jobs import JobState
+from domain.jobs import Job, JobKind, JobState
 from domain.usecases.accounts import create_user
 from domain.usecases.decide import DecisionRequest, decide
 from domain.usecases.submission import ProposalInput, submit_recommendations
@@ -295,3 +295,39 @@ async def test_model_events_announce_training_and_promotion_with_the_report(live
     corrections = sum(1 for c in cases if c.true_action != c.upstream_action)
     assert promoted["report"]["corrections"] == corrections
     assert f"you corrected {corrections} recommendations" in promoted["report"]["message"]
+
+
+async def test_the_schedule_retrains_only_workflows_with_enough_new_corrections(database):
+    from workers.runtime import RuntimeOptions
+    from workers.schedule import due_workflows
+
+    runtime = Runtime(database, options=RuntimeOptions(retrain_min_corrections=10))
+    _, (admin, reviewer, cases) = await decided_world(runtime, n=200, seed=4)
+    from domain.enums import ReviewerRole, WorkflowKind
+    from domain.usecases.workflows import WorkflowSpec, create_workflow
+
+    workflow = await runtime.run(
+        create_workflow,
+        admin,
+        WorkflowSpec(
+            "loans",
+            "Loans",
+            WorkflowKind.CLASSIFICATION,
+            ReviewerRole.EXPERT,
+            ["approve", "decline"],
+            None,
+            {"auto_approve_at": 1.0, "analyst_at": 0.0, "senior_at": 0.0},
+        ),
+    )
+    await record_decisions(runtime, admin, reviewer, cases)
+    corrections = sum(1 for c in cases if c.true_action != c.upstream_action)
+    assert corrections >= 10
+
+    assert await due_workflows(runtime) == [workflow.id]
+    runtime.options.retrain_min_corrections = corrections + 1
+    assert await due_workflows(runtime) == []
+    runtime.options.retrain_min_corrections = 10
+    async with runtime.unit_of_work() as uow:
+        await uow.jobs.add(Job.new(JobKind.RETRAIN, utcnow(), workflow_id=workflow.id))
+        await uow.commit()
+    assert await due_workflows(runtime) == []  # one is already queued
