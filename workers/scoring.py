@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from ml.classifier import LoadedClassifier
 
 from domain.learning import ModelKind, ModelStatus
 from domain.usecases.learning import ScoredCase, Scores
+from ml.classifier import LoadedClassifier
 from store.tables import models_t, workflows_t
 
 CACHE_SIZE = 32

@@ -6,13 +6,12 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
-from ml.themes import OverrideSample, mine_themes
-
 from domain.clock import utcnow
 from domain.ids import new_id
 from domain.jobs import Job
 from domain.learning import ModelKind, ThemeReport, ThemeSummary
 from domain.usecases.learning import WINDOWS
+from ml.themes import OverrideSample, mine_themes
 from store.learning import LearningReadModel, SqlModels
 from workers.execute import Report
 
