@@ -40,6 +40,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
+from ml.boosting import boost
 from ml.calibration import apply_calibration, expected_calibration_error, fit_calibration
 from ml.features import FeatureSpec, build_spec_from_columns, encode_columns, flatten_columns
 
@@ -49,8 +50,6 @@ HOLDOUT_SHARE = 0.20
 VALIDATION_SHARE = 0.15  # of the examples older than the holdout ...
 CALIBRATION_SHARE = 0.15
 SLICE_CAP = 50_000  # ... but at most this many each: enough to stop early and to calibrate
-MAX_ROUNDS = 500
-EARLY_STOPPING_ROUNDS = 30
 MIN_TRAIN_ROWS = 10
 SINGLE_THREAD_BELOW = 50_000
 LOG_LOSS_EPS = 1e-15
@@ -274,28 +273,7 @@ def train_classifier(
         categorical_feature=categorical,
     )
 
-    rounds = [0]
-
-    def on_round(env: Any) -> None:
-        done = env.iteration - env.begin_iteration + 1
-        rounds[0] = done
-        total = env.end_iteration - env.begin_iteration
-        report(0.1 + 0.7 * done / total, f"training: boosting round {done} of at most {total}")
-
-    booster = lgb.train(
-        params,
-        train_set,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[valid_set],
-        valid_names=["validation"],
-        callbacks=[
-            on_round,
-            lgb.early_stopping(EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False),
-        ],
-    )
-    # lgb.train returns the booster cut at its best iteration when early stopping fired.
-    rounds_run = rounds[0]
-    best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+    booster, rounds_run, best = boost(params, train_set, valid_set, report, 0.1, 0.8)
     report(0.8, f"calibrating (best round {best} of {rounds_run})")
 
     raw_cal = _class_probabilities(booster.predict(X[data.calibration], num_iteration=best))

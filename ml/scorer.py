@@ -39,6 +39,7 @@ import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 
+from ml.boosting import boost
 from ml.classifier import lightgbm_params
 from ml.features import FeatureSpec, build_spec_from_columns, encode_columns, flatten_columns
 from ml.text_features import DEFAULT_N_HASH, TEXT_FEATURE_NAMES, n_columns, text_features
@@ -48,8 +49,6 @@ Progress = Callable[[float, str], None]
 HOLDOUT_SHARE = 0.20
 VALIDATION_SHARE = 0.15  # of the examples older than the holdout ...
 SLICE_CAP = 50_000  # ... but at most this many
-MAX_ROUNDS = 500
-EARLY_STOPPING_ROUNDS = 30
 MIN_TRAIN_ROWS = 10
 CONTENT_PREFIX = "content:"
 
@@ -237,27 +236,7 @@ def train_scorer(
         categorical_feature=categorical,
     )
 
-    rounds = [0]
-
-    def on_round(env: Any) -> None:
-        done = env.iteration - env.begin_iteration + 1
-        rounds[0] = done
-        total = env.end_iteration - env.begin_iteration
-        report(0.1 + 0.8 * done / total, f"training: boosting round {done} of at most {total}")
-
-    booster = lgb.train(
-        params,
-        train_set,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[valid_set],
-        valid_names=["validation"],
-        callbacks=[
-            on_round,
-            lgb.early_stopping(EARLY_STOPPING_ROUNDS, first_metric_only=True, verbose=False),
-        ],
-    )
-    rounds_run = rounds[0]
-    best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
+    booster, rounds_run, best = boost(params, train_set, valid_set, report, 0.1, 0.9)
     report(0.9, f"evaluating on the holdout (best round {best} of {rounds_run})")
 
     predicted = np.asarray(booster.predict(X[holdout], num_iteration=best), dtype=np.float64)
