@@ -14,15 +14,34 @@ import websockets
 
 async def post(url: str, token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
     """A GraphQL operation over HTTP; returns `data`, failing on top-level errors."""
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
         response = await http.post(
             url,
             json={"query": query, "variables": variables or {}},
             headers={"Authorization": f"Bearer {token}"},
         )
     body = response.json()
-    assert not body.get("errors"), body
+    assert response.status_code == 200 and not body.get("errors"), body
     return body["data"]
+
+
+async def server_post(
+    server: Any, token: str, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    """`post` to a live server's /graphql."""
+    return await post(server.graphql, token, query, variables)
+
+
+async def create_live_workflow(server: Any, admin: str, key: str) -> None:
+    """A CLASSIFICATION workflow with EXPERT reviewers and actions A and B."""
+    data = await server_post(
+        server,
+        admin,
+        "mutation($key: String!) { createWorkflow(input: {key: $key, name: $key, "
+        'kind: CLASSIFICATION, reviewerRole: EXPERT, actions: ["A", "B"]}) { __typename } }',
+        {"key": key},
+    )
+    assert data["createWorkflow"]["__typename"] == "WorkflowSuccess", data
 
 
 class Subscriber:

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.conftest import _service_missing
 from tests.factories import create_user
+from tests.live.helpers import create_live_workflow, server_post
 
 CLIENTS = Path(__file__).resolve().parent.parent / "clients"
 SCRIPT = CLIENTS / "subscribe.mjs"
@@ -173,31 +173,8 @@ async def until_subscribed(server: Any, count: int, running: list[Subscriber]) -
             await asyncio.sleep(0.02)
 
 
-async def post(server: Any, token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
-        response = await http.post(
-            server.graphql,
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body = response.json()
-    assert response.status_code == 200 and not body.get("errors"), body
-    return body["data"]
-
-
-async def create_workflow(server: Any, admin: str, key: str) -> None:
-    data = await post(
-        server,
-        admin,
-        "mutation($key: String!) { createWorkflow(input: {key: $key, name: $key, "
-        'kind: CLASSIFICATION, reviewerRole: EXPERT, actions: ["A", "B"]}) { __typename } }',
-        {"key": key},
-    )
-    assert data["createWorkflow"]["__typename"] == "WorkflowSuccess", data
-
-
 async def submit(server: Any, token: str, workflow: str, confidence: float) -> dict[str, Any]:
-    data = await post(
+    data = await server_post(
         server,
         token,
         "mutation($wf: String!, $c: Float!) { submitRecommendations(workflow: $wf, "
@@ -211,7 +188,7 @@ async def submit(server: Any, token: str, workflow: str, confidence: float) -> d
 
 
 async def approve(server: Any, token: str, item: str) -> None:
-    data = await post(
+    data = await server_post(
         server, token, "mutation($id: ID!) { approve(id: $id) { __typename } }", {"id": item}
     )
     assert data["approve"]["__typename"] == "DecisionSuccess", data
@@ -219,7 +196,7 @@ async def approve(server: Any, token: str, item: str) -> None:
 
 async def test_the_node_client_receives_added_then_decided(node_client, live_server):
     admin = await create_user(live_server.services, "admin", name="ada")
-    await create_workflow(live_server, admin, "node-live")
+    await create_live_workflow(live_server, admin, "node-live")
     before = len(live_server.services.bus.subscribers)
     async with subscribers(
         Subscriber.start(node_client, live_server, admin, "node-live", count=2)
@@ -245,7 +222,7 @@ async def test_the_node_client_receives_added_then_decided(node_client, live_ser
 
 async def test_a_bad_token_cannot_subscribe_from_node(node_client, live_server):
     admin = await create_user(live_server.services, "admin")
-    await create_workflow(live_server, admin, "node-bad-token")
+    await create_live_workflow(live_server, admin, "node-bad-token")
     async with subscribers(
         Subscriber.start(node_client, live_server, "not-a-token", "node-bad-token", count=1)
     ) as (subscriber,):
@@ -262,7 +239,7 @@ async def test_a_bad_token_cannot_subscribe_from_node(node_client, live_server):
 async def test_an_analyst_hears_nothing_of_senior_review_items(node_client, live_server):
     admin = await create_user(live_server.services, "admin")
     analyst = await create_user(live_server.services, "analyst")
-    await create_workflow(live_server, admin, "node-tiers")
+    await create_live_workflow(live_server, admin, "node-tiers")
     before = len(live_server.services.bus.subscribers)
     async with subscribers(
         Subscriber.start(node_client, live_server, admin, "node-tiers", count=2),

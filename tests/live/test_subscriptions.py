@@ -7,7 +7,6 @@ import asyncio
 import json
 from typing import Any
 
-import httpx
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
@@ -16,6 +15,7 @@ from domain.clock import utcnow
 from domain.events import QueueEvent, QueueEventKind
 from domain.jobs import Job, JobKind
 from tests.factories import create_user
+from tests.live.helpers import create_live_workflow, server_post
 from workers.execute import execute_job
 from workers.outbox import queue_envelope
 
@@ -90,31 +90,8 @@ class Socket:
         await self.ws.close()
 
 
-async def post(server: Any, token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
-    async with httpx.AsyncClient(timeout=10, trust_env=False) as http:
-        response = await http.post(
-            server.graphql,
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    body = response.json()
-    assert response.status_code == 200 and not body.get("errors"), body
-    return body["data"]
-
-
-async def create_workflow(server: Any, admin: str, key: str) -> None:
-    data = await post(
-        server,
-        admin,
-        "mutation($key: String!) { createWorkflow(input: {key: $key, name: $key, "
-        'kind: CLASSIFICATION, reviewerRole: EXPERT, actions: ["A", "B"]}) { __typename } }',
-        {"key": key},
-    )
-    assert data["createWorkflow"]["__typename"] == "WorkflowSuccess", data
-
-
 async def submit(server: Any, token: str, workflow: str, confidence: float = 0.8) -> str:
-    data = await post(
+    data = await server_post(
         server,
         token,
         "mutation($wf: String!, $c: Float!) { submitRecommendations(workflow: $wf, "
@@ -138,7 +115,7 @@ async def hub_holds(server: Any, count: int, timeout: float = 5.0) -> None:
 
 async def test_the_legacy_graphql_ws_protocol_delivers_events(live_server):
     admin = await create_user(live_server.services, "admin")
-    await create_workflow(live_server, admin, "legacy")
+    await create_live_workflow(live_server, admin, "legacy")
     socket = await Socket.open(live_server, admin, "graphql-ws")
     try:
         await socket.subscribe("1", QUEUE_EVENTS, {"wf": "legacy"})
@@ -230,7 +207,7 @@ async def test_an_unknown_workflow_is_an_error_not_a_hang(live_server, protocol)
 async def test_an_event_delivered_twice_by_the_bus_reaches_a_subscriber_once(live_server):
     services = live_server.services
     admin = await create_user(services, "admin")
-    await create_workflow(live_server, admin, "twice")
+    await create_live_workflow(live_server, admin, "twice")
     socket = await Socket.open(live_server, admin)
     try:
         await socket.subscribe("q", QUEUE_EVENTS, {"wf": "twice"})
@@ -257,7 +234,7 @@ async def test_an_event_delivered_twice_by_the_bus_reaches_a_subscriber_once(liv
 
 async def test_a_subscriber_that_goes_away_abruptly_leaves_the_hub(live_server):
     admin = await create_user(live_server.services, "admin")
-    await create_workflow(live_server, admin, "gone")
+    await create_live_workflow(live_server, admin, "gone")
     polite = await Socket.open(live_server, admin)
     rude = await Socket.open(live_server, admin, "graphql-ws")
     await polite.subscribe("a", QUEUE_EVENTS, {"wf": "gone"})
@@ -278,7 +255,7 @@ async def test_idle_subscribers_hold_no_database_connection(live_server):
     """Neither before their first event nor between events (after resolving one's
     actor and decision) do idle subscribers keep a read connection."""
     admin = await create_user(live_server.services, "admin")
-    await create_workflow(live_server, admin, "idle")
+    await create_live_workflow(live_server, admin, "idle")
     pool = live_server.services.database.read_engine.pool
     query = """subscription($wf: String!) {
       queueEvents(workflow: $wf) { id actor { name } decision { verdict } }
