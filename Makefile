@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate demo test lint format schema schema-check contract-check bench ci clean
+.PHONY: install run migrate demo test reliability lint format schema schema-check contract-check bench ci clean
 
 install: $(STAMP)
 
@@ -25,6 +25,10 @@ demo: migrate
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Load and faults only (they also run in `make test`): PostgreSQL and Redis required.
+reliability: install
+	ARBITER_REQUIRE_SERVICES=1 $(BIN)/python -m pytest tests/reliability -v $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .
