@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     promotion_margin: float = 0.0
     training_threads: int = 2
 
+    token_cache_seconds: float = 30.0
+    """How long a resolved bearer token is trusted without asking the database (0: never).
+    Users and their tokens are immutable through the API, so this only bounds how long
+    a token deleted by hand in the database keeps working."""
+    token_cache_size: int = 10_000
+
     db_pool_size: int = 10
     db_max_overflow: int = 20
 
