@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8
     webhook_timeout_seconds: float = 10.0
     outbox_relay_seconds: float = 2.0
+    job_heartbeat_seconds: float = 10.0
+    """How often a running job writes its heartbeat."""
+    job_stale_seconds: float = 120.0
+    """A RUNNING job whose heartbeat is older than this lost its worker: the sweep fails it."""
+    job_lost_after_seconds: float = 60.0
+    """A job still QUEUED this long after it was due (its enqueue was lost) is enqueued again."""
     log_json: bool = False
     retrain_cron: str = "0 3 1 * *"
     retrain_min_corrections: int = 50
@@ -49,6 +55,14 @@ class Settings(BaseSettings):
 
     db_pool_size: int = 10
     db_max_overflow: int = 20
+
+    @model_validator(mode="after")
+    def _heartbeat_before_stale(self) -> Settings:
+        if self.job_stale_seconds <= self.job_heartbeat_seconds:
+            raise ValueError(
+                "ARBITER_JOB_STALE_SECONDS must be longer than ARBITER_JOB_HEARTBEAT_SECONDS"
+            )
+        return self
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

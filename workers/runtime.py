@@ -51,6 +51,7 @@ class RuntimeOptions:
     relay_seconds: float = 2.0
     job_heartbeat_seconds: float = 10.0
     job_stale_seconds: float = 120.0
+    job_lost_after_seconds: float = 60.0
     promotion_margin: float = 0.0
     training_threads: int = 2
     retrain_cron: str = "0 3 1 * *"

@@ -22,7 +22,6 @@ from workers.execute import Report, execute_job
 
 log = logging.getLogger("arbiter.sweep")
 
-LOST_AFTER = timedelta(seconds=60)
 KEEP_SWEEP_JOBS = timedelta(days=1)
 
 
@@ -54,6 +53,7 @@ async def recover_lost_jobs(runtime: Any) -> int:
     jobs whose worker stopped beating; forget old sweep jobs."""
     now = utcnow()
     stale = now - timedelta(seconds=runtime.options.job_stale_seconds)
+    lost_after = timedelta(seconds=runtime.options.job_lost_after_seconds)
     async with runtime.unit_of_work() as uow:
         session = uow.session
         await session.execute(
@@ -80,14 +80,14 @@ async def recover_lost_jobs(runtime: Any) -> int:
             .in_(
                 sa.select(deliveries_t.c.id).where(
                     deliveries_t.c.status == DeliveryStatus.PENDING.value,
-                    deliveries_t.c.next_attempt_at < now - LOST_AFTER,
+                    deliveries_t.c.next_attempt_at < now - lost_after,
                 )
             ),
         )
         other_queued = sa.select(jobs_t.c.id).where(
             jobs_t.c.kind.in_([JobKind.RETRAIN.value, JobKind.MINE_THEMES.value]),
             jobs_t.c.state == JobState.QUEUED.value,
-            jobs_t.c.created_at < now - LOST_AFTER,
+            jobs_t.c.created_at < now - lost_after,
         )
         lost = [row.id for row in await session.execute(overdue_deliveries.union(other_queued))]
         await uow.commit()
