@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from api.services import Services
-from domain.model import User
+from domain.errors import AuthenticationError
+from domain.model import User, hash_token
 from domain.usecases.accounts import authenticate
 from store.repositories import SqlUsers
 
@@ -23,5 +24,14 @@ def bearer_token(headers: Mapping[str, str]) -> str | None:
 
 async def user_for_token(services: Services, token: str | None) -> User:
     """Raises AuthenticationError when the token is missing or unknown."""
+    if not token:
+        raise AuthenticationError("a bearer token is required (Authorization: Bearer <token>)")
+    cache = services.token_cache
+    token_hash = hash_token(token)
+    user = cache.get(token_hash)
+    if user is not None:
+        return user
     async with services.read_session() as session:
-        return await authenticate(SqlUsers(session), token)
+        user = await authenticate(SqlUsers(session), token)
+    cache.put(token_hash, user)
+    return user

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from api.settings import Settings
+from api.token_cache import TokenCache
 from store.database import Database, connect
 from workers.runtime import Runtime, RuntimeOptions
 
@@ -30,6 +31,7 @@ class Services(Runtime):
     def __init__(self, settings: Settings, database: Database) -> None:
         super().__init__(database, settings.redis_url, runtime_options(settings))
         self.settings = settings
+        self.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_size)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

@@ -115,6 +115,14 @@ class ReadModel:
         return {row.id: mappers.user(row) for row in result}
 
     async def workflows(self, ids: Iterable[str] | None = None) -> list[Workflow]:
+        return await self._workflows(None if ids is None else workflows_t.c.id.in_(set(ids)))
+
+    async def workflow_by_key(self, key: str) -> Workflow | None:
+        found = await self._workflows(workflows_t.c.key == key)
+        return found[0] if found else None
+
+    async def _workflows(self, where: Any) -> list[Workflow]:
+        """Workflows with their current policy, in one statement."""
         query = (
             sa.select(workflows_t, policies_t)
             .join(
@@ -124,8 +132,8 @@ class ReadModel:
             )
             .order_by(workflows_t.c.key)
         )
-        if ids is not None:
-            query = query.where(workflows_t.c.id.in_(set(ids)))
+        if where is not None:
+            query = query.where(where)
         found = []
         for row in await self._execute(query):
             m = row._mapping
@@ -133,12 +141,6 @@ class ReadModel:
             pol = SimpleNamespace(**{c.name: m[policies_t.c[c.name]] for c in policies_t.c})
             found.append(mappers.workflow(wf, mappers.policy(pol)))
         return found
-
-    async def workflow_by_key(self, key: str) -> Workflow | None:
-        query_ids = await self._execute(sa.select(workflows_t.c.id).where(workflows_t.c.key == key))
-        ids = [row.id for row in query_ids]
-        found = await self.workflows(ids) if ids else []
-        return found[0] if found else None
 
     async def policy_histories(
         self, workflow_ids: Iterable[str]
@@ -157,34 +159,33 @@ class ReadModel:
         result = await self._execute(sa.select(recs_t).where(recs_t.c.id.in_(set(ids))))
         return {row.id: mappers.recommendation(row) for row in result}
 
-    async def _undone(self, decision_ids: Iterable[str]) -> set[str]:
-        result = await self._execute(
-            sa.select(decisions_t.c.reverts_id).where(
-                decisions_t.c.reverts_id.in_(set(decision_ids))
-            )
+    @staticmethod
+    def _decisions_select() -> Any:
+        """Decisions with whether an UNDO record reverts each, in the same statement."""
+        return sa.select(
+            decisions_t, sa.exists(undone_override(decisions_t.c.id)).label("is_undone")
         )
-        return {row.reverts_id for row in result}
 
-    async def _decisions_from(self, rows: Sequence[Any]) -> list[Decision]:
-        undone = await self._undone([r.id for r in rows]) if rows else set()
-        return [mappers.decision(r, r.id in undone) for r in rows]
+    @staticmethod
+    def _decisions_from(rows: Sequence[Any]) -> list[Decision]:
+        return [mappers.decision(r, bool(r.is_undone)) for r in rows]
 
     async def decisions(self, ids: Iterable[str]) -> dict[str, Decision]:
         rows = list(
-            await self._execute(sa.select(decisions_t).where(decisions_t.c.id.in_(set(ids))))
+            await self._execute(self._decisions_select().where(decisions_t.c.id.in_(set(ids))))
         )
-        return {d.id: d for d in await self._decisions_from(rows)}
+        return {d.id: d for d in self._decisions_from(rows)}
 
     async def decisions_of(self, rec_ids: Iterable[str]) -> dict[str, list[Decision]]:
         rows = list(
             await self._execute(
-                sa.select(decisions_t)
+                self._decisions_select()
                 .where(decisions_t.c.recommendation_id.in_(set(rec_ids)))
                 .order_by(decisions_t.c.workflow_id, decisions_t.c.seq)
             )
         )
         grouped: dict[str, list[Decision]] = {}
-        for d in await self._decisions_from(rows):
+        for d in self._decisions_from(rows):
             grouped.setdefault(d.recommendation_id, []).append(d)
         return grouped
 
@@ -263,8 +264,8 @@ class ReadModel:
             # A canary is seen only by the reviewer it was handed to, through its claim.
             c.canary.is_(False),
         ]
-        total = await self._count(recs_t, where)
-        query = sa.select(recs_t).where(*where)
+        total_of_all = sa.select(sa.func.count()).select_from(recs_t).where(*where)
+        query = sa.select(recs_t, total_of_all.scalar_subquery().label("total_count")).where(*where)
         if after:
             due, created, rec_id = decode_cursor(after, 3)
             key = sa.tuple_(c.due_sort, c.created_at, c.id)
@@ -282,6 +283,8 @@ class ReadModel:
             (encode_cursor([_iso(r.due_sort), _iso(r.created_at), r.id]), mappers.recommendation(r))
             for r in rows[:first]
         ]
+        # The count rides along with the rows; only a page past the end needs its own.
+        total = int(rows[0].total_count) if rows else await self._count(recs_t, where)
         return Page(items, len(rows) > first, after is not None, total)
 
     async def decisions_page(
@@ -299,14 +302,14 @@ class ReadModel:
         if since is not None:
             where.append(c.created_at >= _since(since))
         total = await self._count(decisions_t, where)
-        query = sa.select(decisions_t).where(*where)
+        query = self._decisions_select().where(*where)
         if after:
             (seq,) = decode_cursor(after, 1)
             if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
                 raise InvalidInputError("after is not a cursor this API gave out", "after")
             query = query.where(c.seq > seq)
         rows = list(await self._execute(query.order_by(c.seq).limit(first + 1)))
-        decided = await self._decisions_from(rows[:first])
+        decided = self._decisions_from(rows[:first])
         items = [(encode_cursor([d.seq]), d) for d in decided]
         return Page(items, len(rows) > first, after is not None, total)
 

@@ -44,6 +44,8 @@ class RecommendationQueries:
         found = await model.workflow_by_key(workflow)
         if found is None:
             raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
+        loaders = ctx.loaders
+        loaders.workflow.prime(found.id, found)
         wanted_statuses = statuses or [s for s in RecommendationStatus if s in OPEN_STATUSES]
         try:
             page = await model.queue(
@@ -56,6 +58,8 @@ class RecommendationQueries:
             )
         except InvalidInputError as error:
             raise PublicError(error.message, "BAD_USER_INPUT") from error
+        for _, item in page.items:  # nested fields that lead back to these items load nothing
+            loaders.recommendation.prime(item.id, item)
         return RecommendationConnection(
             edges=[
                 RecommendationEdge(cursor=cursor, node=Recommendation.from_domain(item, ctx.now))
