@@ -16,6 +16,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from api.auth import bearer_token, user_for_token
 from api.context import Context
 from api.services import Services
+from api.unavailable import DatabaseUnavailable, is_database_unavailable, unavailable_body
 from domain.errors import AuthenticationError
 
 
@@ -37,6 +38,10 @@ class ArbiterGraphQL(GraphQL[Context, None]):
             user = await user_for_token(services, bearer_token(request.headers))
         except AuthenticationError as error:
             raise Unauthenticated(error.message) from error
+        except Exception as error:
+            if is_database_unavailable(error):
+                raise DatabaseUnavailable from error
+            raise
         return Context(services=services, user=user, request=request, response=response)
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
@@ -67,4 +72,6 @@ class ArbiterGraphQL(GraphQL[Context, None]):
             )
         except HTTPException as error:
             response = PlainTextResponse(error.reason, status_code=error.status_code)
+        except DatabaseUnavailable:
+            response = JSONResponse(unavailable_body(), status_code=503)
         await response(scope, receive, send)

@@ -22,6 +22,7 @@ from strawberry.extensions import (
 from api.metrics import CountRequests
 from api.schema.common.problems import PublicError
 from api.settings import Settings
+from api.unavailable import DatabaseUnavailableErrors
 
 CACHE_SIZE = 1024
 
@@ -77,6 +78,7 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
         AliasLimit,
         Validated,
         Masked,
+        DatabaseUnavailableErrors,  # after Masked: sees the errors before masking
         CloseReadSession,
         CountRequests,
     ]
