@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from workers import metrics
 
@@ -26,22 +24,18 @@ async def metrics_endpoint(request: Request) -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-class CountRequests(SchemaExtension):
-    """arbiter_graphql_requests_total{type, operation, outcome}."""
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        context = self.execution_context
-        result = context.result
-        operation_type = context.operation_type.value if context.operation_type else "unknown"
-        name = context.operation_name or "anonymous"
-        if result is None or getattr(result, "errors", None):
-            outcome = "error"
-        elif _has_problem(getattr(result, "data", None)):
-            outcome = "problem"
-        else:
-            outcome = "ok"
-        metrics.GRAPHQL_REQUESTS.labels(operation_type, name[:64], outcome).inc()
+def count_request(context: ExecutionContext) -> None:
+    """arbiter_graphql_requests_total{type, operation, outcome}, once the operation ended."""
+    result = context.result
+    operation_type = context.operation_type.value if context.operation_type else "unknown"
+    name = context.operation_name or "anonymous"
+    if result is None or getattr(result, "errors", None):
+        outcome = "error"
+    elif _has_problem(getattr(result, "data", None)):
+        outcome = "problem"
+    else:
+        outcome = "ok"
+    metrics.GRAPHQL_REQUESTS.labels(operation_type, name[:64], outcome).inc()
 
 
 def _has_problem(data: object) -> bool:

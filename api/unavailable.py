@@ -17,7 +17,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from sqlalchemy import exc as sa_exc
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 MESSAGE = "The database is unavailable; try again shortly."
 CODE = "DATABASE_UNAVAILABLE"
@@ -79,23 +79,17 @@ class DatabaseUnavailable(Exception):
     """Raised where no GraphQL result exists yet (authenticating the request)."""
 
 
-class DatabaseUnavailableErrors(SchemaExtension):
-    """Turn resolver errors caused by a lost database into one public error and a 503.
-
-    Listed after MaskErrors, so that it sees the original errors first (extensions
-    leave on_operation in reverse order).
-    """
-
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if not errors or not any(is_database_unavailable(e) for e in errors):
-            return
-        # One clear error and no partial data: what was read before the loss is not worth
-        # keeping, and the client is to retry the whole operation.
-        result.data = None  # type: ignore[union-attr]
-        result.errors = [GraphQLError(MESSAGE, extensions={"code": CODE})]  # type: ignore[union-attr]
-        response = getattr(self.execution_context.context, "response", None)
-        if response is not None and hasattr(response, "status_code"):
-            response.status_code = STATUS
+def answer_database_unavailable(context: ExecutionContext) -> None:
+    """Turn resolver errors caused by a lost database into one public error and a 503
+    (called when the operation has ended, before unexpected errors are masked)."""
+    result = context.result
+    errors = getattr(result, "errors", None)
+    if not errors or not any(is_database_unavailable(e) for e in errors):
+        return
+    # One clear error and no partial data: what was read before the loss is not worth
+    # keeping, and the client is to retry the whole operation.
+    result.data = None  # type: ignore[union-attr]
+    result.errors = [GraphQLError(MESSAGE, extensions={"code": CODE})]  # type: ignore[union-attr]
+    response = getattr(context.context, "response", None)
+    if response is not None and hasattr(response, "status_code"):
+        response.status_code = STATUS

@@ -1,28 +1,29 @@
-"""Hardening: limits on query shape, caches for parsing and validation, masked errors.
+"""The request pipeline: limits on query shape, cached parsing and validation, masked
+errors, the read session closed, the request counted.
 
-Strawberry takes extensions as classes (one instance per request), so the
-configured limits are bound into small subclasses here.
+All of it is one extension: Strawberry builds every extension and wraps each of
+its hooks on every request, and with eight small ones that bookkeeping cost more
+than executing a small query.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from functools import lru_cache
+from typing import Any
 
-from graphql import GraphQLError
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, parse
+from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.schema import validate_document
+from strawberry.types.execution import ExecutionResult
 
-from api.metrics import CountRequests
+from api.metrics import count_request
 from api.schema.common.problems import PublicError
 from api.settings import Settings
-from api.unavailable import DatabaseUnavailableErrors
+from api.unavailable import answer_database_unavailable
 
 CACHE_SIZE = 1024
 
@@ -35,50 +36,44 @@ def _is_unexpected(error: GraphQLError) -> bool:
     return not isinstance(original, PublicError | GraphQLError)
 
 
-class CloseReadSession(SchemaExtension):
-    """Close the request's read session when the operation ends."""
-
-    async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
-        yield
-        context = self.execution_context.context
-        close = getattr(context, "close", None)
-        if close is not None:
-            await close()
+# Keyed by the query text (and token limit), and by the document and rule classes:
+# the rules are made once per schema below so that repeated queries hit.
+cached_parse: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(parse)
+cached_validate: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(validate_document)
 
 
 def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
-    class DepthLimit(QueryDepthLimiter):
-        def __init__(self) -> None:
-            super().__init__(max_depth=settings.max_query_depth)
+    shape_rules = (depth_rule(settings.max_query_depth, None), alias_rule(settings.max_aliases))
+    max_tokens = settings.max_tokens
 
-    class AliasLimit(MaxAliasesLimiter):
-        def __init__(self) -> None:
-            super().__init__(max_alias_count=settings.max_aliases)
-
-    class TokenLimit(MaxTokensLimiter):
-        def __init__(self) -> None:
-            super().__init__(max_token_count=settings.max_tokens)
-
-    class Parsed(ParserCache):
-        def __init__(self) -> None:
-            super().__init__(maxsize=CACHE_SIZE)
-
-    class Validated(ValidationCache):
-        def __init__(self) -> None:
-            super().__init__(maxsize=CACHE_SIZE)
-
-    class Masked(MaskErrors):
+    class RequestPipeline(MaskErrors):
         def __init__(self) -> None:
             super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
 
-    return [
-        TokenLimit,
-        Parsed,
-        DepthLimit,
-        AliasLimit,
-        Validated,
-        Masked,
-        DatabaseUnavailableErrors,  # after Masked: sees the errors before masking
-        CloseReadSession,
-        CountRequests,
-    ]
+        async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+            context = self.execution_context
+            context.parse_options["max_tokens"] = max_tokens
+            context.validation_rules = context.validation_rules + shape_rules
+            yield
+            count_request(context)
+            close = getattr(context.context, "close", None)
+            if close is not None:
+                await close()
+            answer_database_unavailable(context)  # sees the errors before they are masked
+            result = context.result
+            if isinstance(result, GraphQLExecutionResult | ExecutionResult):
+                self._process_result(result)
+
+        def on_parse(self) -> Iterator[None]:
+            context = self.execution_context
+            context.graphql_document = cached_parse(context.query, **context.parse_options)
+            yield
+
+        def on_validate(self) -> Iterator[None]:
+            context = self.execution_context
+            context.pre_execution_errors = cached_validate(
+                context.schema._schema, context.graphql_document, context.validation_rules
+            )
+            yield
+
+    return [RequestPipeline]
