@@ -22,6 +22,7 @@ from strawberry.types.execution import ExecutionResult
 
 from api.metrics import count_request
 from api.schema.common.problems import PublicError
+from api.schema.fragments import fragment_nesting_errors
 from api.settings import Settings
 from api.unavailable import answer_database_unavailable
 
@@ -71,7 +72,10 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
-            context.pre_execution_errors = cached_validate(
+            # Checked first: a long fragment chain overflows the stack inside validation.
+            context.pre_execution_errors = fragment_nesting_errors(
+                context.graphql_document
+            ) or cached_validate(
                 context.schema._schema, context.graphql_document, context.validation_rules
             )
             yield
