@@ -22,7 +22,7 @@ from strawberry.types.execution import ExecutionResult
 
 from api.metrics import count_request
 from api.schema.common.problems import PublicError
-from api.schema.fragments import fragment_nesting_errors
+from api.schema.document_limits import fragment_nesting_errors, operation_choice_errors
 from api.settings import Settings
 from api.unavailable import answer_database_unavailable
 
@@ -72,11 +72,13 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
-            # Checked first: a long fragment chain overflows the stack inside validation.
-            context.pre_execution_errors = fragment_nesting_errors(
-                context.graphql_document
-            ) or cached_validate(
-                context.schema._schema, context.graphql_document, context.validation_rules
+            # Before validation: a long fragment chain overflows the stack inside it.
+            document = context.graphql_document
+            provided = context._provided_operation_name  # .operation_name falls back
+            context.pre_execution_errors = (
+                fragment_nesting_errors(document)
+                or operation_choice_errors(document, provided)
+                or cached_validate(context.schema._schema, document, context.validation_rules)
             )
             yield
 
