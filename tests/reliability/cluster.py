@@ -157,9 +157,7 @@ DECISION_FIELDS = """__typename
     ... on Problem { message }"""
 
 APPROVE = f"mutation($id: ID!) {{ approve(id: $id) {{ {DECISION_FIELDS} }} }}"
-REJECT = (
-    f'mutation($id: ID!) {{ reject(id: $id, reason: "not this one") {{ {DECISION_FIELDS} }} }}'
-)
+REJECT = f'mutation($id: ID!) {{ reject(id: $id, reason: "not this one") {{ {DECISION_FIELDS} }} }}'
 
 
 class GraphQLFailure(AssertionError):
@@ -288,10 +286,9 @@ class Monitor:
 
     database_url: str
     workflow: str
-    lease_grace_seconds: float
     outstanding: int | None = None
     max_overdue_lease_seconds: float = 0.0
-    overdue_samples: list[tuple[str, float]] = field(default_factory=list)
+    """The longest any item was seen still CLAIMED after its lease ran out."""
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def run(self, every: float = 0.5) -> None:
@@ -399,7 +396,9 @@ class Load:
             if data is None:
                 self.ledger.unknown.add(rec_id)
                 continue
-            self.ledger.record(verdict.lower(), data["approve" if verdict == "APPROVE" else "reject"], rec_id)
+            self.ledger.record(
+                verdict.lower(), data["approve" if verdict == "APPROVE" else "reject"], rec_id
+            )
             if self.pace_seconds:
                 await asyncio.sleep(self.pace_seconds * random.uniform(0.5, 1.5))
 
