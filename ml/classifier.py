@@ -42,7 +42,7 @@ import numpy as np
 
 from ml.boosting import boost
 from ml.calibration import apply_calibration, expected_calibration_error, fit_calibration
-from ml.features import FeatureSpec, build_spec_from_columns, encode_columns, flatten_columns
+from ml.features import ColumnBuilder, FeatureSpec, encode_columns, flatten_columns
 
 Progress = Callable[[float, str], None]
 
@@ -159,33 +159,98 @@ def _timestamp(value: datetime) -> float:
     return value.timestamp()
 
 
-def _time_order(examples: Sequence[TrainingExample]) -> list[TrainingExample]:
-    """Oldest first, ties in the given order; naive datetimes count as UTC."""
-    stamps = [e.decided_at for e in examples]
+def _time_order(stamps: Sequence[datetime]) -> list[int] | None:
+    """The indices oldest first (ties in the given order; naive datetimes count as UTC),
+    or None if they already are in that order."""
     try:
         if all(map(operator.le, stamps, islice(stamps, 1, None))):
-            return list(examples)  # the job loads them oldest first
-        order = sorted(range(len(stamps)), key=stamps.__getitem__)
+            return None  # the job loads them oldest first
+        return sorted(range(len(stamps)), key=stamps.__getitem__)
     except TypeError:  # naive and aware datetimes mixed
-        order = sorted(range(len(stamps)), key=[_timestamp(d) for d in stamps].__getitem__)
-    return [examples[i] for i in order]
+        keys = [_timestamp(d) for d in stamps]
+        if all(map(operator.le, keys, islice(keys, 1, None))):
+            return None
+        return sorted(range(len(keys)), key=keys.__getitem__)
 
 
-def prepare(examples: Sequence[TrainingExample], *, min_examples: int = 40) -> PreparedData:
-    """Order by decided_at, build the spec on the pre-holdout examples, encode, split."""
-    n = len(examples)
+_PAYLOAD = operator.attrgetter("payload")
+_LABEL = operator.attrgetter("label")
+_DECIDED_AT = operator.attrgetter("decided_at")
+_PROPOSED = operator.attrgetter("proposed_action")
+
+
+class TrainingSet:
+    """Labelled decisions added in batches, their payloads featurised as they come
+    (`ColumnBuilder`), so that the job can stream them from the database without holding
+    them all: only the labels, the proposals and the times are kept as they are.
+    Batches may come in any order; `prepare` orders the rows by decided_at."""
+
+    def __init__(self) -> None:
+        self.columns = ColumnBuilder()
+        self.labels: list[str] = []
+        self.proposed: list[str] = []
+        self.decided_at: list[datetime] = []
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def add(self, examples: Sequence[TrainingExample]) -> None:
+        self.add_rows(
+            list(map(_PAYLOAD, examples)),
+            list(map(_LABEL, examples)),
+            list(map(_DECIDED_AT, examples)),
+            list(map(_PROPOSED, examples)),
+        )
+
+    def add_rows(
+        self,
+        payloads: Sequence[Mapping[str, Any]],
+        labels: Sequence[str],
+        decided_at: Sequence[datetime],
+        proposed: Sequence[str],
+    ) -> None:
+        if not len(payloads) == len(labels) == len(decided_at) == len(proposed):
+            raise ValueError("payloads, labels, times and proposals differ in length")
+        self.columns.add(payloads)
+        self.labels.extend(labels)
+        self.decided_at.extend(decided_at)
+        self.proposed.extend(proposed)
+
+
+def prepare(
+    examples: Sequence[TrainingExample] | TrainingSet, *, min_examples: int = 40
+) -> PreparedData:
+    """Order by decided_at, build the spec on the pre-holdout examples, encode, split.
+
+    A TrainingSet is consumed: its featurised columns are released as they are encoded."""
+    if isinstance(examples, TrainingSet):
+        data = examples
+        order = _time_order(data.decided_at)
+    else:
+        stamps = list(map(_DECIDED_AT, examples))
+        order = _time_order(stamps)
+        if order is not None:
+            examples = [examples[i] for i in order]
+            stamps = [stamps[i] for i in order]
+            order = None  # added oldest first
+        data = TrainingSet()
+        data.add_rows(
+            list(map(_PAYLOAD, examples)),
+            list(map(_LABEL, examples)),
+            stamps,
+            list(map(_PROPOSED, examples)),
+        )
+    n = len(data)
     if n < max(min_examples, 1):
         raise InsufficientData(
             f"{n} labelled decisions; at least {min_examples} are needed to train a model"
         )
-    labels = [e.label for e in examples]
-    classes = sorted(set(labels))
+    classes = sorted(set(data.labels))
     if len(classes) < 2:
         raise InsufficientData(
             f"all {n} labelled decisions chose {classes[0]!r}; a model needs at least two "
             "different outcomes to learn from"
         )
-    ordered = _time_order(examples)
 
     n_older = n - max(1, round(n * HOLDOUT_SHARE))
     n_val = min(SLICE_CAP, max(1, round(n_older * VALIDATION_SHARE)))
@@ -201,25 +266,34 @@ def prepare(examples: Sequence[TrainingExample], *, min_examples: int = 40) -> P
     validation = slice(n_train + n_cal, n_older)
     holdout = slice(n_older, n)
 
-    columns = flatten_columns([e.payload for e in ordered])
     label_index = {c: i for i, c in enumerate(classes)}
-    y = np.fromiter(map(label_index.__getitem__, [e.label for e in ordered]), np.int32, count=n)
+    y = np.fromiter(map(label_index.__getitem__, data.labels), np.int32, count=n)
+    proposed = data.proposed
+    # The spec comes from what the model may learn from: nothing after the holdout cut.
+    older: int | np.ndarray = n_older
+    if order is not None:
+        index = np.asarray(order, dtype=np.intp)
+        y = y[index]
+        proposed = [proposed[i] for i in order]
+        older = np.zeros(n, dtype=bool)
+        older[index[:n_older]] = True
     if np.count_nonzero(np.bincount(y[train], minlength=len(classes))) < 2:
         raise InsufficientData(
             f"the {n_train} oldest labelled decisions (the training slice) all chose "
             f"{classes[int(y[0])]!r}; a model needs at least two outcomes to learn from"
         )
-    # The spec comes from what the model may learn from: nothing after the holdout cut.
-    spec = build_spec_from_columns(columns.head(n_older))
+    spec = data.columns.spec(older)
     if not spec.features:
         raise InsufficientData("the payloads have no usable fields (numbers, booleans, strings)")
-    X = encode_columns(spec, columns)
+    X = data.columns.encode(spec, release=True)
+    if order is not None:
+        X = X[index]
     return PreparedData(
         spec=spec,
         classes=classes,
         X=X,
         y=y,
-        proposed=[e.proposed_action for e in ordered],
+        proposed=proposed,
         train=train,
         calibration=calibration,
         validation=validation,
@@ -232,7 +306,7 @@ def lightgbm_names(spec: FeatureSpec) -> list[str]:
 
 
 def train_classifier(
-    examples: Sequence[TrainingExample],
+    examples: Sequence[TrainingExample] | TrainingSet,
     *,
     seed: int = 7,
     progress: Progress | None = None,
@@ -245,7 +319,8 @@ def train_classifier(
     deterministic=True; see `lightgbm_params` for the threads actually used).
     `progress(fraction, message)` is called from this thread: 0.0-0.1 featurising,
     0.1-0.8 once per boosting round, 0.8-1.0 calibrating and evaluating, ending with 1.0.
-    Raises InsufficientData with a message for people.
+    Raises InsufficientData with a message for people. A TrainingSet (the job streams the
+    decision log into one) is consumed.
     """
     report: Progress = progress or (lambda fraction, message: None)
     report(0.0, f"featurising {len(examples)} labelled decisions")
@@ -286,11 +361,11 @@ def train_classifier(
     truth = y[data.holdout]
     correct = predicted == truth
     proposed = data.proposed[data.holdout]
-    labels = [classes[i] for i in truth]
+    labels = [classes[i] for i in truth.tolist()]
     metrics = ClassifierMetrics(
         holdout_size=len(truth),
         accuracy=float(correct.mean()),
-        baseline_accuracy=sum(p == t for p, t in zip(proposed, labels, strict=True)) / len(labels),
+        baseline_accuracy=sum(map(operator.eq, proposed, labels)) / len(labels),
         log_loss=float(
             -np.log(np.clip(probs[np.arange(len(truth)), truth], LOG_LOSS_EPS, 1.0)).mean()
         ),

@@ -188,10 +188,16 @@ _PLAIN_OR_NONE = frozenset({str, int, float, bool, _NONE_TYPE})
 
 
 def _columns_into(
-    columns: dict[str, list[Any]], types: dict[str, set[type]], prefix: str, objs: list[Any]
+    columns: dict[str, list[Any]],
+    types: dict[str, set[type]],
+    prefix: str,
+    objs: list[Any],
+    all_dicts: bool | None = None,
 ) -> None:
-    """objs: one Mapping per payload (empty where the payload has nothing here)."""
-    all_dicts = set(map(type, objs)) == {dict}
+    """objs: one Mapping per payload (empty where the payload has nothing here);
+    all_dicts: whether they are all dicts, if known."""
+    if all_dicts is None:
+        all_dicts = set(map(type, objs)) == {dict}
     keys: set[Any] = set().union(*objs)
     for key in sorted(keys, key=lambda k: (type(k).__name__, str(k))):
         name = f"{prefix}{key}"
@@ -215,8 +221,11 @@ def _columns_into(
                 lengths = [len(v) if type(v) in seqs else None for v in col]
             _add_column(columns, types, name + LIST_SUFFIX, lengths, set(map(type, lengths)))
         if maps:
-            inner = col if col_types == {dict} else [v if type(v) in maps else _EMPTY for v in col]
-            _columns_into(columns, types, name + ".", inner)
+            if col_types == {dict}:
+                _columns_into(columns, types, name + ".", col, True)
+            else:
+                inner = [v if type(v) in maps else _EMPTY for v in col]
+                _columns_into(columns, types, name + ".", inner)
 
 
 def _add_column(
@@ -360,3 +369,294 @@ def _as_boolean(value: Any) -> float:
     if _kind_of_type(type(value)) != "boolean":
         return _NAN
     return 1.0 if value else 0.0
+
+
+# ---------------------------------------------------------------- compact columns (training)
+
+# What a flattened value is, per row: the kind it counts as (see `kind_of`), or none.
+_K_NONE, _K_NUMERIC, _K_BOOLEAN, _K_CATEGORICAL = 0, 1, 2, 3
+_KIND_CODE: dict[Kind, int] = {"numeric": 1, "boolean": 2, "categorical": 3}
+_MERGE_EVERY = 16  # a field's pieces (one per CHUNK of rows) are merged 16 at a time
+
+
+@dataclass
+class _Piece:
+    """One field over rows [start, start + len(values)): `kinds` per row (an int8 array,
+    or one code for all of them) and `values`: the number (float64), 0/1 (int8) or the
+    index of the string in the field's `strings` (int32); meaningless where the kind
+    differs."""
+
+    start: int
+    kinds: np.ndarray | int
+    values: np.ndarray
+
+    def kinds_array(self) -> np.ndarray:
+        if isinstance(self.kinds, np.ndarray):
+            return self.kinds
+        return np.full(len(self.values), self.kinds, dtype=np.int8)
+
+
+@dataclass
+class _Field:
+    pieces: list[_Piece] = field(default_factory=list)
+    strings: dict[Any, int] = field(default_factory=dict)  # string -> its index, first seen first
+    merged: int = 0  # pieces[:merged] are merged already
+
+    def merge(self) -> None:
+        """Merge the recent pieces that follow one another (rows and dtype) into one."""
+        recent = self.pieces[self.merged :]
+        out: list[_Piece] = []
+        run: list[_Piece] = []
+        for piece in [*recent, None]:
+            if run and (
+                piece is None
+                or piece.start != run[-1].start + len(run[-1].values)
+                or piece.values.dtype != run[0].values.dtype
+            ):
+                out.append(_concatenate(run))
+                run = []
+            if piece is not None:
+                run.append(piece)
+        self.pieces[self.merged :] = out
+        self.merged = len(self.pieces)
+
+
+def _concatenate(run: list[_Piece]) -> _Piece:
+    if len(run) == 1:
+        return run[0]
+    values = np.concatenate([p.values for p in run])
+    first = run[0].kinds
+    if isinstance(first, int) and all(isinstance(p.kinds, int) and p.kinds == first for p in run):
+        return _Piece(run[0].start, first, values)
+    return _Piece(run[0].start, np.concatenate([p.kinds_array() for p in run]), values)
+
+
+class ColumnBuilder:
+    """Flattened payloads added in batches and packed into compact arrays as they come, so
+    the payloads themselves need not all be in memory at once (the retraining job streams
+    them from the database), then a spec and a matrix from them.
+
+    The same features as `build_spec_from_columns` and `encode_columns` on
+    `flatten_columns` of all the payloads (tests/ml/test_features.py checks the matrices
+    are identical), at about 10 bytes per field and row rather than a Python list of
+    objects per field: per row the kind of the value (numeric, boolean, categorical or
+    none) and the value as a float64 number, an int8 0/1 or the int32 index of the string.
+    """
+
+    def __init__(self) -> None:
+        self._packed = 0  # rows packed into pieces; the rest are pending
+        self._fields: dict[str, _Field] = {}
+        self._pending: list[Mapping[str, Any]] = []
+
+    @property
+    def n_rows(self) -> int:
+        return self._packed + len(self._pending)
+
+    def add(self, payloads: Sequence[Mapping[str, Any]]) -> None:
+        """The next payloads (rows n_rows, n_rows + 1, ...): packed CHUNK at a time."""
+        offset = 0
+        if self._pending:
+            offset = min(len(payloads), CHUNK - len(self._pending))
+            self._pending.extend(payloads[:offset])
+            if len(self._pending) < CHUNK:
+                return
+            self._pack(self._pending)
+            self._pending = []
+        n = len(payloads)
+        while n - offset >= CHUNK:
+            self._pack(payloads[offset : offset + CHUNK])
+            offset += CHUNK
+        self._pending = list(payloads[offset:])
+
+    def _pack(self, payloads: Sequence[Mapping[str, Any]]) -> None:
+        """Flatten one chunk of payloads and pack each of its fields into a _Piece."""
+        columns: dict[str, list[Any]] = {}
+        types: dict[str, set[type]] = {}
+        _columns_into(columns, types, "", list(payloads))
+        start = self._packed
+        for name, col in columns.items():
+            fld = self._fields.get(name)
+            if fld is None:
+                fld = self._fields[name] = _Field()
+            fld.pieces.append(_pack_column(start, col, types[name], fld.strings))
+            if len(fld.pieces) - fld.merged >= _MERGE_EVERY:
+                fld.merge()
+        self._packed = start + len(payloads)
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._pack(self._pending)
+            self._pending = []
+
+    def spec(
+        self,
+        rows: int | np.ndarray | None = None,
+        max_categories: int = 100,
+        min_presence: float = MIN_PRESENCE,
+    ) -> FeatureSpec:
+        """`build_spec_from_columns` on some of the rows: the first `rows` if an int, those
+        where a boolean mask over all rows is true, all of them if None."""
+        self._flush()
+        mask: np.ndarray | None = None
+        if rows is None:
+            limit = self._packed
+        elif isinstance(rows, np.ndarray):
+            mask = np.asarray(rows, dtype=bool)
+            if len(mask) != self._packed:
+                raise ValueError(f"a mask of {len(mask)} rows for {self._packed}")
+            limit = int(np.count_nonzero(mask))
+        else:
+            limit = min(int(rows), self._packed)
+        threshold = max(1.0, min_presence * limit)
+        features: list[FeatureInfo] = []
+        for name in sorted(self._fields):
+            fld = self._fields[name]
+            counts = np.zeros(4, dtype=np.int64)
+            string_counts = np.zeros(len(fld.strings), dtype=np.int64)
+            for piece in fld.pieces:
+                kinds, values = piece.kinds, piece.values
+                if mask is not None:
+                    selected = mask[piece.start : piece.start + len(values)]
+                    values = values[selected]
+                    if isinstance(kinds, np.ndarray):
+                        kinds = kinds[selected]
+                else:
+                    stop = limit - piece.start
+                    if stop <= 0:
+                        continue
+                    values = values[:stop]
+                    if isinstance(kinds, np.ndarray):
+                        kinds = kinds[:stop]
+                if isinstance(kinds, np.ndarray):
+                    counts += np.bincount(kinds, minlength=4)
+                    if string_counts.size:
+                        codes = values[kinds == _K_CATEGORICAL].astype(np.intp)
+                        string_counts += np.bincount(codes, minlength=len(fld.strings))
+                else:
+                    counts[kinds] += len(values)
+                    if kinds == _K_CATEGORICAL:
+                        string_counts += np.bincount(values, minlength=len(fld.strings))
+            if counts[1:].sum() < threshold:
+                continue
+            kind = max(KINDS, key=lambda k: (counts[_KIND_CODE[k]], -KINDS.index(k)))
+            categories: list[str] = []
+            if kind == "categorical":
+                strings = list(fld.strings)
+                ranked = sorted(
+                    ((int(c), strings[i]) for i, c in enumerate(string_counts) if c > 0),
+                    key=lambda item: (-item[0], item[1]),
+                )
+                categories = [str(s) for _, s in ranked[:max_categories]]
+            features.append(FeatureInfo(name, kind, categories))
+        return FeatureSpec(features)
+
+    def encode(self, spec: FeatureSpec, *, release: bool = False) -> np.ndarray:
+        """`encode_columns` for all the rows added. release=True drops each field's arrays
+        once encoded (the builder is then empty), which lowers the peak memory."""
+        self._flush()
+        n = self._packed
+        out = np.full((n, len(spec.features)), np.nan, dtype=np.float64)
+        for j, info in enumerate(spec.features):
+            fld = self._fields.get(info.name)
+            if fld is None:
+                continue
+            code = _KIND_CODE[info.kind]
+            lut: np.ndarray | None = None
+            if info.kind == "categorical":
+                index = {c: float(i) for i, c in enumerate(info.categories)}
+                lut = np.fromiter(
+                    (index.get(s, _NAN) if isinstance(s, str) else _NAN for s in fld.strings),
+                    dtype=np.float64,
+                    count=len(fld.strings),
+                )
+            for piece in fld.pieces:
+                target = out[piece.start : piece.start + len(piece.values), j]
+                if isinstance(piece.kinds, int) and piece.kinds != code:
+                    continue
+                if lut is not None:
+                    column = lut[_codes(piece)] if len(lut) else np.full(len(piece.values), _NAN)
+                else:
+                    column = piece.values.astype(np.float64)
+                if isinstance(piece.kinds, np.ndarray):
+                    column[piece.kinds != code] = _NAN
+                if info.kind == "numeric":
+                    column[~np.isfinite(column)] = _NAN
+                target[:] = column
+            if release:
+                fld.pieces = []
+        if release:
+            self._fields = {}
+        return out
+
+
+def _codes(piece: _Piece) -> np.ndarray:
+    """The string indices of a piece, 0 where the value is not a string."""
+    if piece.values.dtype == np.int32:
+        return piece.values
+    return np.where(piece.kinds_array() == _K_CATEGORICAL, piece.values, 0).astype(np.intp)
+
+
+def _pack_column(start: int, col: list[Any], types: set[type], strings: dict[Any, int]) -> _Piece:
+    """One field's values for consecutive rows (`types`: a superset of their types) as a
+    _Piece; new strings join `strings`."""
+    n = len(col)
+    if types <= _NUMERIC_FAST:
+        try:
+            values = np.array(col, dtype=np.float64)
+        except OverflowError:  # an int too large for a float
+            return _pack_generic(start, col, strings)
+        missing = np.isnan(values)
+        if not missing.any():
+            return _Piece(start, _K_NUMERIC, values)
+        if all(col[i] is None for i in np.flatnonzero(missing).tolist()):  # NaN only for None
+            return _Piece(start, np.where(missing, _K_NONE, _K_NUMERIC).astype(np.int8), values)
+        return _pack_generic(start, col, strings)
+    if types <= _BOOLEAN_FAST:
+        if _NONE_TYPE not in types:
+            return _Piece(start, _K_BOOLEAN, np.array(col, dtype=np.int8))
+        floats = np.array(col, dtype=np.float64)  # None -> NaN
+        missing = np.isnan(floats)
+        kinds = np.where(missing, _K_NONE, _K_BOOLEAN).astype(np.int8)
+        return _Piece(start, kinds, np.where(missing, 0, floats).astype(np.int8))
+    if types <= _CATEGORICAL_FAST:
+        new = set(col)
+        new.discard(None)
+        new.difference_update(strings)
+        for s in sorted(new):  # sorted: the same indices whatever the set's order
+            strings[s] = len(strings)
+        codes = np.fromiter(map(strings.get, col, repeat(-1)), dtype=np.int32, count=n)
+        missing = codes < 0
+        if not missing.any():
+            return _Piece(start, _K_CATEGORICAL, codes)
+        codes[missing] = 0
+        return _Piece(start, np.where(missing, _K_NONE, _K_CATEGORICAL).astype(np.int8), codes)
+    return _pack_generic(start, col, strings)
+
+
+def _pack_generic(start: int, col: list[Any], strings: dict[Any, int]) -> _Piece:
+    """Any values, one at a time: as `_as_number`, `_as_boolean` and the categorical
+    look-up in `_encode_column` would see them."""
+    n = len(col)
+    kinds = np.zeros(n, dtype=np.int8)
+    values = np.zeros(n, dtype=np.float64)
+    kind_of_type: dict[type, int] = {}
+    for i, value in enumerate(col):
+        value_type = type(value)
+        code = kind_of_type.get(value_type)
+        if code is None:
+            kind = _kind_of_type(value_type)
+            code = kind_of_type[value_type] = _K_NONE if kind is None else _KIND_CODE[kind]
+        kinds[i] = code
+        if code == _K_NUMERIC:
+            try:
+                values[i] = float(value)
+            except (OverflowError, TypeError, ValueError):
+                values[i] = _NAN
+        elif code == _K_BOOLEAN:
+            values[i] = 1.0 if value else 0.0
+        elif code == _K_CATEGORICAL:
+            index = strings.get(value)
+            if index is None:
+                index = strings[value] = len(strings)
+            values[i] = index
+    return _Piece(start, kinds, values)

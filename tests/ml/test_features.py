@@ -163,3 +163,120 @@ def test_spec_survives_json_and_encodes_identically() -> None:
 def test_spec_from_json_rejects_unknown_kinds() -> None:
     with pytest.raises(ValueError, match="unknown feature kind"):
         FeatureSpec.from_json({"features": [{"name": "x", "kind": "text"}]})
+
+
+# --------------------------------------------- the training path: ColumnBuilder, TrainingSet
+
+
+def _hostile(payloads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """World payloads with the odd values a decision log may hold: NaN and infinite
+    numbers, ints too large for a float, values of the wrong kind, numpy scalars, str
+    subclasses, fields that come and go, nested objects that turn into lists or strings."""
+
+    class Tag(str):
+        pass
+
+    n = len(payloads)
+    payloads[3]["debt_ratio"] = math.nan
+    payloads[4]["employees"] = 10**400
+    payloads[5]["debt_ratio"] = math.inf
+    payloads[6]["industry"] = True
+    payloads[7]["region"] = 3.5
+    payloads[8]["has_collateral"] = "yes"
+    payloads[9]["employees"] = np.int64(12)
+    payloads[10]["company_age_years"] = np.float32(1.5)
+    payloads[11]["identity_verified"] = np.bool_(True)
+    payloads[12]["industry"] = Tag("retail")
+    payloads[13]["owner"] = None
+    payloads[14]["loan"] = "not an object"
+    payloads[15]["tags"] = ("a", "b")
+    payloads[16]["odd"] = object()
+    payloads[n // 2]["late"] = {"x": 1}
+    payloads[-1]["late"] = {"x": 2, "y": [1, 2]}
+    for i in range(0, n, 7):
+        payloads[i]["sparse"] = f"s{i % 5}"  # present in about 14% of the payloads
+    for i in range(features.CHUNK + 5, features.CHUNK + 300):
+        payloads[i]["mid"] = i % 3 == 0  # only in the second chunk
+    for i in range(n):  # no gap in the first chunk, some in the next ones
+        if i < features.CHUNK or i % 11:
+            payloads[i]["steady"] = i % 4 == 0 if i > 2 * features.CHUNK else i
+    return payloads
+
+
+WORLD_CASES = [
+    (3000, 1, "young_healthcare", False),
+    (features.CHUNK * 3 + 11, 2, "high_debt_retail", True),
+    (2500, 3, "foreign_unverified", False),
+]
+
+
+@pytest.mark.parametrize(("n", "seed", "rule", "three"), WORLD_CASES)
+@pytest.mark.parametrize("batch", [1000, features.CHUNK, 1, None])
+@pytest.mark.parametrize("merge_every", [2, features._MERGE_EVERY])
+def test_column_builder_encodes_exactly_as_flatten_and_encode_columns(
+    n: int,
+    seed: int,
+    rule: str,
+    three: bool,
+    batch: int | None,
+    merge_every: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The training path (ColumnBuilder, batches of any size) and the scoring path
+    (flatten_columns + encode_columns) give the same spec and bit-identical matrices, so
+    a model trained either way scores the same."""
+    if batch == 1 and n > 3000:
+        pytest.skip("one at a time is slow; the other sizes cover the chunk edges")
+    monkeypatch.setattr(features, "_MERGE_EVERY", merge_every)  # merged pieces too
+    payloads = _hostile([c.payload for c in generate_world(n, seed, rule, three_actions=three)])
+    cut = int(n * 0.8)
+    columns = flatten_columns(payloads)
+    reference_spec = features.build_spec_from_columns(columns.head(cut))
+    reference = features.encode_columns(reference_spec, columns)
+
+    builder = features.ColumnBuilder()
+    step = batch or n
+    for start in range(0, n, step):
+        builder.add(payloads[start : start + step])
+    assert builder.n_rows == n
+    spec = builder.spec(cut)
+    assert spec.to_json() == reference_spec.to_json()
+    assert "sparse" in spec.names and "industry" in spec.names
+    X = builder.encode(spec)
+    assert X.dtype == reference.dtype and X.shape == reference.shape
+    np.testing.assert_array_equal(X, reference)
+    # A mask of rows gives the spec of those rows; encoding by another spec (a stored
+    # one, e.g.) matches too, and release=True gives the same matrix.
+    mask = np.zeros(n, dtype=bool)
+    mask[::3] = True
+    picked = [payloads[i] for i in np.flatnonzero(mask)]
+    masked = builder.spec(mask, max_categories=2)
+    assert masked.to_json() == build_spec(picked, max_categories=2).to_json()
+    np.testing.assert_array_equal(builder.encode(masked, release=True), encode(masked, payloads))
+
+
+def test_training_set_in_any_order_prepares_what_the_examples_do() -> None:
+    from ml.classifier import TrainingSet, prepare
+    from ml.worlds import training_examples
+
+    examples = training_examples(generate_world(5000, seed=4))
+    expected = prepare(examples)
+    # Reference: the whole-column path on the time-ordered payloads.
+    payloads = [e.payload for e in examples]
+    columns = flatten_columns(payloads)
+    spec = features.build_spec_from_columns(columns.head(expected.holdout.start))
+    assert spec.to_json() == expected.spec.to_json()
+    np.testing.assert_array_equal(expected.X, features.encode_columns(spec, columns))
+
+    shuffled = list(examples)
+    rng = np.random.default_rng(0)
+    rng.shuffle(shuffled)  # type: ignore[arg-type]
+    training = TrainingSet()
+    for start in range(0, len(shuffled), 777):
+        training.add(shuffled[start : start + 777])
+    again = prepare(training)
+    assert again.spec.to_json() == expected.spec.to_json()
+    np.testing.assert_array_equal(again.X, expected.X)
+    np.testing.assert_array_equal(again.y, expected.y)
+    assert again.proposed == expected.proposed
+    assert (again.train, again.holdout) == (expected.train, expected.holdout)
