@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from domain.clock import utcnow
@@ -24,7 +25,7 @@ from domain.learning import (
     scorer_promotion_verdict,
 )
 from domain.learning import ModelMetrics as DomainMetrics
-from ml.classifier import InsufficientData, TrainingExample, train_classifier
+from ml.classifier import InsufficientData, TrainingExample, TrainingSet, train_classifier
 from ml.scorer import InsufficientOutcomes, OutcomeExample, train_scorer
 from store.drafts import outcome_rows
 from store.learning import LearningReadModel, SqlModels
@@ -35,7 +36,8 @@ PROGRESS_EVERY = 0.5  # seconds between progress writes from the training thread
 
 
 async def load_examples(runtime: Any, workflow_id: str) -> tuple[list[TrainingExample], list[str]]:
-    """The workflow's labelled decisions, oldest first, and its actions."""
+    """The workflow's labelled decisions, oldest first, and its actions (all in memory;
+    the job itself streams them into a TrainingSet, see `load_training_set`)."""
     async with runtime.unit_of_work() as uow:
         workflow = await uow.workflows.get(workflow_id)
     if workflow is None:
@@ -57,6 +59,63 @@ async def load_examples(runtime: Any, workflow_id: str) -> tuple[list[TrainingEx
                 )
             )
     return examples, workflow.actions
+
+
+async def load_training_set(
+    runtime: Any, workflow_id: str, report: Callable[[int], Awaitable[None]] | None = None
+) -> TrainingSet:
+    """The workflow's labelled decisions, streamed from the database into a TrainingSet."""
+    async with runtime.unit_of_work() as uow:
+        workflow = await uow.workflows.get(workflow_id)
+    if workflow is None:
+        raise LookupError(f"workflow {workflow_id} no longer exists")
+    async with runtime.read_session() as session:
+        return await stream_training_set(session, workflow_id, workflow.actions, report)
+
+
+async def stream_training_set(
+    session: Any,
+    workflow_id: str,
+    actions: list[str],
+    report: Callable[[int], Awaitable[None]] | None = None,
+) -> TrainingSet:
+    """Read the labelled decisions batch by batch (`stream_learning_rows`) and featurise
+    each batch in a thread while the next one is read, so that neither the rows nor their
+    payload dicts are ever all in memory. `report(rows_so_far)` after each batch."""
+    training = TrainingSet()
+    verdicts = {v.value: v for v in Verdict}
+    approve = Verdict.APPROVE.value
+    pending: asyncio.Future[None] | None = None
+    loaded = 0
+    try:
+        async for rows in LearningReadModel(session).stream_learning_rows(workflow_id):
+            payloads, labels, decided, proposed = [], [], [], []
+            for payload, proposal, verdict, final, decided_at in rows:
+                label = (
+                    proposal  # label_for's answer for an approval, the common case
+                    if verdict == approve
+                    else label_for(verdicts[verdict], proposal, final, actions)
+                )
+                if label is not None:
+                    payloads.append(payload)
+                    labels.append(label)
+                    decided.append(decided_at)
+                    proposed.append(proposal)
+            del rows
+            if pending is not None:
+                await pending
+            pending = asyncio.ensure_future(
+                asyncio.to_thread(training.add_rows, payloads, labels, decided, proposed)
+            )
+            loaded += len(labels)
+            if report is not None:
+                await report(loaded)
+        if pending is not None:
+            await pending
+    finally:
+        if pending is not None and not pending.done():  # an error: let the thread finish
+            await asyncio.gather(pending, return_exceptions=True)
+    return training
 
 
 def _thread_progress(
@@ -115,8 +174,15 @@ async def _retrain_classifier(
     runtime: Any, job: Job, report: Report, workflow_id: str, low: float, high: float
 ) -> dict[str, Any]:
     await report(low + 0.01, "loading labelled decisions")
-    examples, _ = await load_examples(runtime, workflow_id)
-    await report(low + 0.05, f"featurising {len(examples)} labelled decisions")
+    last = [time.monotonic()]
+
+    async def loaded(count: int) -> None:
+        if time.monotonic() - last[0] >= PROGRESS_EVERY:
+            last[0] = time.monotonic()
+            await report(low + 0.03, f"loading and featurising labelled decisions: {count}")
+
+    examples = await load_training_set(runtime, workflow_id, loaded)
+    await report(low + 0.05, f"{len(examples)} labelled decisions loaded and featurised")
     trained = await asyncio.to_thread(
         train_classifier,
         examples,
