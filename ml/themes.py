@@ -93,6 +93,7 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,7 @@ from sklearn.cluster import AgglomerativeClustering, KMeans
 from sklearn.decomposition import TruncatedSVD
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances, silhouette_score
 from threadpoolctl import threadpool_limits
 
 from ml.text import NUM, Surfaces, stem, terms, tokens
@@ -215,6 +216,38 @@ def _category(value: Any) -> str:
     return str(value)
 
 
+_NONE_TYPE = type(None)
+_FLOAT_OR_INT = frozenset({int, float})
+
+
+def _is_number_type(value_type: type) -> bool:
+    """`_is_number` of a value of this type."""
+    return value_type in _FLOAT_OR_INT or (
+        issubclass(value_type, int | float) and not issubclass(value_type, bool)
+    )
+
+
+def _numbers(values: list[Any], types: Collection[type]) -> np.ndarray:
+    """Numbers as floats, anything else (None included) NaN."""
+    if set(types) <= _FLOAT_OR_INT:  # None aside: np.array makes None NaN
+        return np.array(values, dtype=float)
+    nan = math.nan
+    return np.array([v if _is_number(v) else nan for v in values], dtype=float)
+
+
+def _codes(values: list[Any], codes: dict[str, int], only_strings: bool) -> np.ndarray:
+    """Category codes (new categories join `codes` in order of appearance), -1 for None."""
+    if only_strings:  # None aside; _category(s) is s for a str
+        for v in dict.fromkeys(values):
+            if v is not None and v not in codes:
+                codes[v] = len(codes)
+        return np.fromiter(map(codes.get, values, repeat(-1)), dtype=np.int64, count=len(values))
+    return np.array(
+        [-1 if v is None else codes.setdefault(_category(v), len(codes)) for v in values],
+        dtype=np.int64,
+    )
+
+
 @dataclass
 class _Column:
     name: str
@@ -236,32 +269,25 @@ class _Table:
         names = sorted(presence, key=lambda k: (-presence[k], k))[:MAX_FIELDS]
         self.columns: list[_Column] = []
         for name in sorted(names):
-            values_in = [row.get(name) for row in flat_in]
-            values_out = [row.get(name) for row in flat_out]
-            present = [v for v in values_in + values_out if v is not None]
-            numbers = sum(1 for v in present if _is_number(v))
-            if present and numbers >= NUMERIC_MAJORITY * len(present):
-                nan = math.nan
+            values_in = list(map(dict.get, flat_in, repeat(name)))
+            values_out = list(map(dict.get, flat_out, repeat(name)))
+            # Counted by type: whether a value is a number depends on its type only.
+            by_type = Counter(map(type, values_in))
+            by_type.update(map(type, values_out))
+            present = by_type.total() - by_type.pop(_NONE_TYPE, 0)
+            numbers = sum(k for t, k in by_type.items() if _is_number_type(t))
+            if present and numbers >= NUMERIC_MAJORITY * present:
                 col = _Column(
                     name,
                     True,
-                    np.array([v if _is_number(v) else nan for v in values_in], dtype=float),
-                    np.array([v if _is_number(v) else nan for v in values_out], dtype=float),
+                    _numbers(values_in, by_type.keys()),
+                    _numbers(values_out, by_type.keys()),
                 )
             else:
                 codes: dict[str, int] = {}
-
-                def encode(values: list[Any], codes: dict[str, int] = codes) -> np.ndarray:
-                    return np.array(
-                        [
-                            -1 if v is None else codes.setdefault(_category(v), len(codes))
-                            for v in values
-                        ],
-                        dtype=np.int64,
-                    )
-
-                inside = encode(values_in)
-                outside = encode(values_out)
+                only_strings = by_type.keys() <= {str}
+                inside = _codes(values_in, codes, only_strings)
+                outside = _codes(values_out, codes, only_strings)
                 col = _Column(name, False, inside, outside, list(codes))
             self.columns.append(col)
         self.by_name = {c.name: c for c in self.columns}
@@ -584,6 +610,9 @@ def _cluster_rows(corpus: _Corpus, seed: int) -> np.ndarray:
     if len(expanded) > SILHOUETTE_SAMPLE:
         expanded = np.sort(rng.choice(expanded, size=SILHOUETTE_SAMPLE, replace=False))
     limit = min(MAX_CLUSTERS, len(sample_rows) - 1)
+    # The cosine distances between the sampled overrides, once for every k (what
+    # silhouette_score(metric="cosine") would compute again for each).
+    distances = pairwise_distances(z[expanded], metric="cosine")
     scores: list[tuple[int, float, np.ndarray]] = []
     for k in _k_grid(limit):
         km = KMeans(n_clusters=k, n_init=KMEANS_INIT, random_state=seed, max_iter=200)
@@ -593,7 +622,7 @@ def _cluster_rows(corpus: _Corpus, seed: int) -> np.ndarray:
         if n_lab < 2 or n_lab >= len(expanded):
             score = -1.0
         else:
-            score = float(silhouette_score(z[expanded], lab, metric="cosine"))
+            score = float(silhouette_score(distances, lab, metric="precomputed"))
         scores.append((k, score, km.labels_))
     best = max(s for _, s, _ in scores)
     _, _, sample_labels = max((s for s in scores if s[1] >= best - K_TOLERANCE), key=lambda s: s[0])
