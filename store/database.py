@@ -8,14 +8,28 @@ PostgreSQL uses one pooled engine for both.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def dump_json(value: Any) -> str:
+    """JSON columns are written with orjson; what it refuses (integers beyond 64 bits)
+    falls back to the standard library."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
+JSON_CODEC: dict[str, Any] = {"json_serializer": dump_json, "json_deserializer": orjson.loads}
 
 
 @dataclass
@@ -46,6 +60,7 @@ def _sqlite_engine(url: str, begin: str, pool_size: int, max_overflow: int) -> A
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
         pool_size=pool_size,
         max_overflow=max_overflow,
+        **JSON_CODEC,
     )
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -77,6 +92,6 @@ def connect(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Databas
             _sqlite_engine(url, "BEGIN", pool_size, max_overflow),
         )
     engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, **JSON_CODEC
     )
     return Database(url, engine, engine)

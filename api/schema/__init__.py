@@ -15,6 +15,7 @@ from api.schema.decisions.mutations import DecisionMutations
 from api.schema.decisions.queries import DecisionQueries
 from api.schema.drafts.mutations import DraftMutations
 from api.schema.extensions import extensions_for
+from api.schema.inputs import build_inputs_with_plans
 from api.schema.jobs.queries import JobQueries
 from api.schema.learning.mutations import LearningMutations
 from api.schema.learning.queries import LearningQueries
@@ -73,12 +74,14 @@ class ArbiterSchema(strawberry.Schema):
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return ArbiterSchema(
+    schema = ArbiterSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         extensions=extensions_for(settings),
     )
+    build_inputs_with_plans(schema)
+    return schema
 
 
 @lru_cache

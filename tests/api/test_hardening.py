@@ -287,6 +287,8 @@ async def test_a_body_that_is_not_valid_json_is_a_bad_request(web):
     )
 
     assert response.status_code == 400, response.text
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "BAD_REQUEST" and "JSON" in error["message"]
 
 
 async def test_a_body_that_is_not_valid_utf8_is_a_bad_request(web):

@@ -1,0 +1,30 @@
+"""The publisher builds an event's envelope straight from its outbox row."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from store import mappers
+from store.tables import events_t
+from tests.factories import create_user, create_workflow, proposal, submit
+from workers.outbox import _envelope_from_row, queue_envelope
+
+
+async def test_an_envelope_from_the_row_is_the_envelope_of_the_rebuilt_event(gql):
+    admin = await create_user(gql.services, "admin")
+    workflow = await create_workflow(gql, admin)
+    item = proposal(0.8, subject="Ada", stakes=12.5, externalId="e-1")
+    item["payload"] = {"amount": 100, "nested": {"list": [1, 2.5, "x", None]}}
+    result = await submit(gql, admin, workflow["key"], item, proposal(0.99))
+    assert result["__typename"] == "SubmitSuccess"
+    async with gql.services.database.read_engine.connect() as connection:
+        rows = list(await connection.execute(sa.select(events_t).order_by(events_t.c.seq)))
+    assert len(rows) >= 2
+    for row in rows:
+        direct, rebuilt = _envelope_from_row(row), queue_envelope(mappers.event(row))
+        assert (direct.type, direct.id, direct.workflow_id) == (
+            rebuilt.type,
+            rebuilt.id,
+            rebuilt.workflow_id,
+        )
+        assert direct.data == rebuilt.data
