@@ -1,0 +1,190 @@
+"""Benchmark 2, the decision path: approvals from 50 concurrent reviewers.
+
+50 ANALYST reviewers (one token each) approve PENDING analyst-queue items by id
+over 50 keep-alive connections (wrk, one thread): every request approves a
+different item, so every one is a real decision (a Conflict would be counted
+as a failure). Arbiter (`arbiter serve`) runs
+`mutation($id: ID!) { approve(id: $id) { __typename ... } }`; the baseline
+(bench/baselines/decide.py) is a bare Starlette endpoint doing the same SQL in
+one transaction. Both use the same token cache. Rounds alternate; medians.
+
+Targets: Arbiter >= 0.5 of the baseline's decisions/s; p99 <= 50 ms on PostgreSQL.
+
+    .venv/bin/python bench/decision_path.py [--backend sqlite|postgresql|all]
+        [--rounds 3] [--seconds 8] [--reviewers 50] [--items-per-run 8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    BACKENDS,
+    arbiter,
+    baseline,
+    median_of,
+    print_table,
+    scratch_database,
+    write_result,
+    wrk,
+)
+from bench.seed import Seeder
+from domain.enums import Role
+
+TARGET_RATIO = 0.5
+TARGET_P99_MS = 50.0
+WORKFLOW = "decisions"
+APPROVE = (
+    "mutation($id: ID!) { approve(id: $id) { __typename "
+    "... on DecisionSuccess { decision { id } } ... on Problem { message } } }"
+)
+
+SCRIPT = """
+local ids, tokens = {}, {}
+for line in io.lines(os.getenv("BENCH_IDS")) do ids[#ids + 1] = line end
+for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
+local n = 0
+ok, bad = 0, 0
+local prefix = '{"query":' .. os.getenv("BENCH_QUERY") .. ',"variables":{"id":"'
+
+request = function()
+  n = n + 1
+  if n > #ids then n = 1 end  -- ran out: the repeats answer Conflict, counted as bad
+  local headers = {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. tokens[(n % #tokens) + 1],
+  }
+  return wrk.format("POST", nil, headers, prefix .. ids[n] .. '"}}')
+end
+
+response = function(status, headers, body)
+  if status == 200 and string.find(body, "DecisionSuccess", 1, true) then
+    ok = ok + 1
+  else
+    bad = bad + 1
+  end
+end
+"""
+
+
+def run_wrk(url: str, ids: list[str], tokens: list[str], connections: int, seconds: float) -> Any:
+    with tempfile.TemporaryDirectory() as directory:
+        id_file = Path(directory, "ids")
+        id_file.write_text("\n".join(ids) + "\n")
+        token_file = Path(directory, "tokens")
+        token_file.write_text("\n".join(tokens) + "\n")
+        return wrk(
+            url,
+            SCRIPT,
+            connections=connections,
+            seconds=seconds,
+            environment={
+                "BENCH_IDS": str(id_file),
+                "BENCH_TOKENS": str(token_file),
+                "BENCH_QUERY": json.dumps(APPROVE),
+            },
+        )
+
+
+async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
+    async with scratch_database(backend) as url:
+        async with Seeder(url) as seeder:
+            tokens = await seeder.users(Role.ANALYST, args.reviewers, "reviewer")
+            await seeder.workflow(WORKFLOW)
+            needed = args.rounds * 2 * args.items_per_run
+            print(f"{backend}: seeding {needed} items", file=sys.stderr)
+            items = await seeder.items(WORKFLOW, needed)
+        slices = iter(
+            items[i : i + args.items_per_run] for i in range(0, needed, args.items_per_run)
+        )
+        for _ in range(args.rounds):
+            for name in ("arbiter", "bare"):
+                context = (
+                    arbiter(url, token_cache_seconds=30)
+                    if name == "arbiter"
+                    else baseline("decide", url, "--token-cache-seconds", "30")
+                )
+                ids = next(slices)
+                with context as server:
+                    run_wrk(server.graphql, ids[:300], tokens, 4, 1)  # warm up
+                    run = run_wrk(server.graphql, ids[300:], tokens, args.reviewers, args.seconds)
+                if run.counters.get("bad", 0) or run.errors:
+                    raise RuntimeError(
+                        f"{name} on {backend}: {run.counters.get('bad', 0)} refused and "
+                        f"{run.errors} failed requests (more --items-per-run?)"
+                    )
+                runs[name].append(run)
+    ours = median_of([r.counters["ok"] / r.seconds for r in runs["arbiter"]])
+    bare = median_of([r.counters["ok"] / r.seconds for r in runs["bare"]])
+    p99 = median_of([r.latency_ms["p99"] for r in runs["arbiter"]])
+    return {
+        "backend": backend,
+        "reviewers": args.reviewers,
+        "arbiter_decisions_per_s": ours,
+        "bare_decisions_per_s": bare,
+        "ratio": ours / bare,
+        "target": TARGET_RATIO,
+        "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
+        "arbiter_p99_ms": p99,
+        "bare_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
+        "bare_p99_ms": median_of([r.latency_ms["p99"] for r in runs["bare"]]),
+        "target_p99_ms": TARGET_P99_MS if backend == "postgresql" else None,
+        "met": ours / bare >= TARGET_RATIO and (backend != "postgresql" or p99 <= TARGET_P99_MS),
+        "rounds_decisions_per_s": {
+            name: [round(r.counters["ok"] / r.seconds) for r in runs[name]] for name in runs
+        },
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--reviewers", type=int, default=50)
+    parser.add_argument("--items-per-run", type=int, default=8000)
+    args = parser.parse_args()
+    rows = [
+        await measure(backend, args)
+        for backend in (BACKENDS if args.backend == "all" else (args.backend,))
+    ]
+    print_table(
+        rows,
+        [
+            "backend",
+            "arbiter_decisions_per_s",
+            "bare_decisions_per_s",
+            "ratio",
+            "arbiter_p99_ms",
+            "bare_p99_ms",
+            "met",
+        ],
+    )
+    write_result(
+        "decision_path",
+        {
+            "target": f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; "
+            f"p99 <= {TARGET_P99_MS} ms on PostgreSQL",
+            "settings": {
+                "mutation": APPROVE,
+                "reviewers": args.reviewers,
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+                "wrk_threads": 1,
+            },
+            "summary": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,137 @@
+"""Benchmark 1, the read path: `query { me { id name role } }` against a bare endpoint.
+
+Arbiter (`arbiter serve`) and a bare Starlette endpoint (bench/baselines/read.py)
+that does the same token look-up (SHA-256 of the bearer token, then the users
+row) and answers the same JSON, served the same way, get the same wrk load
+(one wrk thread, `--connections` keep-alive connections, `--seconds` each)
+in alternating rounds. Two conditions, each compared like for like:
+
+- token looked up in the database on every request (ARBITER_TOKEN_CACHE_SECONDS=0,
+  and the baseline the same);
+- token cache on (Arbiter's default, 30 s; the baseline uses the same cache).
+
+Target: Arbiter >= 0.40 of the bare endpoint's throughput.
+
+    .venv/bin/python bench/read_path.py [--backend sqlite|postgresql|all] [--rounds 3]
+        [--seconds 8] [--connections 32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    BACKENDS,
+    arbiter,
+    baseline,
+    lua_string,
+    median_of,
+    print_table,
+    scratch_database,
+    write_result,
+    wrk,
+)
+from bench.seed import Seeder
+from domain.enums import Role
+
+TARGET = 0.40
+QUERY = "query { me { id name role } }"
+
+
+def script(token: str) -> str:
+    body = json.dumps({"query": QUERY, "variables": {}})
+    return f"""
+wrk.method = "POST"
+wrk.body = {lua_string(body)}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+"""
+
+
+async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows = []
+    async with scratch_database(backend) as url:
+        async with Seeder(url) as seeder:
+            (token,) = await seeder.users(Role.ANALYST, 1, "reader")
+        for label, cache_seconds in (("token looked up per request", 0), ("token cache", 30)):
+            runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
+            for _ in range(args.rounds):
+                for name in ("arbiter", "bare"):
+                    context = (
+                        arbiter(url, token_cache_seconds=cache_seconds)
+                        if name == "arbiter"
+                        else baseline("read", url, "--token-cache-seconds", str(cache_seconds))
+                    )
+                    with context as server:
+                        wrk(server.graphql, script(token), connections=4, seconds=1)  # warm up
+                        run = wrk(
+                            server.graphql,
+                            script(token),
+                            connections=args.connections,
+                            seconds=args.seconds,
+                        )
+                    if run.errors:
+                        raise RuntimeError(f"{name}: {run.errors} failed requests")
+                    runs[name].append(run)
+            ours = median_of([r.per_second for r in runs["arbiter"]])
+            bare = median_of([r.per_second for r in runs["bare"]])
+            rows.append(
+                {
+                    "backend": backend,
+                    "condition": label,
+                    "arbiter_rps": ours,
+                    "bare_rps": bare,
+                    "ratio": ours / bare,
+                    "target": TARGET,
+                    "met": ours / bare >= TARGET,
+                    "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
+                    "arbiter_p99_ms": median_of([r.latency_ms["p99"] for r in runs["arbiter"]]),
+                    "bare_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
+                    "bare_p99_ms": median_of([r.latency_ms["p99"] for r in runs["bare"]]),
+                    "rounds_rps": {
+                        name: [round(r.per_second) for r in runs[name]] for name in runs
+                    },
+                }
+            )
+    return rows
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    rows = []
+    for backend in BACKENDS if args.backend == "all" else (args.backend,):
+        rows.extend(await measure(backend, args))
+    print_table(
+        rows,
+        ["backend", "condition", "arbiter_rps", "bare_rps", "ratio", "arbiter_p99_ms", "met"],
+    )
+    write_result(
+        "read_path",
+        {
+            "target": f"arbiter >= {TARGET} of the bare endpoint's requests/s",
+            "settings": {
+                "query": QUERY,
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+                "wrk_threads": 1,
+            },
+            "summary": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
