@@ -7,6 +7,7 @@ replica hears every change through Redis), drops what it already delivered
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -18,6 +19,7 @@ from api.schema.common.enums import Tier
 from api.schema.common.problems import PublicError
 from api.schema.common.types import Info
 from api.schema.jobs.types import Job
+from api.schema.live import executor_memo
 from api.schema.live.types import QueueEvent
 from domain.enums import Role
 from domain.events import QueueEvent as DomainEvent
@@ -27,6 +29,8 @@ from store import mappers
 from workers.bus import SubscriberOverflow
 
 SEEN_MEMORY = 10_000
+
+executor_memo.install()  # graphql-core 3.3.2 leaks per event otherwise; see the module
 
 
 class SeenIds:
@@ -92,6 +96,10 @@ class LiveSubscriptions:
                 yield QueueEvent.from_domain(event, ctx.now)
                 # Its nested fields are resolved by the time we resume.
                 await ctx.release()
+                # Let the other subscribers have this event before we take the next one:
+                # a burst then reaches everyone event by event (the next queue.get()
+                # would not suspend while our queue is not empty).
+                await asyncio.sleep(0)
         except SubscriberOverflow as error:
             raise PublicError(
                 f"this subscription {error}; subscribe again and re-read the queue",
