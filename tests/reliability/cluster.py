@@ -334,7 +334,8 @@ class Load:
     ledger: Ledger = field(default_factory=Ledger)
     racer_pairs: int = 2
     pace_seconds: float = 0.0
-    """A pause between one reviewer's decisions (to stretch the load over an outage)."""
+    """Each reviewer's time per decision, on average, including the requests (to stretch
+    the load over an outage); 0 for as fast as the servers go."""
     dead: set[str] = field(default_factory=set)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -372,6 +373,12 @@ class Load:
                 f"(dead: {sorted(self.dead)}):\n{server.stderr()[-1500:]}"
             ) from error
 
+    async def _pace(self, cycle_started: float, factor: float = 1.0) -> None:
+        if self.pace_seconds:
+            rest = self.pace_seconds * factor - (time.monotonic() - cycle_started)
+            if rest > 0:
+                await asyncio.sleep(rest)
+
     @staticmethod
     def _verdict(rec_id: str) -> str:
         return "APPROVE" if hashlib.sha256(rec_id.encode()).digest()[0] % 4 else "REJECT"
@@ -379,6 +386,7 @@ class Load:
     async def reviewer(self, http: httpx.AsyncClient, index: int, token: str) -> None:
         wf = self.fixture.workflow
         while not self._finished():
+            cycle = time.monotonic()
             data, _ = await self._request(http, index, token, CLAIM_NEXT, {"wf": wf})
             if data is None:
                 continue  # the claim, if it happened, lapses with its lease
@@ -399,8 +407,7 @@ class Load:
             self.ledger.record(
                 verdict.lower(), data["approve" if verdict == "APPROVE" else "reject"], rec_id
             )
-            if self.pace_seconds:
-                await asyncio.sleep(self.pace_seconds * random.uniform(0.5, 1.5))
+            await self._pace(cycle, random.uniform(0.5, 1.5))
 
     async def racer_pair(
         self, http: httpx.AsyncClient, pair: int, tokens: Sequence[str], ids: Sequence[str]
@@ -409,6 +416,7 @@ class Load:
         for rec_id in ids:
             if self._finished():
                 return
+            cycle = time.monotonic()
 
             async def one(side: int, rec_id: str = rec_id) -> None:
                 data, _ = await self._request(
@@ -420,8 +428,7 @@ class Load:
                     self.ledger.record("race", data["approve"], rec_id)
 
             await asyncio.gather(one(0), one(1))
-            if self.pace_seconds:
-                await asyncio.sleep(self.pace_seconds)
+            await self._pace(cycle)
 
     async def run(self, timeout: float) -> float:
         """Until every item is decided; returns the seconds it took."""
