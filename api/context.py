@@ -119,7 +119,11 @@ class Context:
         """The request's read session, opened on first use and closed with the request."""
         if self._session is None:
             self._session = self.services.read_session()
-        return ReadModel(self._session, self._lock)
+        return ReadModel(self._session, self._lock, on_users=self._prime_users)
+
+    def _prime_users(self, users: dict[str, User]) -> None:
+        """Users read along with other rows need no statement of their own."""
+        self.loaders.user.prime_many(users)
 
     async def release(self) -> None:
         """Give the read connection back and forget what was loaded (a subscription does

@@ -64,6 +64,28 @@ class Seeder:
         workflow = await self.runtime.run(create_workflow, self.admin, spec)
         return str(workflow.id)
 
+    async def reviewed(self, key: str, count: int, reviewers: int = 5) -> None:
+        """`count` items in workflow `key`: a third approved, a third claimed, a third
+        pending, each approval and claim by one of `reviewers` analysts."""
+        from datetime import timedelta
+
+        from domain.enums import Verdict
+        from domain.usecases.decide import DecisionRequest, decide
+        from domain.usecases.review import claim
+
+        ids = await self.items(key, count)
+        people = []
+        for n in range(reviewers):
+            user, _ = await self.runtime.run(create_user, None, f"{key}-analyst-{n}", Role.ANALYST)
+            people.append(user)
+        for n, rec_id in enumerate(ids):
+            actor = people[n % reviewers]
+            if n % 3 == 0:
+                request = DecisionRequest(rec_id, Verdict.APPROVE)
+                await self.runtime.run(decide, actor, request, timedelta(minutes=5))
+            elif n % 3 == 1:
+                await self.runtime.run(claim, actor, rec_id, timedelta(hours=8))
+
     async def items(self, key: str, count: int, batch: int = 500) -> list[str]:
         """`count` PENDING items in the analyst queue of workflow `key`; their ids."""
         ids: list[str] = []

@@ -6,7 +6,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import as_utc
-from domain.enums import RecommendationStatus, Tier
+from domain.enums import RecommendationStatus, Role, Tier
 from domain.errors import InvalidInputError
 from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
@@ -99,10 +99,35 @@ def _dt(value: Any, field: str = "after") -> datetime:
 class ReadModel:
     """Queries over one read session; everything a request may look at."""
 
-    def __init__(self, session: AsyncSession, lock: asyncio.Lock | None = None) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        lock: asyncio.Lock | None = None,
+        on_users: Callable[[dict[str, User]], None] | None = None,
+    ) -> None:
         self.session = session
         # Resolvers run concurrently but a session takes one statement at a time.
         self._lock = lock or asyncio.Lock()
+        # Users read along with other rows (a policy's author, a claim's reviewer, a
+        # decision's actor) are handed here, so that the caller need not read them again.
+        self._on_users = on_users
+
+    def _saw(self, rows: Iterable[Any], prefix: str) -> None:
+        if self._on_users is None:
+            return
+        users = {}
+        for row in rows:
+            m = row._mapping
+            user_id = m[f"{prefix}_id"]
+            if user_id is not None and user_id not in users:
+                users[user_id] = User(
+                    id=user_id,
+                    name=m[f"{prefix}_name"],
+                    role=Role(m[f"{prefix}_role"]),
+                    created_at=mappers._utc(m[f"{prefix}_created_at"]),
+                )
+        if users:
+            self._on_users(users)
 
     async def _execute(self, statement: Any) -> Any:
         async with self._lock:
@@ -123,19 +148,23 @@ class ReadModel:
 
     async def _workflows(self, where: Any) -> list[Workflow]:
         """Workflows with their current policy, in one statement."""
+        author = users_t.alias("author")
         query = (
-            sa.select(workflows_t, policies_t)
+            sa.select(workflows_t, policies_t, *_user_columns(author, "joined_author"))
             .join(
                 policies_t,
                 (policies_t.c.workflow_id == workflows_t.c.id)
                 & (policies_t.c.version == workflows_t.c.policy_version),
             )
+            .outerjoin(author, author.c.id == policies_t.c.changed_by_id)
             .order_by(workflows_t.c.key)
         )
         if where is not None:
             query = query.where(where)
         found = []
-        for row in await self._execute(query):
+        rows = list(await self._execute(query))
+        self._saw(rows, "joined_author")
+        for row in rows:
             m = row._mapping
             wf = SimpleNamespace(**{c.name: m[workflows_t.c[c.name]] for c in workflows_t.c})
             pol = SimpleNamespace(**{c.name: m[policies_t.c[c.name]] for c in policies_t.c})
@@ -161,13 +190,17 @@ class ReadModel:
 
     @staticmethod
     def _decisions_select() -> Any:
-        """Decisions with whether an UNDO record reverts each, in the same statement."""
+        """Decisions with whether an UNDO record reverts each, and their actors, in the
+        same statement."""
+        actor = users_t.alias("actor")
         return sa.select(
-            decisions_t, sa.exists(undone_override(decisions_t.c.id)).label("is_undone")
-        )
+            decisions_t,
+            sa.exists(undone_override(decisions_t.c.id)).label("is_undone"),
+            *_user_columns(actor, "joined_actor"),
+        ).outerjoin(actor, actor.c.id == decisions_t.c.actor_id)
 
-    @staticmethod
-    def _decisions_from(rows: Sequence[Any]) -> list[Decision]:
+    def _decisions_from(self, rows: Sequence[Any]) -> list[Decision]:
+        self._saw(rows, "joined_actor")
         return [mappers.decision(r, bool(r.is_undone)) for r in rows]
 
     async def decisions(self, ids: Iterable[str]) -> dict[str, Decision]:
@@ -264,8 +297,17 @@ class ReadModel:
             # A canary is seen only by the reviewer it was handed to, through its claim.
             c.canary.is_(False),
         ]
-        total_of_all = sa.select(sa.func.count()).select_from(recs_t).where(*where)
-        query = sa.select(recs_t, total_of_all.scalar_subquery().label("total_count")).where(*where)
+        total_of_all = sa.select(sa.func.count()).select_from(recs_t).where(*where).correlate(None)
+        reviewer = users_t.alias("reviewer")
+        query = (
+            sa.select(
+                recs_t,
+                total_of_all.scalar_subquery().label("total_count"),
+                *_user_columns(reviewer, "joined_reviewer"),
+            )
+            .outerjoin(reviewer, reviewer.c.id == c.claimed_by_id)
+            .where(*where)
+        )
         if after:
             due, created, rec_id = decode_cursor(after, 3)
             key = sa.tuple_(c.due_sort, c.created_at, c.id)
@@ -279,6 +321,7 @@ class ReadModel:
             )
         query = query.order_by(c.due_sort, c.created_at, c.id).limit(first + 1)
         rows = list(await self._execute(query))
+        self._saw(rows[:first], "joined_reviewer")
         items = [
             (encode_cursor([_iso(r.due_sort), _iso(r.created_at), r.id]), mappers.recommendation(r))
             for r in rows[:first]
@@ -353,6 +396,13 @@ class ReadModel:
     async def _count(self, table: Any, where: list[Any]) -> int:
         result = await self._execute(sa.select(sa.func.count()).select_from(table).where(*where))
         return int(result.scalar_one())
+
+
+def _user_columns(users: Any, prefix: str) -> list[Any]:
+    """A joined user's columns, labelled `<prefix>_id`, ... (see ReadModel._saw)."""
+    return [
+        users.c[name].label(f"{prefix}_{name}") for name in ("id", "name", "role", "created_at")
+    ]
 
 
 def undone_override(decision_id: Any) -> Any:

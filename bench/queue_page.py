@@ -1,0 +1,188 @@
+"""Benchmark 4, a queue page of 100 items with nested fields: statements and latency.
+
+Statements: the page is run in this process against a seeded database with
+pages of 10, 50 and 100 items, counting the SQL statements it sends (as
+tests/api/test_no_n_plus_one.py does; BEGIN/COMMIT not counted, the caller's
+token already known). Target: constant, <= 5.
+
+Latency: `arbiter serve` answers the page of 100 over `--connections` keep-alive
+connections (wrk, one thread), against a bare endpoint (bench/baselines/queue_page.py)
+that runs the same five statements and builds the same JSON by hand. Rounds
+alternate; medians.
+
+    .venv/bin/python bench/queue_page.py [--backend sqlite|postgresql|all]
+        [--rounds 3] [--seconds 8] [--connections 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.harness import (
+    BACKENDS,
+    arbiter,
+    baseline,
+    lua_string,
+    median_of,
+    print_table,
+    scratch_database,
+    write_result,
+    wrk,
+)
+from bench.seed import Seeder
+from domain.enums import Role
+
+TARGET_STATEMENTS = 5
+WORKFLOW = "queue"
+PAGE = """query($wf: String!, $first: Int!) {
+  queue(workflow: $wf, first: $first, statuses: [PENDING, CLAIMED, APPROVED]) {
+    totalCount
+    edges { node {
+      id status confidence payload createdAt
+      workflow { key policy { version changedBy { name } } queueCounts { count } }
+      claim { reviewer { name } }
+      decisions { verdict actor { name } recommendation { id } }
+    } }
+  }
+}"""
+
+
+def script(token: str, first: int) -> str:
+    body = json.dumps({"query": PAGE, "variables": {"wf": WORKFLOW, "first": first}})
+    return f"""
+wrk.method = "POST"
+wrk.body = {lua_string(body)}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+ok, bad = 0, 0
+response = function(status, headers, body)
+  if status == 200 and not string.find(body, '"errors"', 1, true) then
+    ok = ok + 1
+  else
+    bad = bad + 1
+  end
+end
+"""
+
+
+async def count_statements(url: str, token: str) -> dict[int, int]:
+    """Statements per page size, through the app in this process."""
+    import httpx
+
+    from api.app import create_app
+    from api.settings import Settings
+    from tests.api.test_no_n_plus_one import StatementCounter
+
+    app = create_app(Settings(database_url=url, graphiql=False))
+    counts = {}
+    async with app.router.lifespan_context(app):
+        services = app.state.services
+        engines = [services.database.read_engine, services.database.write_engine]
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            headers = {"Authorization": f"Bearer {token}"}
+            for first in (10, 50, 100):
+                variables = {"wf": WORKFLOW, "first": first}
+                body = {"query": PAGE, "variables": variables}
+                await http.post("/graphql", json=body, headers=headers)  # token now known
+                with StatementCounter(engines) as counter:
+                    answer = (await http.post("/graphql", json=body, headers=headers)).json()
+                assert len(answer["data"]["queue"]["edges"]) == first, answer
+                counts[first] = counter.count
+    return counts
+
+
+async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
+    runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
+    async with scratch_database(backend) as url:
+        async with Seeder(url) as seeder:
+            (token,) = await seeder.users(Role.ADMIN, 1, "reader")
+            await seeder.workflow(WORKFLOW)
+            await seeder.reviewed(WORKFLOW, 300)
+        statements = await count_statements(url, token)
+        for _ in range(args.rounds):
+            for name in ("arbiter", "bare"):
+                context = (
+                    arbiter(url, token_cache_seconds=30)
+                    if name == "arbiter"
+                    else baseline("queue_page", url, "--token-cache-seconds", "30")
+                )
+                with context as server:
+                    wrk(server.graphql, script(token, 100), connections=1, seconds=1)
+                    run = wrk(
+                        server.graphql,
+                        script(token, 100),
+                        connections=args.connections,
+                        seconds=args.seconds,
+                    )
+                if run.counters.get("bad", 0) or run.errors:
+                    raise RuntimeError(f"{name} on {backend}: failed pages")
+                runs[name].append(run)
+    ours = median_of([r.per_second for r in runs["arbiter"]])
+    bare = median_of([r.per_second for r in runs["bare"]])
+    return {
+        "backend": backend,
+        "statements_by_page_size": statements,
+        "statements": max(statements.values()),
+        "constant": len(set(statements.values())) == 1,
+        "target_statements": TARGET_STATEMENTS,
+        "met": len(set(statements.values())) == 1 and max(statements.values()) <= TARGET_STATEMENTS,
+        "arbiter_pages_per_s": ours,
+        "bare_pages_per_s": bare,
+        "ratio": ours / bare,
+        "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
+        "arbiter_p99_ms": median_of([r.latency_ms["p99"] for r in runs["arbiter"]]),
+        "bare_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
+        "bare_p99_ms": median_of([r.latency_ms["p99"] for r in runs["bare"]]),
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    rows = [
+        await measure(backend, args)
+        for backend in (BACKENDS if args.backend == "all" else (args.backend,))
+    ]
+    print_table(
+        rows,
+        [
+            "backend",
+            "statements",
+            "constant",
+            "arbiter_p50_ms",
+            "arbiter_p99_ms",
+            "bare_p50_ms",
+            "ratio",
+            "met",
+        ],
+    )
+    write_result(
+        "queue_page",
+        {
+            "target": f"statements constant as the page grows, <= {TARGET_STATEMENTS}",
+            "settings": {
+                "query": PAGE,
+                "first": 100,
+                "connections": args.connections,
+                "seconds": args.seconds,
+                "rounds": args.rounds,
+            },
+            "summary": rows,
+        },
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
