@@ -28,6 +28,7 @@ model text and calibration JSON.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 import threading
@@ -140,17 +141,34 @@ def lightgbm_params(
 
 @dataclass
 class PreparedData:
-    """Featurised examples, time-ordered, with the slice boundaries."""
+    """Featurised examples, time-ordered, with the slice boundaries. The matrix is kept as
+    one column-major matrix per slice (`rows(slice)`), each given to LightGBM as it is."""
 
     spec: FeatureSpec
     classes: list[str]
-    X: np.ndarray
+    parts: list[np.ndarray]  # the rows of train, calibration, validation, holdout
     y: np.ndarray
     proposed: list[str]
     train: slice
     calibration: slice
     validation: slice
     holdout: slice
+
+    def rows(self, part: slice) -> np.ndarray:
+        """The matrix rows of one of the four slices."""
+        for known, matrix in zip(self.slices, self.parts, strict=True):
+            if part == known:
+                return matrix
+        raise ValueError(f"{part} is not one of the slices")
+
+    @property
+    def slices(self) -> list[slice]:
+        return [self.train, self.calibration, self.validation, self.holdout]
+
+    @property
+    def X(self) -> np.ndarray:
+        """The whole matrix (a copy, C-ordered)."""
+        return np.concatenate(self.parts)
 
 
 def _timestamp(value: datetime) -> float:
@@ -285,13 +303,17 @@ def prepare(
     spec = data.columns.spec(older)
     if not spec.features:
         raise InsufficientData("the payloads have no usable fields (numbers, booleans, strings)")
-    X = data.columns.encode(spec, release=True)
-    if order is not None:
-        X = X[index]
+    bounds = [0, train.stop, calibration.stop, validation.stop, holdout.stop]
+    if order is None:
+        parts = data.columns.encode_parts(spec, bounds, release=True)
+    else:  # rows to reorder (not the job's case: it reads them oldest first)
+        X = data.columns.encode(spec, release=True)[index]
+        parts = [np.asfortranarray(X[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
+        del X
     return PreparedData(
         spec=spec,
         classes=classes,
-        X=X,
+        parts=parts,
         y=y,
         proposed=proposed,
         train=train,
@@ -325,7 +347,7 @@ def train_classifier(
     report: Progress = progress or (lambda fraction, message: None)
     report(0.0, f"featurising {len(examples)} labelled decisions")
     data = prepare(examples, min_examples=min_examples)
-    spec, classes, X, y = data.spec, data.classes, data.X, data.y
+    spec, classes, y = data.spec, data.classes, data.y
     n_classes = len(classes)
     n_train = data.train.stop - data.train.start
     report(0.1, f"training on {n_train} decisions with {len(spec.features)} features")
@@ -334,14 +356,14 @@ def train_classifier(
     names = lightgbm_names(spec)
     categorical = spec.categorical_indices
     train_set = lgb.Dataset(
-        X[data.train],
+        data.rows(data.train),
         label=y[data.train],
         feature_name=names,
         categorical_feature=categorical,
         free_raw_data=True,
     )
     valid_set = lgb.Dataset(
-        X[data.validation],
+        data.rows(data.validation),
         label=y[data.validation],
         reference=train_set,
         feature_name=names,
@@ -351,11 +373,11 @@ def train_classifier(
     booster, rounds_run, best = boost(params, train_set, valid_set, report, 0.1, 0.8)
     report(0.8, f"calibrating (best round {best} of {rounds_run})")
 
-    raw_cal = _class_probabilities(booster.predict(X[data.calibration], num_iteration=best))
+    raw_cal = _class_probabilities(booster.predict(data.rows(data.calibration), num_iteration=best))
     calibration = fit_calibration(raw_cal, y[data.calibration], n_classes)
     report(0.9, "evaluating on the holdout")
 
-    raw_hold = _class_probabilities(booster.predict(X[data.holdout], num_iteration=best))
+    raw_hold = _class_probabilities(booster.predict(data.rows(data.holdout), num_iteration=best))
     probs = apply_calibration(calibration, raw_hold)
     predicted = _decide(probs, raw_hold)
     truth = y[data.holdout]

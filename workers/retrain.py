@@ -85,6 +85,7 @@ async def stream_training_set(
     training = TrainingSet()
     verdicts = {v.value: v for v in Verdict}
     approve = Verdict.APPROVE.value
+    same: dict[str, str] = {}  # one string object per action, not one per row
     pending: asyncio.Future[None] | None = None
     loaded = 0
     try:
@@ -98,9 +99,9 @@ async def stream_training_set(
                 )
                 if label is not None:
                     payloads.append(payload)
-                    labels.append(label)
+                    labels.append(same.setdefault(label, label))
                     decided.append(decided_at)
-                    proposed.append(proposal)
+                    proposed.append(same.setdefault(proposal, proposal))
             del rows
             if pending is not None:
                 await pending

@@ -280,3 +280,8 @@ def test_training_set_in_any_order_prepares_what_the_examples_do() -> None:
     np.testing.assert_array_equal(again.y, expected.y)
     assert again.proposed == expected.proposed
     assert (again.train, again.holdout) == (expected.train, expected.holdout)
+    for part in expected.slices:  # what LightGBM gets: each slice, column-major
+        rows = expected.rows(part)
+        assert rows.flags.f_contiguous
+        np.testing.assert_array_equal(rows, expected.X[part])
+        np.testing.assert_array_equal(again.rows(part), rows)
