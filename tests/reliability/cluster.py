@@ -433,6 +433,7 @@ class Load:
     async def run(self, timeout: float) -> float:
         """Until every item is decided; returns the seconds it took."""
         tokens = self.fixture.reviewers
+        self.racer_pairs = min(self.racer_pairs, len(tokens) // 5)  # most reviewers claim
         racers = 2 * self.racer_pairs
         claimers, racing = tokens[racers:], tokens[:racers]
         ids = list(reversed(self.fixture.item_ids))  # racers meet claimers in the middle

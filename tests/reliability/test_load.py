@@ -63,8 +63,9 @@ async def test_racing_reviewers_on_two_processes_decide_each_item_exactly_once(
     checked = await check_log(fresh_pg, fixture, ledger)
     assert checked.decided_without_ack == set()
     assert len(ledger.acked) == ITEMS  # every item decided once, each acknowledged
-    assert ledger.outcomes["race:DecisionSuccess"] > 0, ledger.outcomes  # racers won some
-    assert ledger.outcomes["race:Conflict"] > 0, ledger.outcomes  # and lost some
+    if load.racer_pairs:
+        assert ledger.outcomes["race:DecisionSuccess"] > 0, ledger.outcomes  # racers won some
+        assert ledger.outcomes["race:Conflict"] > 0, ledger.outcomes  # and lost some
     report(
         "load",
         items=ITEMS,
