@@ -338,6 +338,7 @@ class Load:
     the load over an outage); 0 for as fast as the servers go."""
     dead: set[str] = field(default_factory=set)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _monitor_task: asyncio.Task[None] | None = None
 
     def _live(self, preferred: int) -> ArbiterProcess:
         for offset in range(len(self.servers)):
@@ -347,6 +348,9 @@ class Load:
         raise AssertionError("no live server left")
 
     def _finished(self) -> bool:
+        watcher = self._monitor_task
+        if watcher is not None and watcher.done() and not watcher.cancelled():
+            raise AssertionError("the monitor stopped") from watcher.exception()
         return self.stop.is_set() or self.monitor.done.is_set()
 
     async def _request(
@@ -437,7 +441,7 @@ class Load:
         racers = 2 * self.racer_pairs
         claimers, racing = tokens[racers:], tokens[:racers]
         ids = list(reversed(self.fixture.item_ids))  # racers meet claimers in the middle
-        monitor = asyncio.create_task(self.monitor.run())
+        monitor = self._monitor_task = asyncio.create_task(self.monitor.run())
         started = time.monotonic()
         try:
             async with http_client(len(tokens) + 10) as http:

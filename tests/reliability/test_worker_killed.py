@@ -138,7 +138,9 @@ async def _active_models(runtime: Runtime) -> int:
         )
 
 
-async def _wait_for_lock_waiter(connection: Any, timeout: float) -> None:
+async def _wait_for_lock_waiter(
+    connection: Any, runtime: Runtime, job_id: str, timeout: float
+) -> None:
     """Until another session waits for a lock on model_versions (the job, storing its model)."""
     deadline = time.monotonic() + timeout
     query = sa.text(
@@ -146,6 +148,8 @@ async def _wait_for_lock_waiter(connection: Any, timeout: float) -> None:
         "WHERE c.relname = 'model_versions' AND NOT l.granted"
     )
     while not (await connection.execute(query)).scalar_one():
+        job = await _job(runtime, job_id)
+        assert job.state == "RUNNING", f"the job ended before storing its model: {job.message}"
         assert time.monotonic() < deadline, "the job never reached the point of storing its model"
         await asyncio.sleep(0.05)
 
@@ -185,7 +189,7 @@ async def test_a_worker_killed_mid_retraining_leaves_a_failed_job_and_one_active
                         lambda r: r.state != "QUEUED",
                         timeout=120,
                     )
-                    await _wait_for_lock_waiter(lock, timeout=120)
+                    await _wait_for_lock_waiter(lock, runtime, job.id, timeout=120)
                     running = await _job(runtime, job.id)
                     first.send_signal(signal.SIGKILL)
                     killed_at = time.monotonic()
