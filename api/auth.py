@@ -31,7 +31,7 @@ async def user_for_token(services: Services, token: str | None) -> User:
     user = cache.get(token_hash)
     if user is not None:
         return user
-    async with services.read_session() as session:
+    async with services.request_session() as session:
         user = await authenticate(SqlUsers(session), token)
     cache.put(token_hash, user)
     return user

@@ -118,7 +118,7 @@ class Context:
     async def read_model(self) -> ReadModel:
         """The request's read session, opened on first use and closed with the request."""
         if self._session is None:
-            self._session = self.services.read_session()
+            self._session = self.services.request_session()
         return ReadModel(self._session, self._lock, on_users=self._prime_users)
 
     def _prime_users(self, users: dict[str, User]) -> None:

@@ -9,11 +9,13 @@ PostgreSQL uses one pooled engine for both.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
@@ -37,6 +39,8 @@ class Database:
     url: str
     write_engine: AsyncEngine
     read_engine: AsyncEngine
+    request_engine: AsyncEngine | None = None
+    """For the short reads of API requests; the read engine when not set."""
 
     @property
     def is_sqlite(self) -> bool:
@@ -47,6 +51,10 @@ class Database:
 
     def read_sessions(self) -> async_sessionmaker[Any]:
         return async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+
+    def request_sessions(self) -> async_sessionmaker[Any]:
+        engine = self.request_engine or self.read_engine
+        return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()
@@ -91,7 +99,37 @@ def connect(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Databas
             _sqlite_engine(url, "BEGIN IMMEDIATE", pool_size, max_overflow),
             _sqlite_engine(url, "BEGIN", pool_size, max_overflow),
         )
-    engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, **JSON_CODEC
-    )
-    return Database(url, engine, engine)
+    engine = create_async_engine(url, pool_size=pool_size, max_overflow=max_overflow, **JSON_CODEC)
+    _ping_when_idle(engine)
+    # An API request's reads take no transaction: under READ COMMITTED each statement has
+    # its own snapshot anyway, and the request then costs no BEGIN and ROLLBACK round
+    # trips. (Jobs keep transactions: streaming a large result needs a cursor in one.)
+    requests = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return Database(url, engine, engine, requests)
+
+
+IDLE_PING_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a pooled connection before use only if it has been idle a while.
+
+    A busy pool hands out connections used milliseconds ago, and pinging each (as
+    pool_pre_ping does) would add a round trip to every transaction. A connection idle
+    for longer (say, across a PostgreSQL restart) is pinged, and replaced if dead; a
+    connection that dies while busy fails its request, which invalidates the pool.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def stamp(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise sa_exc.DisconnectionError(f"pooled connection is gone: {error}") from error

@@ -87,6 +87,7 @@ class Runtime:
         self._draft_scorer: Any = None
         self._write_sessions = database.write_sessions()
         self._read_sessions = database.read_sessions()
+        self._request_sessions = database.request_sessions()
         self._background: list[asyncio.Task[None]] = []
         self.started = False
 
@@ -159,6 +160,10 @@ class Runtime:
 
     def read_session(self) -> Any:
         return self._read_sessions()
+
+    def request_session(self) -> Any:
+        """A session for an API request's reads (no transaction of its own on PostgreSQL)."""
+        return self._request_sessions()
 
     async def run(
         self,

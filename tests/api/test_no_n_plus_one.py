@@ -6,6 +6,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.engine.base import OptionEngine
 
 from tests.conftest import settle
 from tests.factories import create_user, create_workflow, proposal, submit
@@ -34,7 +35,12 @@ class StatementCounter:
 
     def __init__(self, engines: list[Any]) -> None:
         self.count = 0
-        self.engines = {id(e.sync_engine): e.sync_engine for e in engines}.values()
+        # One listener per pool: an engine made by execution_options (PostgreSQL's reads)
+        # shares its parent's pool and fires the parent's listeners too.
+        by_pool: dict[int, Any] = {}
+        for engine in sorted(engines, key=lambda e: isinstance(e.sync_engine, OptionEngine)):
+            by_pool.setdefault(id(engine.sync_engine.pool), engine.sync_engine)
+        self.engines = by_pool.values()
 
     def _count(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         # Transaction control is not counted: SQLite's BEGIN passes through this hook,
