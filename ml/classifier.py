@@ -244,6 +244,7 @@ def prepare(
     if isinstance(examples, TrainingSet):
         data = examples
         order = _time_order(data.decided_at)
+        data.decided_at = []  # consumed: what is needed is taken below
     else:
         stamps = list(map(_DECIDED_AT, examples))
         order = _time_order(stamps)
@@ -251,13 +252,12 @@ def prepare(
             examples = [examples[i] for i in order]
             stamps = [stamps[i] for i in order]
             order = None  # added oldest first
-        data = TrainingSet()
-        data.add_rows(
-            list(map(_PAYLOAD, examples)),
-            list(map(_LABEL, examples)),
-            stamps,
-            list(map(_PROPOSED, examples)),
-        )
+        data = TrainingSet()  # filled in place: no second copy of its lists
+        data.columns.add(list(map(_PAYLOAD, examples)))
+        data.labels = list(map(_LABEL, examples))
+        data.decided_at = stamps
+        data.proposed = list(map(_PROPOSED, examples))
+        del stamps
     n = len(data)
     if n < max(min_examples, 1):
         raise InsufficientData(
@@ -286,6 +286,7 @@ def prepare(
 
     label_index = {c: i for i, c in enumerate(classes)}
     y = np.fromiter(map(label_index.__getitem__, data.labels), np.int32, count=n)
+    data.labels = []
     proposed = data.proposed
     # The spec comes from what the model may learn from: nothing after the holdout cut.
     older: int | np.ndarray = n_older

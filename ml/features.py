@@ -10,8 +10,12 @@ is numeric (int or float), boolean or categorical (string), by majority of
 the values seen; values of another type count as missing. `encode` turns
 payloads into a float64 matrix by that spec, with NaN for anything missing,
 unseen or of the wrong type. The spec is stored with the model (`to_json`), so
-scoring encodes exactly as training did: both go through `flatten_columns` and
-`encode_columns` (the column-wise form of `flatten`, fast on a million payloads).
+scoring encodes exactly as training did. Scoring goes through `flatten_columns` and
+`encode_columns` (the column-wise form of `flatten`); training through a
+`ColumnBuilder`, which flattens the same way chunk by chunk but keeps each field as
+compact arrays rather than lists of objects, so that a million payloads can be
+streamed in and featurised with little more memory than the matrix. Both give the
+same spec and bit-identical matrices (tests/ml/test_features.py).
 """
 
 from __future__ import annotations
