@@ -49,8 +49,21 @@ schema-check: install
 contract-check: install
 	$(BIN)/python ../shared/tools/contract_check.py schema.graphql
 
+# Every benchmark, each against its baseline in the same run (about 40 minutes; wrk from
+# Debian's packages is installed when missing); then bench/results.json and the tables
+# of BENCHMARKS.md. One at a time: `.venv/bin/python bench/<name>.py --help`.
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null \
+	  || (echo "bench needs wrk: apt-get install wrk" && exit 1)
+	$(BIN)/python bench/read_path.py
+	$(BIN)/python bench/decision_path.py
+	$(BIN)/python bench/ingestion.py
+	$(BIN)/python bench/queue_page.py
+	$(BIN)/python bench/fanout.py --backend all --repeat 3 --events 50
 	$(BIN)/python bench/subscription_latency.py
+	$(BIN)/python bench/retrain.py
+	$(BIN)/python bench/themes.py
+	$(BIN)/python bench/report.py
 
 ci:
 	bash .ci/run

@@ -8,6 +8,11 @@ as a failure). Arbiter (`arbiter serve`) runs
 (bench/baselines/decide.py) is a bare Starlette endpoint doing the same SQL in
 one transaction. Both use the same token cache. Rounds alternate; medians.
 
+Two loads: saturating (each connection sends its next approval as soon as the
+last is answered) and paced (each reviewer waits `--think-ms` between answer
+and next approval, 250 ms by default: 4 decisions a second per reviewer, far
+faster than people decide).
+
 Targets: Arbiter >= 0.5 of the baseline's decisions/s; p99 <= 50 ms on PostgreSQL.
 
     .venv/bin/python bench/decision_path.py [--backend sqlite|postgresql|all]
@@ -65,6 +70,11 @@ request = function()
   return wrk.format("POST", nil, headers, prefix .. ids[n] .. '"}}')
 end
 
+local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
+if think > 0 then
+  delay = function() return think end
+end
+
 response = function(status, headers, body)
   if status == 200 and string.find(body, "DecisionSuccess", 1, true) then
     ok = ok + 1
@@ -75,7 +85,14 @@ end
 """
 
 
-def run_wrk(url: str, ids: list[str], tokens: list[str], connections: int, seconds: float) -> Any:
+def run_wrk(
+    url: str,
+    ids: list[str],
+    tokens: list[str],
+    connections: int,
+    seconds: float,
+    think_ms: int = 0,
+) -> Any:
     with tempfile.TemporaryDirectory() as directory:
         id_file = Path(directory, "ids")
         id_file.write_text("\n".join(ids) + "\n")
@@ -90,59 +107,78 @@ def run_wrk(url: str, ids: list[str], tokens: list[str], connections: int, secon
                 "BENCH_IDS": str(id_file),
                 "BENCH_TOKENS": str(token_file),
                 "BENCH_QUERY": json.dumps(APPROVE),
+                "BENCH_THINK_MS": str(think_ms),
             },
         )
 
 
-async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
+async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    loads = {"saturating": 0, f"paced: each reviewer waits {args.think_ms} ms": args.think_ms}
+    runs: dict[tuple[str, str], list[Any]] = {}
     async with scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             tokens = await seeder.users(Role.ANALYST, args.reviewers, "reviewer")
             await seeder.workflow(WORKFLOW)
-            needed = args.rounds * 2 * args.items_per_run
+            needed = len(loads) * args.rounds * 2 * args.items_per_run
             print(f"{backend}: seeding {needed} items", file=sys.stderr)
             items = await seeder.items(WORKFLOW, needed)
         slices = iter(
             items[i : i + args.items_per_run] for i in range(0, needed, args.items_per_run)
         )
-        for _ in range(args.rounds):
-            for name in ("arbiter", "bare"):
-                context = (
-                    arbiter(url, token_cache_seconds=30)
-                    if name == "arbiter"
-                    else baseline("decide", url, "--token-cache-seconds", "30")
-                )
-                ids = next(slices)
-                with context as server:
-                    run_wrk(server.graphql, ids[:300], tokens, 4, 1)  # warm up
-                    run = run_wrk(server.graphql, ids[300:], tokens, args.reviewers, args.seconds)
-                if run.counters.get("bad", 0) or run.errors:
-                    raise RuntimeError(
-                        f"{name} on {backend}: {run.counters.get('bad', 0)} refused and "
-                        f"{run.errors} failed requests (more --items-per-run?)"
+        for load, think_ms in loads.items():
+            for _ in range(args.rounds):
+                for name in ("arbiter", "bare"):
+                    context = (
+                        arbiter(url, token_cache_seconds=30)
+                        if name == "arbiter"
+                        else baseline("decide", url, "--token-cache-seconds", "30")
                     )
-                runs[name].append(run)
-    ours = median_of([r.counters["ok"] / r.seconds for r in runs["arbiter"]])
-    bare = median_of([r.counters["ok"] / r.seconds for r in runs["bare"]])
-    p99 = median_of([r.latency_ms["p99"] for r in runs["arbiter"]])
-    return {
-        "backend": backend,
-        "reviewers": args.reviewers,
-        "arbiter_decisions_per_s": ours,
-        "bare_decisions_per_s": bare,
-        "ratio": ours / bare,
-        "target": TARGET_RATIO,
-        "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
-        "arbiter_p99_ms": p99,
-        "bare_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
-        "bare_p99_ms": median_of([r.latency_ms["p99"] for r in runs["bare"]]),
-        "target_p99_ms": TARGET_P99_MS if backend == "postgresql" else None,
-        "met": ours / bare >= TARGET_RATIO and (backend != "postgresql" or p99 <= TARGET_P99_MS),
-        "rounds_decisions_per_s": {
-            name: [round(r.counters["ok"] / r.seconds) for r in runs[name]] for name in runs
-        },
-    }
+                    ids = next(slices)
+                    with context as server:
+                        run_wrk(server.graphql, ids[:300], tokens, 4, 1)  # warm up
+                        run = run_wrk(
+                            server.graphql,
+                            ids[300:],
+                            tokens,
+                            args.reviewers,
+                            args.seconds,
+                            think_ms,
+                        )
+                    if run.counters.get("bad", 0) or run.errors:
+                        raise RuntimeError(
+                            f"{name} on {backend}: {run.counters.get('bad', 0)} refused and "
+                            f"{run.errors} failed requests (more --items-per-run?)"
+                        )
+                    runs.setdefault((load, name), []).append(run)
+    rows = []
+    for load in loads:
+        ours_runs, bare_runs = runs[(load, "arbiter")], runs[(load, "bare")]
+        ours = median_of([r.counters["ok"] / r.seconds for r in ours_runs])
+        bare = median_of([r.counters["ok"] / r.seconds for r in bare_runs])
+        p99 = median_of([r.latency_ms["p99"] for r in ours_runs])
+        rows.append(
+            {
+                "backend": backend,
+                "load": load,
+                "reviewers": args.reviewers,
+                "arbiter_decisions_per_s": ours,
+                "bare_decisions_per_s": bare,
+                "ratio": ours / bare,
+                "target": TARGET_RATIO,
+                "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in ours_runs]),
+                "arbiter_p99_ms": p99,
+                "bare_p50_ms": median_of([r.latency_ms["p50"] for r in bare_runs]),
+                "bare_p99_ms": median_of([r.latency_ms["p99"] for r in bare_runs]),
+                "target_p99_ms": TARGET_P99_MS if backend == "postgresql" else None,
+                "met": ours / bare >= TARGET_RATIO
+                and (backend != "postgresql" or p99 <= TARGET_P99_MS),
+                "rounds_decisions_per_s": {
+                    "arbiter": [round(r.counters["ok"] / r.seconds) for r in ours_runs],
+                    "bare": [round(r.counters["ok"] / r.seconds) for r in bare_runs],
+                },
+            }
+        )
+    return rows
 
 
 async def main() -> None:
@@ -152,15 +188,16 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--items-per-run", type=int, default=8000)
+    parser.add_argument("--think-ms", type=int, default=250)
     args = parser.parse_args()
-    rows = [
-        await measure(backend, args)
-        for backend in (BACKENDS if args.backend == "all" else (args.backend,))
-    ]
+    rows = []
+    for backend in BACKENDS if args.backend == "all" else (args.backend,):
+        rows.extend(await measure(backend, args))
     print_table(
         rows,
         [
             "backend",
+            "load",
             "arbiter_decisions_per_s",
             "bare_decisions_per_s",
             "ratio",
@@ -177,6 +214,7 @@ async def main() -> None:
             "settings": {
                 "mutation": APPROVE,
                 "reviewers": args.reviewers,
+                "think_ms": args.think_ms,
                 "seconds": args.seconds,
                 "rounds": args.rounds,
                 "wrk_threads": 1,
