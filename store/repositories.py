@@ -271,30 +271,52 @@ class SqlDecisions:
         self.session = session
 
     async def append(self, decisions: Sequence[Decision]) -> None:
-        """Seal into each workflow's chain under a lock on the workflow's chain head."""
+        """Seal into each workflow's chain under a lock on the workflow's chain head.
+
+        The lock is taken by the statement that advances the head's seq (and returns the
+        previous hash), and held until commit, so call this last in a unit of work. On
+        PostgreSQL the new head hash and the records go in one statement.
+        """
         if not decisions:
             return
         by_workflow: dict[str, list[Decision]] = {}
         for d in decisions:
             by_workflow.setdefault(d.workflow_id, []).append(d)
         rows = []
+        heads = {}
         for workflow_id in sorted(by_workflow):
+            batch = by_workflow[workflow_id]
             head = (
                 await self.session.execute(
-                    sa.select(workflows_t.c.chain_seq, workflows_t.c.chain_head)
+                    workflows_t.update()
                     .where(workflows_t.c.id == workflow_id)
-                    .with_for_update()
+                    .values(chain_seq=workflows_t.c.chain_seq + len(batch))
+                    .returning(workflows_t.c.chain_seq, workflows_t.c.chain_head)
                 )
             ).one()
-            seq, prev = head.chain_seq, head.chain_head
-            for d in by_workflow[workflow_id]:
+            seq, prev = head.chain_seq - len(batch), head.chain_head
+            for d in batch:
                 audit.seal(d, seq, prev)
                 seq, prev = d.seq, d.audit_hash
                 rows.append(mappers.decision_row(d))
+            heads[workflow_id] = prev
+        bind = self.session.bind
+        if bind is not None and bind.dialect.name == "postgresql" and len(heads) == 1:
+            ((workflow_id, head_hash),) = heads.items()
+            new_head = (
+                workflows_t.update()
+                .where(workflows_t.c.id == workflow_id)
+                .values(chain_head=head_hash)
+                .returning(workflows_t.c.id)
+                .cte("new_head")
+            )
+            await self.session.execute(decisions_t.insert().values(rows).add_cte(new_head))
+            return
+        for workflow_id, head_hash in heads.items():
             await self.session.execute(
                 workflows_t.update()
                 .where(workflows_t.c.id == workflow_id)
-                .values(chain_seq=seq, chain_head=prev)
+                .values(chain_head=head_hash)
             )
         await self.session.execute(decisions_t.insert(), rows)
 

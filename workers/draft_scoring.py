@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from domain.learning import ModelKind, ModelStatus
 from domain.usecases.drafts import DraftScores
-from ml.scorer import LoadedScorer
+
+if TYPE_CHECKING:  # LightGBM loads on first use, off the event loop
+    from ml.scorer import LoadedScorer
+
 from store.tables import models_t
 
 CACHE_SIZE = 32
@@ -46,7 +49,7 @@ class ActiveDraftScorer:
                     ).one()
                 n_hash = int(row.calibration.get("n_hash", 0))
                 loaded = await asyncio.to_thread(
-                    LoadedScorer.load, row.feature_spec, row.model_text, n_hash
+                    _load_scorer, row.feature_spec, row.model_text, n_hash
                 )
                 if len(self._cache) >= CACHE_SIZE:
                     self._cache.pop(next(iter(self._cache)))
@@ -62,3 +65,10 @@ class ActiveDraftScorer:
         version, scorer = await self._load(active[0])
         scores = await asyncio.to_thread(scorer.predict, list(contents), list(payloads))
         return DraftScores(model_version=f"v{version}", scores=[float(s) for s in scores])
+
+
+def _load_scorer(*args: Any) -> LoadedScorer:
+    """In a worker thread: the first call imports LightGBM (seconds), not on the event loop."""
+    from ml.scorer import LoadedScorer
+
+    return LoadedScorer.load(*args)

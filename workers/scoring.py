@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from domain.learning import ModelKind, ModelStatus
 from domain.usecases.learning import ScoredCase, Scores
-from ml.classifier import LoadedClassifier
+
+if TYPE_CHECKING:  # LightGBM loads on first use, off the event loop
+    from ml.classifier import LoadedClassifier
+
 from store.tables import models_t, workflows_t
 
 CACHE_SIZE = 32
@@ -48,7 +51,7 @@ class ActiveModelScorer:
                     await session.execute(sa.select(models_t).where(models_t.c.id == model_id))
                 ).one()
             loaded = await asyncio.to_thread(
-                LoadedClassifier.load,
+                _load_classifier,
                 row.feature_spec,
                 list(row.classes),
                 row.model_text,
@@ -85,3 +88,10 @@ def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, str | bool | int | float):
         return value
     return str(value)
+
+
+def _load_classifier(*args: Any) -> LoadedClassifier:
+    """In a worker thread: the first call imports LightGBM (seconds), not on the event loop."""
+    from ml.classifier import LoadedClassifier
+
+    return LoadedClassifier.load(*args)

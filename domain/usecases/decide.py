@@ -131,9 +131,11 @@ async def decide(
             current.status.value if current else None,
             current.version if current else None,
         )
-    await uow.decisions.append([decision])
     kind = QueueEventKind.FLAGGED if request.verdict is Verdict.FLAG else QueueEventKind.DECIDED
     await uow.events.add([QueueEvent.of(kind, item, now, actor.id, decision.id)])
+    # Late: it locks the workflow's chain head until commit (an override row, which
+    # refers to the decision, is all that follows).
+    await uow.decisions.append([decision])
     if request.verdict is Verdict.OVERRIDE:
         assert request.action is not None and request.reason is not None
         await uow.overrides.add(

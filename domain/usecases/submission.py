@@ -149,8 +149,8 @@ async def submit_recommendations(
         result.recommendations.append(rec)
         result.created += 1
     await uow.recommendations.add_many(new_items)
-    await uow.decisions.append(automated)
     await uow.events.add(events)
+    await uow.decisions.append(automated)  # last: it locks the chain head until commit
     await uow.commit()
     return result
 

@@ -133,7 +133,6 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
             current.version if current else None,
         )
     record = item.undo_decision(found, actor, workflow, now)
-    await uow.decisions.append([record])
     await uow.events.cancel_deliveries(
         [d.id for d in deliveries if d.status is DeliveryStatus.PENDING], CANCELLED
     )
@@ -142,5 +141,6 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
             item.id, DraftRevision(item.draft.content, item.draft.predicted_score, actor.id, now)
         )
     await uow.events.add([QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id, record.id)])
+    await uow.decisions.append([record])  # last: it locks the chain head until commit
     await uow.commit()
     return Undone(record, item)

@@ -133,7 +133,7 @@ async def update_policy(
     # The workflow row is written last: writers lock items before their workflow.
     await uow.workflows.add_policy(workflow, policy)
     workflow.policy = policy
-    await uow.decisions.append(automated)
     await uow.events.add(events)
+    await uow.decisions.append(automated)  # last: it locks the chain head until commit
     await uow.commit()
     return PolicyUpdate(policy=policy, rerouted=rerouted)
