@@ -131,20 +131,23 @@ class OutboxPublisher:
 
     async def _publish_where(self, condition: Any, limit: int | None) -> int:
         async with self._sessions() as session:
-            query = sa.select(events_t).where(condition).order_by(events_t.c.seq)
+            # One statement picks the events, locks them in commit order and marks them
+            # published; if the bus then refuses them, the rollback unmarks them.
+            chosen = sa.select(events_t.c.seq).where(condition).order_by(events_t.c.seq)
             if limit is not None:
-                query = query.limit(limit)
-            rows: Sequence[Any] = list(await session.execute(query.with_for_update()))
+                chosen = chosen.limit(limit)
+            marked = (
+                events_t.update()
+                .where(events_t.c.seq.in_(chosen.with_for_update()))
+                .values(published_at=utcnow())
+                .returning(*events_t.c)
+            )
+            rows: Sequence[Any] = sorted(await session.execute(marked), key=lambda r: r.seq)
             if not rows:
                 await session.rollback()
                 return 0
             envelopes = [_envelope_from_row(row) for row in rows]
             await self.bus.publish(envelopes)
-            await session.execute(
-                events_t.update()
-                .where(events_t.c.seq.in_([row.seq for row in rows]))
-                .values(published_at=utcnow())
-            )
             await session.commit()
         if self.on_published is not None:
             self.on_published(envelopes)

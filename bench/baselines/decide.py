@@ -2,9 +2,10 @@
 
 The same statements Arbiter issues for an approval, written by hand with
 SQLAlchemy Core on the same engines: read the item, read its workflow with the
-current policy, a conditional UPDATE of the item (status and version), lock
-and advance the workflow's chain head, INSERT the decision with its chain
-hash, INSERT the outbox event, read the workflow's active webhooks; COMMIT.
+current policy, a conditional UPDATE of the item (status and version), INSERT
+the outbox event, read the workflow's active webhooks, lock and advance the
+workflow's chain head (UPDATE ... RETURNING), store the new head hash and the
+decision (one statement on PostgreSQL, two on SQLite); COMMIT.
 The answer is the same small JSON as Arbiter's.
 """
 
@@ -61,46 +62,7 @@ async def approve(_: Request, database: Database, user: User, variables: Any) ->
         )
         if updated.rowcount != 1:
             return {"approve": {"__typename": "Conflict", "message": "decided already"}}
-        head = (
-            await connection.execute(
-                sa.select(workflows_t.c.chain_seq, workflows_t.c.chain_head)
-                .where(workflows_t.c.id == item.workflow_id)
-                .with_for_update()
-            )
-        ).one()
         decision_id = f"dec_{uuid.uuid4().hex}"
-        record = {
-            "id": decision_id,
-            "workflow_id": item.workflow_id,
-            "seq": head.chain_seq + 1,
-            "recommendation_id": rec_id,
-            "verdict": "APPROVE",
-            "automated": False,
-            "actor_id": user.id,
-            "proposed_action": item.proposed_action,
-            "final_action": item.proposed_action,
-            "confidence": item.confidence,
-            "tier": item.tier,
-            "policy_version": workflow.policy_version,
-            "reason": None,
-            "reason_tags": [],
-            "edited_content": None,
-            "dwell_ms": None,
-            "reverts_id": None,
-            "created_at": now,
-        }
-        canonical = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
-        audit_hash = hashlib.sha256((head.chain_head + canonical).encode()).hexdigest()
-        await connection.execute(
-            sa.update(workflows_t)
-            .where(workflows_t.c.id == item.workflow_id)
-            .values(chain_seq=head.chain_seq + 1, chain_head=audit_hash)
-        )
-        await connection.execute(
-            sa.insert(decisions_t).values(
-                **record, prev_hash=head.chain_head, audit_hash=audit_hash
-            )
-        )
         await connection.execute(
             sa.insert(events_t)
             .values(
@@ -121,6 +83,52 @@ async def approve(_: Request, database: Database, user: User, variables: Any) ->
                 webhooks_t.c.workflow_id == item.workflow_id, webhooks_t.c.active.is_(True)
             )
         )
+        # Last, as Arbiter does: lock the chain head by advancing it, then the record.
+        head = (
+            await connection.execute(
+                sa.update(workflows_t)
+                .where(workflows_t.c.id == item.workflow_id)
+                .values(chain_seq=workflows_t.c.chain_seq + 1)
+                .returning(workflows_t.c.chain_seq, workflows_t.c.chain_head)
+            )
+        ).one()
+        record = {
+            "id": decision_id,
+            "workflow_id": item.workflow_id,
+            "seq": head.chain_seq,
+            "recommendation_id": rec_id,
+            "verdict": "APPROVE",
+            "automated": False,
+            "actor_id": user.id,
+            "proposed_action": item.proposed_action,
+            "final_action": item.proposed_action,
+            "confidence": item.confidence,
+            "tier": item.tier,
+            "policy_version": workflow.policy_version,
+            "reason": None,
+            "reason_tags": [],
+            "edited_content": None,
+            "dwell_ms": None,
+            "reverts_id": None,
+            "created_at": now,
+        }
+        canonical = json.dumps(record, sort_keys=True, default=str, separators=(",", ":"))
+        audit_hash = hashlib.sha256((head.chain_head + canonical).encode()).hexdigest()
+        new_head = (
+            sa.update(workflows_t)
+            .where(workflows_t.c.id == item.workflow_id)
+            .values(chain_head=audit_hash)
+        )
+        insert = sa.insert(decisions_t).values(
+            **record, prev_hash=head.chain_head, audit_hash=audit_hash
+        )
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                insert.add_cte(new_head.returning(workflows_t.c.id).cte("new_head"))
+            )
+        else:
+            await connection.execute(new_head)
+            await connection.execute(insert)
     return {"approve": {"__typename": "DecisionSuccess", "decision": {"id": decision_id}}}
 
 
