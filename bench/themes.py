@@ -12,12 +12,18 @@ customer reference drawn from 5,000 pseudo-words twice to every reason, so
 
 Each size runs in its own child process, so that its peak memory is its own:
 wall time of the mine_themes call, peak traced Python/NumPy allocation during
-it (tracemalloc) and the child's peak resident set size (ru_maxrss, which
-includes the interpreter, the libraries and the generated input). A child
+a second, identical call under tracemalloc (timing under tracemalloc would mostly
+measure tracemalloc; before this split the seconds included it) and the child's
+peak resident set size (ru_maxrss, which includes the interpreter, the libraries
+and the generated input). A child
 that takes longer than --timeout seconds is stopped.
 
     .venv/bin/python bench/themes.py [--sizes 10000 100000] [--distinct-sizes 100000]
-                                     [--timeout 900]
+                                     [--timeout 900] [--repeat 3] [--baseline DIR]
+
+The summary has, per size and variant, the median over --repeat runs and its ratio to
+the median of a baseline checkout run interleaved with it (--baseline DIR), or else of
+the results file it replaces (the previous recorded run; "previous_seconds").
 
 Results: a table on stdout and bench/results/themes.json.
 """
@@ -223,19 +229,24 @@ def generate(
     return overrides, labels, others
 
 
-def _run(n: int, distinct: bool, out: Any) -> None:
-    sys.path.insert(0, str(ROOT))
+def _run(n: int, distinct: bool, out: Any, root: str = str(ROOT)) -> None:
+    sys.path.insert(0, root)
     from ml.themes import mine_themes
 
     overrides, labels, others = generate(n, distinct=distinct)
     unique = len({o.reason for o in overrides})
     model_features = {"annual_revenue", "employees", "requested_amount", "channel"}
-    tracemalloc.start()
+    # Timed without tracemalloc (which slows every Python allocation several-fold and
+    # would mostly time itself), then mined again under tracemalloc for the peak.
     t0 = time.perf_counter()
     themes = mine_themes(overrides, others, model_features)
     seconds = time.perf_counter() - t0
+    tracemalloc.start()
+    traced = mine_themes(overrides, others, model_features)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    if [t.members for t in traced] != [t.members for t in themes]:
+        raise RuntimeError("theme mining gave different themes on the same input")
     rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     summary = []
     for t in themes:
@@ -264,6 +275,69 @@ def _run(n: int, distinct: bool, out: Any) -> None:
     )
 
 
+TARGET = (
+    "no slower than the baseline (--baseline, run interleaved; else the previous recorded "
+    "run): ratio = median seconds / the baseline's <= 1"
+)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _medians_of(runs: list[dict[str, Any]]) -> dict[tuple[int, str], float]:
+    seconds: dict[tuple[int, str], list[float]] = {}
+    for run in runs:
+        if "seconds" in run:
+            seconds.setdefault((run["overrides"], run["variant"]), []).append(run["seconds"])
+    return {key: _median(values) for key, values in seconds.items()}
+
+
+def _previous_seconds() -> dict[tuple[int, str], float]:
+    """Median seconds per (overrides, variant) in the results file this run replaces."""
+    try:
+        old = json.loads(RESULTS.read_text())
+    except (OSError, ValueError):
+        return {}
+    return _medians_of(old.get("runs", []))
+
+
+def _summary(
+    runs: list[dict[str, Any]], previous: dict[tuple[int, str], float], against: str
+) -> list[dict[str, Any]]:
+    by_key: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for run in runs:
+        if "seconds" in run:
+            by_key.setdefault((run["overrides"], run["variant"]), []).append(run)
+    summary = []
+    for (n, variant), group in by_key.items():
+        seconds = _median([r["seconds"] for r in group])
+        before = previous.get((n, variant))
+        top = group[0]["themes"][0] if group[0]["themes"] else None
+        summary.append(
+            {
+                "overrides": n,
+                "variant": variant,
+                "repeat": len(group),
+                "seconds": seconds,
+                "min_seconds": min(r["seconds"] for r in group),
+                "previous_seconds": before,
+                "ratio": seconds / before if before else None,
+                "ratio_against": against,
+                "target": TARGET,
+                "peak_traced_mb": max(r["peak_traced_mb"] for r in group),
+                "max_rss_mb": max(r["max_rss_mb"] for r in group),
+                "themes": len(group[0]["themes"]),
+                "top_theme_share": top["share"] if top else None,
+                "top_theme_planted": top["planted"] if top else None,
+                "top_theme_purity": top["purity"] if top else None,
+            }
+        )
+    return summary
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -275,14 +349,27 @@ def main() -> int:
         help="sizes also run with (nearly) every reason distinct",
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per size")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per size (the summary takes the median)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git archive <commit> | tar -x -C DIR`) whose ml "
+        "package is run too, interleaved with this one; ratio = median / its median",
+    )
     args = parser.parse_args()
 
+    previous = _previous_seconds()
     ctx = mp.get_context("spawn")
     runs: list[dict[str, Any]] = []
     plan = [(n, False) for n in args.sizes] + [(n, True) for n in args.distinct_sizes]
-    for n, distinct in plan:
+    roots = [str(ROOT)] + ([str(args.baseline.resolve())] if args.baseline else [])
+    runs_of = [(n, d, root) for n, d in plan for _ in range(args.repeat) for root in roots]
+    baseline_runs: list[dict[str, Any]] = []
+    for n, distinct, root in runs_of:
         queue = ctx.Queue()
-        child = ctx.Process(target=_run, args=(n, distinct, queue))
+        child = ctx.Process(target=_run, args=(n, distinct, queue, root))
         child.start()
         result: dict[str, Any] | None = None
         try:
@@ -297,6 +384,11 @@ def main() -> int:
         if child.is_alive():
             child.terminate()
             child.join()
+        if root != str(ROOT):
+            result["code"] = root
+            baseline_runs.append(result)
+            print(f"{n:>8} overrides, baseline: {result.get('seconds', '?')} s")
+            continue
         runs.append(result)
         if "error" in result:
             print(f"{n:>8} overrides: {result['error']}")
@@ -317,6 +409,23 @@ def main() -> int:
                 f"    top theme share {top['share']:.1%} (planted {SHARES['young_healthcare']:.0%})"
             )
 
+    if args.baseline:
+        previous = {
+            key: value for key, value in _medians_of(baseline_runs).items() if value is not None
+        }
+    summary = _summary(runs, previous, "baseline" if args.baseline else "previous")
+    for row in summary:
+        before = row["previous_seconds"]
+        print(
+            f"{row['overrides']:>8} overrides, {row['variant']}: median {row['seconds']:.2f} s "
+            f"of {row['repeat']}"
+            + (
+                f", {row['ratio_against']} {before:.2f} s, ratio {row['ratio']:.2f}"
+                if before
+                else ""
+            )
+            + f"; peak traced {row['peak_traced_mb']:.0f} MB, max RSS {row['max_rss_mb']:.0f} MB"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
@@ -325,7 +434,11 @@ def main() -> int:
                 "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": {"python": platform.python_version(), "platform": platform.platform()},
                 "planted_shares": SHARES,
+                "target": TARGET,
+                "baseline": str(args.baseline) if args.baseline else None,
+                "summary": summary,
                 "runs": runs,
+                "baseline_runs": baseline_runs,
             },
             indent=2,
         )
