@@ -22,6 +22,7 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
         retrain_min_corrections=settings.retrain_min_corrections,
         promotion_margin=settings.promotion_margin,
         training_threads=settings.training_threads,
+        redis_channel=settings.redis_channel,
     )
 
 

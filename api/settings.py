@@ -14,6 +14,9 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///./arbiter.db"
     redis_url: str | None = None
+    redis_channel: str = "arbiter:events"
+    """The pub/sub channel of queue and job events. Redis pub/sub channels are shared by
+    every database of a Redis server: deployments sharing one server need their own."""
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Origins allowed by CORS and for WebSocket handshakes (comma-separated)."""
 

@@ -56,6 +56,7 @@ class RuntimeOptions:
     training_threads: int = 2
     retrain_cron: str = "0 3 1 * *"
     retrain_min_corrections: int = 50
+    redis_channel: str = "arbiter:events"
 
 
 class Runtime:
@@ -77,7 +78,9 @@ class Runtime:
         self.bus: EventBus
         self.jobs: JobQueue
         if redis_url:
-            self.bus = RedisBus(redis_url, catch_up=self.publisher.replay_since)
+            self.bus = RedisBus(
+                redis_url, self.options.redis_channel, catch_up=self.publisher.replay_since
+            )
             self.jobs = ArqJobs(redis_url)
         else:
             self.bus = InProcessBus()
