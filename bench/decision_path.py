@@ -10,8 +10,9 @@ one transaction. Both use the same token cache. Rounds alternate; medians.
 
 Two loads: saturating (each connection sends its next approval as soon as the
 last is answered) and paced (each reviewer waits `--think-ms` between answer
-and next approval, 250 ms by default: 4 decisions a second per reviewer, far
-faster than people decide).
+and next approval, 1 s on average, drawn evenly from 0.5 to 1.5 s: about 50
+decisions a second offered by the 50, below what one process sustains, and still
+far faster than people decide).
 
 Targets: Arbiter >= 0.5 of the baseline's decisions/s; p99 <= 50 ms on PostgreSQL.
 
@@ -26,6 +27,7 @@ import asyncio
 import json
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
+    Server,
+    WrkRun,
+    alternate,
     arbiter,
     baseline,
     median_of,
@@ -72,7 +77,9 @@ end
 
 local think = tonumber(os.getenv("BENCH_THINK_MS") or "0")
 if think > 0 then
-  delay = function() return think end
+  -- Uneven, as people are: reviewers in lockstep would arrive as one burst a second.
+  math.randomseed(os.time())
+  delay = function() return math.random(math.floor(think / 2), math.floor(think * 3 / 2)) end
 end
 
 response = function(status, headers, body)
@@ -126,30 +133,24 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
             items[i : i + args.items_per_run] for i in range(0, needed, args.items_per_run)
         )
         for load, think_ms in loads.items():
-            for _ in range(args.rounds):
-                for name in ("arbiter", "bare"):
-                    context = (
-                        arbiter(url, token_cache_seconds=30)
-                        if name == "arbiter"
-                        else baseline("decide", url, "--token-cache-seconds", "30")
-                    )
-                    ids = next(slices)
-                    with context as server:
-                        run_wrk(server.graphql, ids[:300], tokens, 4, 1)  # warm up
-                        run = run_wrk(
-                            server.graphql,
-                            ids[300:],
-                            tokens,
-                            args.reviewers,
-                            args.seconds,
-                            think_ms,
-                        )
-                    if run.counters.get("bad", 0) or run.errors:
-                        raise RuntimeError(
-                            f"{name} on {backend}: {run.counters.get('bad', 0)} refused and "
-                            f"{run.errors} failed requests (more --items-per-run?)"
-                        )
-                    runs.setdefault((load, name), []).append(run)
+
+            def approvals(name: str, server: Server, think_ms: int = think_ms) -> WrkRun:
+                ids = next(slices)
+                run_wrk(server.graphql, ids[:300], tokens, 4, 1)  # warm up
+                return run_wrk(
+                    server.graphql, ids[300:], tokens, args.reviewers, args.seconds, think_ms
+                )
+
+            measured = alternate(
+                args.rounds,
+                {
+                    "arbiter": partial(arbiter, url, token_cache_seconds=30),
+                    "bare": partial(baseline, "decide", url, "--token-cache-seconds", "30"),
+                },
+                approvals,
+            )
+            for name, name_runs in measured.items():
+                runs[(load, name)] = name_runs
     rows = []
     for load in loads:
         ours_runs, bare_runs = runs[(load, "arbiter")], runs[(load, "bare")]
@@ -188,7 +189,7 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--items-per-run", type=int, default=8000)
-    parser.add_argument("--think-ms", type=int, default=250)
+    parser.add_argument("--think-ms", type=int, default=1000)
     args = parser.parse_args()
     rows = []
     for backend in BACKENDS if args.backend == "all" else (args.backend,):

@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -274,6 +274,46 @@ def wrk(
         latency_ms={k: summary[k] / 1000 for k in ("p50", "p90", "p99", "max", "mean")},
         counters=counters,
     )
+
+
+def post_script(token: str, body: str, expect: str) -> str:
+    """wrk Lua for one JSON POST, repeated; an answer is `ok` when it is a 200 whose body
+    contains `expect`, else `bad` (counted into WrkRun.counters)."""
+    return f"""
+wrk.method = "POST"
+wrk.body = {lua_string(body)}
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+ok, bad = 0, 0
+response = function(status, headers, body)
+  if status == 200 and string.find(body, {lua_string(expect)}, 1, true) then
+    ok = ok + 1
+  else
+    bad = bad + 1
+  end
+end
+"""
+
+
+def alternate(
+    rounds: int,
+    servers: dict[str, Callable[[], contextlib.AbstractContextManager[Server]]],
+    load: Callable[[str, Server], WrkRun],
+) -> dict[str, list[WrkRun]]:
+    """`load(name, server)` on each of `servers` in turn, `rounds` times (Arbiter, its
+    baseline, Arbiter, ...), each server started afresh; a run with any failed or
+    refused request fails the benchmark."""
+    runs: dict[str, list[WrkRun]] = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, start in servers.items():
+            with start() as server:
+                run = load(name, server)
+            if run.errors or run.counters.get("bad", 0):
+                raise RuntimeError(
+                    f"{name}: {run.errors} failed and {run.counters.get('bad', 0)} refused requests"
+                )
+            runs[name].append(run)
+    return runs
 
 
 def lua_string(value: str) -> str:

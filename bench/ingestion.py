@@ -26,10 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
+    Server,
+    WrkRun,
+    alternate,
     arbiter,
     baseline,
-    lua_string,
     median_of,
+    post_script,
     print_table,
     scratch_database,
     write_result,
@@ -53,46 +56,32 @@ def script(token: str, batch: int) -> str:
         for n in range(batch)
     ]
     body = json.dumps({"query": SUBMIT, "variables": {"wf": WORKFLOW, "items": items}})
-    return f"""
-wrk.method = "POST"
-wrk.body = {lua_string(body)}
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-ok, bad = 0, 0
-response = function(status, headers, body)
-  if status == 200 and string.find(body, '"created":{batch}', 1, true) then
-    ok = ok + 1
-  else
-    bad = bad + 1
-  end
-end
-"""
+    return post_script(token, body, f'"created":{batch}')
 
 
 async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
     async with scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.SERVICE, 1, "service")
             await seeder.workflow(WORKFLOW)
-        for _ in range(args.rounds):
-            for name in ("arbiter", "bare"):
-                context = (
-                    arbiter(url, token_cache_seconds=30)
-                    if name == "arbiter"
-                    else baseline("ingest", url, "--token-cache-seconds", "30")
-                )
-                with context as server:
-                    wrk(server.graphql, script(token, args.batch), connections=1, seconds=1)
-                    run = wrk(
-                        server.graphql,
-                        script(token, args.batch),
-                        connections=args.connections,
-                        seconds=args.seconds,
-                    )
-                if run.counters.get("bad", 0) or run.errors:
-                    raise RuntimeError(f"{name} on {backend}: failed batches")
-                runs[name].append(run)
+
+        def load(name: str, server: Server) -> WrkRun:
+            wrk(server.graphql, script(token, args.batch), connections=1, seconds=1)
+            return wrk(
+                server.graphql,
+                script(token, args.batch),
+                connections=args.connections,
+                seconds=args.seconds,
+            )
+
+        runs = alternate(
+            args.rounds,
+            {
+                "arbiter": lambda: arbiter(url, token_cache_seconds=30),
+                "bare": lambda: baseline("ingest", url, "--token-cache-seconds", "30"),
+            },
+            load,
+        )
     per_s = {n: [r.counters["ok"] * args.batch / r.seconds for r in runs[n]] for n in runs}
     ours, bare = median_of(per_s["arbiter"]), median_of(per_s["bare"])
     return {

@@ -27,10 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
+    Server,
+    WrkRun,
+    alternate,
     arbiter,
     baseline,
-    lua_string,
     median_of,
+    post_script,
     print_table,
     scratch_database,
     write_result,
@@ -56,20 +59,7 @@ PAGE = """query($wf: String!, $first: Int!) {
 
 def script(token: str, first: int) -> str:
     body = json.dumps({"query": PAGE, "variables": {"wf": WORKFLOW, "first": first}})
-    return f"""
-wrk.method = "POST"
-wrk.body = {lua_string(body)}
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-ok, bad = 0, 0
-response = function(status, headers, body)
-  if status == 200 and not string.find(body, '"errors"', 1, true) then
-    ok = ok + 1
-  else
-    bad = bad + 1
-  end
-end
-"""
+    return post_script(token, body, '"totalCount"')
 
 
 async def count_statements(url: str, token: str) -> dict[int, int]:
@@ -81,7 +71,7 @@ async def count_statements(url: str, token: str) -> dict[int, int]:
     from tests.api.test_no_n_plus_one import StatementCounter
 
     app = create_app(Settings(database_url=url, graphiql=False))
-    counts = {}
+    counts: dict[int, int] = {}
     async with app.router.lifespan_context(app):
         services = app.state.services
         engines = [services.database.read_engine, services.database.write_engine]
@@ -100,31 +90,30 @@ async def count_statements(url: str, token: str) -> dict[int, int]:
 
 
 async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
     async with scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.ADMIN, 1, "reader")
             await seeder.workflow(WORKFLOW)
             await seeder.reviewed(WORKFLOW, 300)
         statements = await count_statements(url, token)
-        for _ in range(args.rounds):
-            for name in ("arbiter", "bare"):
-                context = (
-                    arbiter(url, token_cache_seconds=30)
-                    if name == "arbiter"
-                    else baseline("queue_page", url, "--token-cache-seconds", "30")
-                )
-                with context as server:
-                    wrk(server.graphql, script(token, 100), connections=1, seconds=1)
-                    run = wrk(
-                        server.graphql,
-                        script(token, 100),
-                        connections=args.connections,
-                        seconds=args.seconds,
-                    )
-                if run.counters.get("bad", 0) or run.errors:
-                    raise RuntimeError(f"{name} on {backend}: failed pages")
-                runs[name].append(run)
+
+        def load(name: str, server: Server) -> WrkRun:
+            wrk(server.graphql, script(token, 100), connections=1, seconds=1)
+            return wrk(
+                server.graphql,
+                script(token, 100),
+                connections=args.connections,
+                seconds=args.seconds,
+            )
+
+        runs = alternate(
+            args.rounds,
+            {
+                "arbiter": lambda: arbiter(url, token_cache_seconds=30),
+                "bare": lambda: baseline("queue_page", url, "--token-cache-seconds", "30"),
+            },
+            load,
+        )
     ours = median_of([r.per_second for r in runs["arbiter"]])
     bare = median_of([r.per_second for r in runs["bare"]])
     return {

@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import json
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
+    Server,
+    WrkRun,
+    alternate,
     arbiter,
     baseline,
-    lua_string,
     median_of,
+    post_script,
     print_table,
     scratch_database,
     write_result,
@@ -46,13 +50,7 @@ QUERY = "query { me { id name role } }"
 
 
 def script(token: str) -> str:
-    body = json.dumps({"query": QUERY, "variables": {}})
-    return f"""
-wrk.method = "POST"
-wrk.body = {lua_string(body)}
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-"""
+    return post_script(token, json.dumps({"query": QUERY, "variables": {}}), '"me":{')
 
 
 async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -61,25 +59,26 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.ANALYST, 1, "reader")
         for label, cache_seconds in (("token looked up per request", 0), ("token cache", 30)):
-            runs: dict[str, list[Any]] = {"arbiter": [], "bare": []}
-            for _ in range(args.rounds):
-                for name in ("arbiter", "bare"):
-                    context = (
-                        arbiter(url, token_cache_seconds=cache_seconds)
-                        if name == "arbiter"
-                        else baseline("read", url, "--token-cache-seconds", str(cache_seconds))
-                    )
-                    with context as server:
-                        wrk(server.graphql, script(token), connections=4, seconds=1)  # warm up
-                        run = wrk(
-                            server.graphql,
-                            script(token),
-                            connections=args.connections,
-                            seconds=args.seconds,
-                        )
-                    if run.errors:
-                        raise RuntimeError(f"{name}: {run.errors} failed requests")
-                    runs[name].append(run)
+
+            def load(name: str, server: Server) -> WrkRun:
+                wrk(server.graphql, script(token), connections=4, seconds=1)  # warm up
+                return wrk(
+                    server.graphql,
+                    script(token),
+                    connections=args.connections,
+                    seconds=args.seconds,
+                )
+
+            runs = alternate(
+                args.rounds,
+                {
+                    "arbiter": partial(arbiter, url, token_cache_seconds=cache_seconds),
+                    "bare": partial(
+                        baseline, "read", url, "--token-cache-seconds", str(cache_seconds)
+                    ),
+                },
+                load,
+            )
             ours = median_of([r.per_second for r in runs["arbiter"]])
             bare = median_of([r.per_second for r in runs["bare"]])
             rows.append(
