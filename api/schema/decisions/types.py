@@ -8,8 +8,9 @@ import strawberry
 
 from api.schema.common.enums import Tier, Verdict
 from api.schema.common.types import Info, Node, PageInfo
+from api.schema.loading import now_or_later
 from api.schema.recommendations.types import Recommendation, load_recommendation
-from api.schema.users.types import User, load_user
+from api.schema.users.types import User, load_user, user_or_none
 from domain import model
 
 
@@ -44,8 +45,10 @@ class Decision(Node):
         return await load_recommendation(info, self._decision.recommendation_id)
 
     @strawberry.field
-    async def actor(self, info: Info) -> User | None:
-        return await load_user(info, self._decision.actor_id)
+    def actor(self, info: Info) -> User | None:
+        if self._decision.actor_id is None:
+            return None
+        return now_or_later(info.context.loaders.user, self._decision.actor_id, user_or_none)
 
     @classmethod
     def from_domain(cls, d: model.Decision) -> Decision:

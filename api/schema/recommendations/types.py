@@ -9,8 +9,9 @@ import strawberry
 
 from api.schema.common.enums import RecommendationStatus, Tier
 from api.schema.common.types import JSON, Info, Node, PageInfo
+from api.schema.loading import now_or_later
 from api.schema.users.types import User, load_user
-from api.schema.workflows.types import Workflow, load_workflow
+from api.schema.workflows.types import Workflow
 from domain import model
 
 if TYPE_CHECKING:
@@ -65,10 +66,8 @@ class Claim:
     _reviewer_id: strawberry.Private[str]
 
     @strawberry.field
-    async def reviewer(self, info: Info) -> User:
-        user = await load_user(info, self._reviewer_id)
-        assert user is not None
-        return user
+    def reviewer(self, info: Info) -> User:
+        return now_or_later(info.context.loaders.user, self._reviewer_id, _known_user)
 
     @classmethod
     def from_domain(cls, claim: model.Claim) -> Claim:
@@ -100,8 +99,8 @@ class Recommendation(Node):
     _now: strawberry.Private[datetime]
 
     @strawberry.field
-    async def workflow(self, info: Info) -> Workflow:
-        return await load_workflow(info, self._item.workflow_id)
+    def workflow(self, info: Info) -> Workflow:
+        return now_or_later(info.context.loaders.workflow, self._item.workflow_id, _workflow)
 
     @strawberry.field
     def explanation(self) -> list[FeatureContribution]:
@@ -133,13 +132,16 @@ class Recommendation(Node):
         return Claim.from_domain(live) if live else None
 
     @strawberry.field(description="Every decision on this item, in log order.")
-    async def decisions(
+    def decisions(
         self, info: Info
     ) -> list[Annotated[Decision, strawberry.lazy("api.schema.decisions.types")]]:
         from api.schema.decisions.types import Decision
 
-        found = await info.context.loaders.decisions_of.load(self._item.id)
-        return [Decision.from_domain(d) for d in found]
+        return now_or_later(
+            info.context.loaders.decisions_of,
+            self._item.id,
+            lambda found: [Decision.from_domain(d) for d in found],
+        )
 
     @classmethod
     def from_domain(cls, item: model.Recommendation, now: datetime) -> Recommendation:
@@ -183,3 +185,13 @@ async def load_recommendation(info: Info, rec_id: str) -> Recommendation:
     found = await info.context.loaders.recommendation.load(rec_id)
     assert found is not None, rec_id
     return Recommendation.from_domain(found, info.context.now)
+
+
+def _known_user(found: model.User | None) -> User:
+    assert found is not None
+    return User.from_domain(found)
+
+
+def _workflow(found: model.Workflow | None) -> Workflow:
+    assert found is not None
+    return Workflow.from_domain(found)

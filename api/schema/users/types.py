@@ -25,3 +25,7 @@ async def load_user(info: Info, user_id: str | None) -> User | None:
         return None
     found = await info.context.loaders.user.load(user_id)
     return User.from_domain(found) if found else None
+
+
+def user_or_none(found: model.User | None) -> User | None:
+    return User.from_domain(found) if found else None

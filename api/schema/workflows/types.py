@@ -15,7 +15,8 @@ from api.schema.common.enums import (
     WorkflowKind,
 )
 from api.schema.common.types import Info, Node
-from api.schema.users.types import User, load_user
+from api.schema.loading import now_or_later
+from api.schema.users.types import User, user_or_none
 from domain import model
 from domain.learning import ModelKind, ModelStatus
 from domain.policy import EscalationPolicy as DomainPolicy
@@ -47,8 +48,10 @@ class EscalationPolicy:
     _changed_by_id: strawberry.Private[str | None]
 
     @strawberry.field
-    async def changed_by(self, info: Info) -> User | None:
-        return await load_user(info, self._changed_by_id)
+    def changed_by(self, info: Info) -> User | None:
+        if self._changed_by_id is None:
+            return None
+        return now_or_later(info.context.loaders.user, self._changed_by_id, user_or_none)
 
     @classmethod
     def from_domain(cls, p: DomainPolicy) -> EscalationPolicy:
@@ -102,9 +105,12 @@ class Workflow(Node):
         return [EscalationPolicy.from_domain(p) for p in history]
 
     @strawberry.field(description="Open items (and NEEDS_DATA) by tier and status.")
-    async def queue_counts(self, info: Info) -> list[QueueCount]:
-        counts = await info.context.loaders.queue_counts.load(self._workflow.id)
-        return [QueueCount(tier=t, status=s, count=n) for t, s, n in counts]
+    def queue_counts(self, info: Info) -> list[QueueCount]:
+        return now_or_later(
+            info.context.loaders.queue_counts,
+            self._workflow.id,
+            lambda counts: [QueueCount(tier=t, status=s, count=n) for t, s, n in counts],
+        )
 
     @strawberry.field(description="The ACTIVE classifier, which proposes for submitCases.")
     async def active_model(self, info: Info) -> ModelVersionRef | None:
