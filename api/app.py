@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         connection_init_wait_timeout=timedelta(seconds=10),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
+    graphql.max_variable_values = settings.max_variable_values
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     max_aliases: int = 30
     max_tokens: int = 4_000
     max_body_bytes: int = 8 * 1024 * 1024
+    max_variable_values: int = 200_000
+    """Values (of any depth) a request's variables may hold; more is a 413."""
     max_subscriptions_per_connection: int = 100
 
     claim_lease_seconds: int = 900

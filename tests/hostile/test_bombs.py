@@ -250,12 +250,27 @@ async def test_a_million_short_list_entries_under_the_limit_are_refused_with_bou
     assert await stored_count(database, recs) == before
 
 
-async def test_a_hundred_thousand_valid_items_are_invalid_input_and_nothing_is_stored(
+async def test_variables_of_more_than_two_hundred_thousand_values_are_refused_before_coercion(
     web, database
 ):
     admin, key, _ = await one_item(web)
     before = await stored_count(database, recs)
-    items = [{"payload": {"n": 1}, "proposedAction": "A", "confidence": 0.8}] * 100_000
+
+    response = await web.post(submit_vars(key), {"items": [{}] * 200_001}, token=admin)
+
+    assert response.status_code == 413, response.text[:200]
+    error = response.json()["errors"][0]
+    assert "200,000 values" in error["message"]
+    assert await stored_count(database, recs) == before
+
+
+async def test_thirty_thousand_valid_items_are_invalid_input_and_nothing_is_stored(
+    web, database
+):
+    # 150,000 values: under the variables limit, so it is the batch limit that refuses.
+    admin, key, _ = await one_item(web)
+    before = await stored_count(database, recs)
+    items = [{"payload": {"n": 1}, "proposedAction": "A", "confidence": 0.8}] * 30_000
 
     data = await web(submit_vars(key), {"items": items}, token=admin)
 
