@@ -14,9 +14,7 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,39 +28,29 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import HOST, ROOT, free_port, machine_info, scratch_postgres
+
 RESULTS = ROOT / "bench" / "results"
-HOST = "127.0.0.1"
-PG_ADMIN_URL = os.environ.get("ARBITER_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ARBITER = str(Path(sys.executable).with_name("arbiter"))
 BACKENDS = ("sqlite", "postgresql")
 
 
 def machine() -> dict[str, Any]:
-    """The machine and the versions a figure was measured with."""
+    """The machine, its load, and the versions a figure was measured with."""
     versions = {}
     for package in ("strawberry-graphql", "starlette", "uvicorn", "sqlalchemy", "asyncpg"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
     wrk = shutil.which("wrk")
     return {
-        "platform": platform.platform(),
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
+        **machine_info(),
         "wrk": subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split()[1]
         if wrk
         else None,
         **versions,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def require_wrk() -> str:
@@ -86,23 +74,9 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
             await asyncio.to_thread(migrate, url)
             yield url
         return
-    name = f"arbiter_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    url = f"{url}/{name}"
-    try:
+    async with scratch_postgres(f"arbiter_bench_{uuid.uuid4().hex[:10]}") as url:
         await asyncio.to_thread(migrate, url)
         yield url
-    finally:
-        admin = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 # ---------------------------------------------------------------- servers
