@@ -264,9 +264,7 @@ async def test_variables_of_more_than_two_hundred_thousand_values_are_refused_be
     assert await stored_count(database, recs) == before
 
 
-async def test_thirty_thousand_valid_items_are_invalid_input_and_nothing_is_stored(
-    web, database
-):
+async def test_thirty_thousand_valid_items_are_invalid_input_and_nothing_is_stored(web, database):
     # 150,000 values: under the variables limit, so it is the batch limit that refuses.
     admin, key, _ = await one_item(web)
     before = await stored_count(database, recs)
