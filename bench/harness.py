@@ -269,6 +269,19 @@ end
 """
 
 
+def steady(
+    script: str, connections: int, seconds: float, warm_up_connections: int = 1
+) -> Callable[[str, Server], WrkRun]:
+    """A `load` for `alternate`: one second of warm-up, then `script` over `connections`
+    for `seconds`."""
+
+    def load(_name: str, server: Server) -> WrkRun:
+        wrk(server.graphql, script, connections=warm_up_connections, seconds=1)
+        return wrk(server.graphql, script, connections=connections, seconds=seconds)
+
+    return load
+
+
 def alternate(
     rounds: int,
     servers: dict[str, Callable[[], contextlib.AbstractContextManager[Server]]],

@@ -26,8 +26,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
-    Server,
-    WrkRun,
     alternate,
     arbiter,
     baseline,
@@ -35,8 +33,8 @@ from bench.harness import (
     post_script,
     print_table,
     scratch_database,
+    steady,
     write_result,
-    wrk,
 )
 from bench.seed import ANALYST_CONFIDENCE, Seeder, payload
 from domain.enums import Role
@@ -65,15 +63,7 @@ async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             (token,) = await seeder.users(Role.SERVICE, 1, "service")
             await seeder.workflow(WORKFLOW)
 
-        def load(name: str, server: Server) -> WrkRun:
-            wrk(server.graphql, script(token, args.batch), connections=1, seconds=1)
-            return wrk(
-                server.graphql,
-                script(token, args.batch),
-                connections=args.connections,
-                seconds=args.seconds,
-            )
-
+        load = steady(script(token, args.batch), args.connections, args.seconds)
         runs = alternate(
             args.rounds,
             {

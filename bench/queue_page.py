@@ -27,8 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
-    Server,
-    WrkRun,
     alternate,
     arbiter,
     baseline,
@@ -36,8 +34,8 @@ from bench.harness import (
     post_script,
     print_table,
     scratch_database,
+    steady,
     write_result,
-    wrk,
 )
 from bench.seed import Seeder
 from domain.enums import Role
@@ -97,15 +95,7 @@ async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             await seeder.reviewed(WORKFLOW, 300)
         statements = await count_statements(url, token)
 
-        def load(name: str, server: Server) -> WrkRun:
-            wrk(server.graphql, script(token, 100), connections=1, seconds=1)
-            return wrk(
-                server.graphql,
-                script(token, 100),
-                connections=args.connections,
-                seconds=args.seconds,
-            )
-
+        load = steady(script(token, 100), args.connections, args.seconds)
         runs = alternate(
             args.rounds,
             {

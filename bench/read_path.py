@@ -30,8 +30,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.harness import (
     BACKENDS,
-    Server,
-    WrkRun,
     alternate,
     arbiter,
     baseline,
@@ -39,8 +37,8 @@ from bench.harness import (
     post_script,
     print_table,
     scratch_database,
+    steady,
     write_result,
-    wrk,
 )
 from bench.seed import Seeder
 from domain.enums import Role
@@ -59,16 +57,7 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.ANALYST, 1, "reader")
         for label, cache_seconds in (("token looked up per request", 0), ("token cache", 30)):
-
-            def load(name: str, server: Server) -> WrkRun:
-                wrk(server.graphql, script(token), connections=4, seconds=1)  # warm up
-                return wrk(
-                    server.graphql,
-                    script(token),
-                    connections=args.connections,
-                    seconds=args.seconds,
-                )
-
+            load = steady(script(token), args.connections, args.seconds, 4)
             runs = alternate(
                 args.rounds,
                 {
