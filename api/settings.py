@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -23,6 +23,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: bool = True
+
+    metrics_token: str | None = None
+    """When set, /metrics needs `Authorization: Bearer <this token>`."""
+    metrics_port: int | None = None
+    """When set, /metrics is served on this port (on ARBITER_HOST) and not on the public one."""
+    metrics_max_operation_names: int = 100
+    """Distinct operation names counted under their own label; later ones are `other`
+    (the names of trusted documents always have their own)."""
+
+    trusted_documents_only: bool = False
+    """Refuse every document that is not a registered trusted document, for every role but ADMIN."""
+    introspection: Literal["authenticated", "admin"] = "authenticated"
+    """Who may introspect the schema and read field suggestions in validation errors."""
 
     max_query_depth: int = 10
     max_aliases: int = 30
