@@ -18,6 +18,7 @@ from api.auth import bearer_token, user_for_token
 from api.context import Context
 from api.services import Services
 from api.unavailable import DatabaseUnavailable, is_database_unavailable, unavailable_body
+from api.websocket_protocol import TransportWSHandler
 from domain.errors import AuthenticationError
 
 
@@ -35,6 +36,7 @@ class ArbiterGraphQL(GraphQL[Context, None]):
     """
 
     max_variable_values = 200_000
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is the standard library's

@@ -17,6 +17,7 @@ from graphql import GraphQLError, parse
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
 from strawberry.types.execution import ExecutionResult
 
@@ -34,7 +35,10 @@ def _is_unexpected(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False
-    return not isinstance(original, PublicError | GraphQLError)
+    return not isinstance(
+        original,
+        PublicError | GraphQLError | InvalidOperationTypeError | CannotGetOperationTypeError,
+    )
 
 
 # Keyed by the query text (and token limit), and by the document and rule classes:
@@ -67,7 +71,12 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
 
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context
-            context.graphql_document = cached_parse(context.query, **context.parse_options)
+            try:
+                context.graphql_document = cached_parse(context.query, **context.parse_options)
+            except GraphQLError:
+                # Left unparsed, Strawberry parses it again inside its own error handling,
+                # which answers every transport (a WebSocket too) with the syntax error.
+                context.graphql_document = None
             yield
 
         def on_validate(self) -> Iterator[None]:
