@@ -2,8 +2,8 @@
 
 tests/clients/subscribe.mjs runs under Node against a real server; it prints each
 event as one JSON line. Its packages are installed once per session with `npm ci`
-(when node_modules is missing or older than the lockfile). Without node and npm
-on PATH these tests skip, or fail under ARBITER_REQUIRE_SERVICES=1.
+(tests/clients_node.py: when node_modules is missing or older than the lockfile).
+Without node and npm on PATH these tests skip, or fail under ARBITER_REQUIRE_SERVICES=1.
 """
 
 from __future__ import annotations
@@ -12,67 +12,18 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
-import subprocess
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import _service_missing
+from tests import clients_node
+from tests.clients_node import CLIENTS, NodeClient
 from tests.factories import create_user
 from tests.live.helpers import create_live_workflow, server_post
 
-CLIENTS = Path(__file__).resolve().parent.parent / "clients"
+node_client = clients_node.node_client  # the session fixture, shared with tests/clients_live
 SCRIPT = CLIENTS / "subscribe.mjs"
-NPM_CI_TIMEOUT = 300
 EVENT_TIMEOUT = 10.0
-
-
-@dataclass(frozen=True)
-class NodeClient:
-    node: str
-    script: Path
-
-
-def _installed_is_current() -> bool:
-    marker = CLIENTS / "node_modules" / ".package-lock.json"  # written by every npm install/ci
-    if not marker.exists():
-        return False
-    newest_input = max(
-        (CLIENTS / "package-lock.json").stat().st_mtime,
-        (CLIENTS / "package.json").stat().st_mtime,
-    )
-    return marker.stat().st_mtime >= newest_input
-
-
-@pytest.fixture(scope="session")
-def node_client() -> NodeClient:
-    """node, with tests/clients' packages installed from the lockfile."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        missing = " and ".join(name for name, path in (("node", node), ("npm", npm)) if not path)
-        _service_missing(f"{missing} not on PATH: the graphql-ws (Node) client tests need them")
-    assert node is not None and npm is not None
-    if not _installed_is_current():
-        try:
-            result = subprocess.run(
-                [npm, "ci", "--no-audit", "--no-fund"],
-                cwd=CLIENTS,
-                capture_output=True,
-                text=True,
-                timeout=NPM_CI_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"`npm ci` in {CLIENTS} took over {NPM_CI_TIMEOUT}s", pytrace=False)
-        if result.returncode != 0:
-            pytest.fail(
-                f"`npm ci` in {CLIENTS} failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}",
-                pytrace=False,
-            )
-    return NodeClient(node, SCRIPT)
 
 
 class Subscriber:
@@ -100,7 +51,7 @@ class Subscriber:
             args += ["--tiers", ",".join(tiers)]
         process = await asyncio.create_subprocess_exec(
             client.node,
-            str(client.script),
+            str(SCRIPT),
             *args,
             cwd=CLIENTS,
             env={**os.environ, "ARBITER_TOKEN": token},  # kept out of the process list
