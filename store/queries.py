@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +19,7 @@ from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from store import mappers
+from store.cursors import DECISIONS_CURSOR, OVERRIDES_CURSOR, QUEUE_CURSOR
 from store.effective_status import effective_status, status_is
 from store.tables import (
     decisions_t,
@@ -48,22 +46,6 @@ class Page(Generic[T]):
     total: int
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps(list(values), separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, length: int) -> list[Any]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError) as error:
-        raise InvalidInputError("after is not a cursor this API gave out", "after") from error
-    if not isinstance(values, list) or len(values) != length:
-        raise InvalidInputError("after is not a cursor this API gave out", "after")
-    return values
-
-
 def _page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE
@@ -72,26 +54,11 @@ def _page_size(first: int | None) -> int:
     return first
 
 
-def _iso(value: datetime) -> str:
-    converted = as_utc(value)
-    assert converted is not None
-    return converted.isoformat()
-
-
 def _since(value: datetime) -> datetime:
     try:
         converted = as_utc(value)
     except OverflowError as error:
         raise InvalidInputError("since is out of range", "since") from error
-    assert converted is not None
-    return converted
-
-
-def _dt(value: Any, field: str = "after") -> datetime:
-    try:
-        converted = as_utc(datetime.fromisoformat(value))
-    except (TypeError, ValueError, OverflowError) as error:
-        raise InvalidInputError("after is not a cursor this API gave out", field) from error
     assert converted is not None
     return converted
 
@@ -289,6 +256,7 @@ class ReadModel:
     ) -> Page[Recommendation]:
         """Items in queue order: slaDueAt (items without one last), createdAt, id."""
         first = _page_size(first)
+        start = None if after is None else QUEUE_CURSOR.decode(after)
         c = recs_t.c
         where = [
             c.workflow_id == workflow_id,
@@ -308,22 +276,22 @@ class ReadModel:
             .outerjoin(reviewer, reviewer.c.id == c.claimed_by_id)
             .where(*where)
         )
-        if after:
-            due, created, rec_id = decode_cursor(after, 3)
+        if start is not None:
+            due, created, rec_id = start
             key = sa.tuple_(c.due_sort, c.created_at, c.id)
             query = query.where(
                 key
                 > sa.tuple_(
-                    sa.literal(_dt(due), recs_t.c.due_sort.type),
-                    sa.literal(_dt(created), recs_t.c.created_at.type),
-                    sa.literal(str(rec_id)),
+                    sa.literal(due, c.due_sort.type),
+                    sa.literal(created, c.created_at.type),
+                    sa.literal(rec_id),
                 )
             )
         query = query.order_by(c.due_sort, c.created_at, c.id).limit(first + 1)
         rows = list(await self._execute(query))
         self._saw(rows[:first], "joined_reviewer")
         items = [
-            (encode_cursor([_iso(r.due_sort), _iso(r.created_at), r.id]), mappers.recommendation(r))
+            (QUEUE_CURSOR.encode([r.due_sort, r.created_at, r.id]), mappers.recommendation(r))
             for r in rows[:first]
         ]
         # The count rides along with the rows; only a page past the end needs its own.
@@ -340,20 +308,19 @@ class ReadModel:
     ) -> Page[Decision]:
         """The decision log in chain order."""
         first = _page_size(first)
+        start = None if after is None else DECISIONS_CURSOR.decode(after)
         c = decisions_t.c
         where = [c.workflow_id == workflow_id, c.tier.in_([t.value for t in tiers])]
         if since is not None:
             where.append(c.created_at >= _since(since))
         total = await self._count(decisions_t, where)
         query = self._decisions_select().where(*where)
-        if after:
-            (seq,) = decode_cursor(after, 1)
-            if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**31:
-                raise InvalidInputError("after is not a cursor this API gave out", "after")
+        if start is not None:
+            (seq,) = start
             query = query.where(c.seq > seq)
         rows = list(await self._execute(query.order_by(c.seq).limit(first + 1)))
         decided = self._decisions_from(rows[:first])
-        items = [(encode_cursor([d.seq]), d) for d in decided]
+        items = [(DECISIONS_CURSOR.encode([d.seq]), d) for d in decided]
         return Page(items, len(rows) > first, after is not None, total)
 
     async def overrides_page(
@@ -364,7 +331,9 @@ class ReadModel:
         first: int | None,
         after: str | None,
     ) -> Page[Override]:
+        """A workflow's overrides, oldest first (undone ones and canaries left out)."""
         first = _page_size(first)
+        start = None if after is None else OVERRIDES_CURSOR.decode(after)
         c = overrides_t.c
         visible = sa.select(decisions_t.c.id).where(
             decisions_t.c.id == c.decision_id, decisions_t.c.tier.in_([t.value for t in tiers])
@@ -379,17 +348,16 @@ class ReadModel:
             where.append(c.created_at >= _since(since))
         total = await self._count(overrides_t, where)
         query = sa.select(overrides_t).where(*where)
-        if after:
-            created, override_id = decode_cursor(after, 2)
+        if start is not None:
+            created, override_id = start
             query = query.where(
                 sa.tuple_(c.created_at, c.id)
-                > sa.tuple_(
-                    sa.literal(_dt(created), c.created_at.type), sa.literal(str(override_id))
-                )
+                > sa.tuple_(sa.literal(created, c.created_at.type), sa.literal(override_id))
             )
         rows = list(await self._execute(query.order_by(c.created_at, c.id).limit(first + 1)))
         items = [
-            (encode_cursor([_iso(r.created_at), r.id]), mappers.override(r)) for r in rows[:first]
+            (OVERRIDES_CURSOR.encode([r.created_at, r.id]), mappers.override(r))
+            for r in rows[:first]
         ]
         return Page(items, len(rows) > first, after is not None, total)
 
