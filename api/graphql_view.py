@@ -1,22 +1,45 @@
-"""Strawberry's ASGI view with Arbiter's context: authenticated HTTP, typed Context."""
+"""Strawberry's ASGI view with Arbiter's context: authenticated HTTP, typed Context.
+
+GraphQL over HTTP as its spec describes it: queries by GET or POST, mutations by
+POST only (a mutation over GET is a 405); answers in `application/json`, or in
+`application/graphql-response+json` with the spec's status codes when the client
+asks for it (api/media_types.py); trusted documents sent by id
+(`{"documentId": "sha256:<hex>"}`, or Apollo's `extensions.persistedQuery`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import bearer_token, user_for_token
 from api.context import Context
+from api.media_types import (
+    GRAPHQL_RESPONSE_JSON,
+    JSON,
+    is_request_error,
+    request_error_status,
+    response_media_type,
+)
 from api.services import Services
+from api.trusted_documents import (
+    DocumentIdError,
+    document_id_from_request,
+    unknown_document_error,
+)
 from api.unavailable import DatabaseUnavailable, is_database_unavailable, unavailable_body
 from api.websocket_protocol import TransportWSHandler
 from domain.errors import AuthenticationError
@@ -28,8 +51,31 @@ class Unauthenticated(Exception):
         self.message = message
 
 
+class MethodNotAllowed(Exception):
+    """A mutation or subscription sent by GET."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass
+class RequestData(GraphQLRequestData):
+    """A request as parsed, with the trusted document it names, if any."""
+
+    document_id: str | None = None
+
+
+class AnswerShape(Response):
+    """The sub-response of one request: the media type its answer uses, and the status
+    of an answer whose operation never ran (set once the result is known)."""
+
+    media_type_chosen: str = JSON
+    request_error: bool = False
+
+
 class ArbiterGraphQL(GraphQL[Context, None]):
-    """Every HTTP operation needs a valid bearer token; without one the answer is a 401.
+    """Every operation needs a valid bearer token; without one the answer is a 401.
 
     JSON is read and written with orjson (several times faster than the standard
     library on large answers); WebSocket messages stay text frames.
@@ -41,26 +87,96 @@ class ArbiterGraphQL(GraphQL[Context, None]):
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is the standard library's
 
-    async def parse_http_body(self, request: Any) -> Any:
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> Any:
         """The request, refused with a 413 when its variables hold more values than
-        `max_variable_values`: counting is cheap, while graphql-core takes seconds to
-        coerce a million list entries before it refuses them."""
+        `max_variable_values` (counting is cheap, while graphql-core takes seconds to
+        coerce a million list entries before it refuses them), and with a 400 when a
+        parameter has the wrong type."""
         data = await super().parse_http_body(request)
-        for one in data if isinstance(data, list) else [data]:
-            if _values_over(getattr(one, "variables", None), self.max_variable_values):
-                raise HTTPException(
-                    413, f"the variables hold more than {self.max_variable_values:,} values"
-                )
-        return data
+        if isinstance(data, list):
+            return data  # refused by Strawberry before this, unless batching is on
+        if data.operation_name is not None and not isinstance(data.operation_name, str):
+            raise HTTPException(400, "The GraphQL operation's `operationName` must be a string.")
+        if _values_over(data.variables, self.max_variable_values):
+            raise HTTPException(
+                413, f"the variables hold more than {self.max_variable_values:,} values"
+            )
+        try:
+            document_id = document_id_from_request(data.extensions, await _raw_document_id(request))
+        except DocumentIdError as error:
+            raise HTTPException(400, error.message) from error
+        return RequestData(
+            query=data.query,
+            variables=data.variables,
+            operation_name=data.operation_name,
+            extensions=data.extensions,
+            protocol=data.protocol,
+            document_id=document_id,
+        )
+
+    async def execute_single(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        document_id = getattr(request_data, "document_id", None)
+        if document_id is not None:
+            registry = context.services.trusted_documents
+            text = await registry.text_for(context.services, document_id)
+            if text is None and not request_data.query:
+                return ExecutionResult(data=None, errors=[unknown_document_error(document_id)])
+            if text is not None and request_data.query and request_data.query != text:
+                raise HTTPException(400, "the query is not the document its documentId names")
+            if text is not None:
+                request_data = replace(request_data, query=text)
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as error:
+            if request.method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
+                raise MethodNotAllowed(
+                    "only queries may be sent by GET; send mutations by POST"
+                ) from error
+            raise
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()
 
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        sub_response = AnswerShape()
+        sub_response.status_code = None  # type: ignore[assignment]
+        del sub_response.headers["content-length"]
+        if isinstance(request, Request):
+            sub_response.media_type_chosen = response_media_type(request.headers.get("accept"))
+            request.state.answer_shape = sub_response
+        return sub_response
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        answer = process_result(result)
+        shape: AnswerShape | None = getattr(request.state, "answer_shape", None)
+        if shape is not None and is_request_error(result):
+            shape.request_error = True
+            if shape.media_type_chosen == GRAPHQL_RESPONSE_JSON:
+                answer.pop("data", None)  # the operation never ran: no data entry at all
+        return answer
+
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
-        response = Response(
-            orjson.dumps(response_data), status_code=200, media_type="application/json"
-        )
+        media_type = getattr(sub_response, "media_type_chosen", JSON)
+        status = 200
+        if getattr(sub_response, "request_error", False) and isinstance(response_data, dict):
+            refused = request_error_status(response_data.get("errors") or [])
+            if media_type == GRAPHQL_RESPONSE_JSON or refused == 403:
+                status = refused
+        response = Response(orjson.dumps(response_data), status_code=status, media_type=media_type)
         response.headers.raw.extend(sub_response.headers.raw)
+        response.headers["cache-control"] = "no-store"
         if sub_response.background:
             response.background = sub_response.background
         if sub_response.status_code:
@@ -69,8 +185,10 @@ class ArbiterGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = request.app.state.services
-        if isinstance(request, WebSocket) or request.method == "GET":
-            # GET only renders GraphiQL (queries over GET are off); nothing is executed.
+        if isinstance(request, WebSocket) or (
+            request.method == "GET" and self.should_render_graphql_ide(request)  # type: ignore[arg-type]
+        ):
+            # A WebSocket authenticates in connection_init; rendering GraphiQL runs nothing.
             return Context(services=services, user=None, request=request, response=response)
         try:
             user = await user_for_token(services, bearer_token(request.headers))
@@ -99,24 +217,42 @@ class ArbiterGraphQL(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        media_type = response_media_type(request.headers.get("accept"))
         response: Response
         try:
             response = await self.run(request)
         except Unauthenticated as error:
-            response = JSONResponse(
-                {"errors": [{"message": error.message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
+            response = _error(
+                401, error.message, "UNAUTHENTICATED", media_type, {"WWW-Authenticate": "Bearer"}
+            )
+        except MethodNotAllowed as error:
+            response = _error(
+                405, error.message, "METHOD_NOT_ALLOWED", media_type, {"Allow": "POST"}
             )
         except HTTPException as error:  # the body is not a GraphQL request: say so in JSON
             code = "BAD_REQUEST" if error.status_code == 400 else "HTTP_ERROR"
-            response = JSONResponse(
-                {"errors": [{"message": error.reason, "extensions": {"code": code}}]},
-                status_code=error.status_code,
-            )
+            response = _error(error.status_code, error.reason, code, media_type)
         except DatabaseUnavailable:
-            response = JSONResponse(unavailable_body(), status_code=503)
+            response = JSONResponse(unavailable_body(), status_code=503, media_type=media_type)
         await response(scope, receive, send)
+
+
+def _error(
+    status: int, message: str, code: str, media_type: str, headers: dict[str, str] | None = None
+) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type=media_type, headers=headers)
+
+
+async def _raw_document_id(request: AsyncHTTPRequestAdapter) -> object:
+    """The request's top-level `documentId`, which Strawberry's parsing drops."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    body = await request.get_body()
+    if b'"documentId"' not in body:
+        return None
+    data = orjson.loads(body)
+    return data.get("documentId") if isinstance(data, dict) else None
 
 
 def _values_over(value: object, limit: int) -> bool:

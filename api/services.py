@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from api.settings import Settings
 from api.token_cache import TokenCache
+from api.trusted_documents import TrustedDocumentRegistry
 from store.database import Database, connect
 from workers.runtime import Runtime, RuntimeOptions
 
@@ -33,6 +34,7 @@ class Services(Runtime):
         super().__init__(database, settings.redis_url, runtime_options(settings))
         self.settings = settings
         self.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_size)
+        self.trusted_documents = TrustedDocumentRegistry()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

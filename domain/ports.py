@@ -15,6 +15,7 @@ from domain.events import QueueEvent
 from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
+from domain.trusted_documents import TrustedDocument
 from domain.webhooks import Webhook, WebhookDelivery
 
 
@@ -140,6 +141,13 @@ class WebhookRepository(Protocol):
     async def event(self, event_id: str) -> QueueEvent | None: ...
 
 
+class TrustedDocumentRepository(Protocol):
+    async def get(self, document_id: str) -> TrustedDocument | None: ...
+    async def add_missing(self, documents: Sequence[TrustedDocument]) -> int:
+        """Register those not registered yet; how many were new."""
+        ...
+
+
 class UnitOfWork(Protocol):
     users: UserRepository
     workflows: WorkflowRepository
@@ -150,6 +158,7 @@ class UnitOfWork(Protocol):
     events: EventRepository
     jobs: JobRepository
     webhooks: WebhookRepository
+    trusted_documents: TrustedDocumentRepository
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

@@ -319,3 +319,13 @@ webhooks_t = WebhookRow.__table__  # type: ignore[attr-defined]
 deliveries_t = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
 models_t = ModelVersionRow.__table__  # type: ignore[attr-defined]
 theme_reports_t = ThemeReportRow.__table__  # type: ignore[attr-defined]
+
+
+class TrustedDocumentRow(SQLModel, table=True):
+    """A registered GraphQL document, named by the SHA-256 of its text."""
+
+    __tablename__ = "trusted_documents"
+    id: str = Field(primary_key=True, max_length=71)  # "sha256:" + 64 hex digits
+    body: str = Field(sa_type=sa.Text)
+    operation_names: list[str] = _json()
+    registered_at: datetime = _ts()

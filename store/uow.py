@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.drafts import SqlOutcomes
+from store.trusted_documents import SqlTrustedDocuments
 from store.repositories import (
     SqlConfirmations,
     SqlDecisions,
@@ -42,6 +43,7 @@ class SqlUnitOfWork:
         self.events = SqlEvents(session, self.jobs)
         self.webhooks = SqlWebhooks(session)
         self.outcomes = SqlOutcomes(session)
+        self.trusted_documents = SqlTrustedDocuments(session)
         self.committed = False
         self.after_commit_done = False
         return self

@@ -1,5 +1,6 @@
-"""The request pipeline: limits on query shape, cached parsing and validation, masked
-errors, the read session closed, the request counted.
+"""The request pipeline: limits on query shape, trusted documents, who may introspect,
+cached parsing and validation, masked errors, the read session closed, the request
+counted.
 
 All of it is one extension: Strawberry builds every extension and wraps each of
 its hooks on every request, and with eight small ones that bookkeeping cost more
@@ -8,12 +9,13 @@ than executing a small query.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, parse
+from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, parse
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
@@ -25,9 +27,12 @@ from api.metrics import count_request
 from api.schema.common.problems import PublicError
 from api.schema.document_limits import fragment_nesting_errors, operation_choice_errors
 from api.settings import Settings
+from api.trusted_documents import trusted_documents_only_error
 from api.unavailable import answer_database_unavailable
+from domain.enums import Role
 
 CACHE_SIZE = 1024
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -41,6 +46,24 @@ def _is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+def _without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
+    """The errors without "Did you mean ...?", which would spell out the schema."""
+    return [
+        GraphQLError(
+            _SUGGESTION.sub("", e.message),
+            e.nodes,
+            e.source,
+            e.positions,
+            e.path,
+            e.original_error,
+            e.extensions,
+        )
+        if " Did you mean " in e.message
+        else e
+        for e in errors
+    ]
+
+
 # Keyed by the query text (and token limit), and by the document and rule classes:
 # the rules are made once per schema below so that repeated queries hit.
 cached_parse: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(parse)
@@ -49,19 +72,37 @@ cached_validate: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(validate_doc
 
 def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
     shape_rules = (depth_rule(settings.max_query_depth, None), alias_rule(settings.max_aliases))
+    closed_rules = (*shape_rules, NoSchemaIntrospectionCustomRule)
     max_tokens = settings.max_tokens
+    trusted_only = settings.trusted_documents_only
+    introspection_for_admins_only = settings.introspection == "admin"
 
     class RequestPipeline(MaskErrors):
         def __init__(self) -> None:
             super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
+            self.trusted = False
+            self.refused = False
+            self.closed_schema = False
 
         async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
             context = self.execution_context
+            request = context.context
+            user = getattr(request, "user", None)
+            is_admin = user is not None and user.role == Role.ADMIN
+            registry = request.services.trusted_documents
+            if trusted_only and not is_admin:
+                self.trusted = await registry.is_trusted(request.services, context.query)
+                self.refused = not self.trusted
+            else:
+                self.trusted = registry.knows(context.query)
+            self.closed_schema = introspection_for_admins_only and not is_admin
             context.parse_options["max_tokens"] = max_tokens
-            context.validation_rules = context.validation_rules + shape_rules
+            context.validation_rules = context.validation_rules + (
+                closed_rules if self.closed_schema else shape_rules
+            )
             yield
             count_request(context)
-            close = getattr(context.context, "close", None)
+            close = getattr(request, "close", None)
             if close is not None:
                 await close()
             answer_database_unavailable(context)  # sees the errors before they are masked
@@ -71,8 +112,12 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
 
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context
+            registry = context.context.services.trusted_documents
             try:
-                context.graphql_document = cached_parse(context.query, **context.parse_options)
+                if self.trusted:
+                    context.graphql_document = registry.parsed(context.query, context.parse_options)
+                else:
+                    context.graphql_document = cached_parse(context.query, **context.parse_options)
             except GraphQLError:
                 # Left unparsed, Strawberry parses it again inside its own error handling,
                 # which answers every transport (a WebSocket too) with the syntax error.
@@ -81,14 +126,28 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
 
         def on_validate(self) -> Iterator[None]:
             context = self.execution_context
+            if self.refused:
+                context.pre_execution_errors = [trusted_documents_only_error()]
+                yield
+                return
             # Before validation: a long fragment chain overflows the stack inside it.
             document = context.graphql_document
             provided = context._provided_operation_name  # .operation_name falls back
-            context.pre_execution_errors = (
-                fragment_nesting_errors(document)
-                or operation_choice_errors(document, provided)
-                or cached_validate(context.schema._schema, document, context.validation_rules)
+            errors = fragment_nesting_errors(document) or operation_choice_errors(
+                document, provided
             )
+            if errors is None:
+                schema, rules = context.schema._schema, tuple(context.validation_rules)
+                if self.trusted:
+                    registry = context.context.services.trusted_documents
+                    errors = registry.validated(
+                        context.query, validate_document, schema, document, rules
+                    )
+                else:
+                    errors = cached_validate(schema, document, rules)
+            if errors and self.closed_schema:
+                errors = _without_suggestions(errors)
+            context.pre_execution_errors = errors
             yield
 
     return [RequestPipeline]

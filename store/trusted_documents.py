@@ -1,0 +1,69 @@
+"""Trusted documents in the database, so that every replica knows every one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.trusted_documents import TrustedDocument
+from store.tables import TrustedDocumentRow
+
+trusted_documents_t = TrustedDocumentRow.__table__  # type: ignore[attr-defined]
+
+
+class SqlTrustedDocuments:
+    """Reads and registers trusted documents; never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, document_id: str) -> TrustedDocument | None:
+        row = (
+            await self.session.execute(
+                sa.select(trusted_documents_t).where(trusted_documents_t.c.id == document_id)
+            )
+        ).first()
+        if row is None:
+            return None
+        return TrustedDocument(
+            row.id, row.body, tuple(row.operation_names or ()), row.registered_at
+        )
+
+    async def add_missing(self, documents: Sequence[TrustedDocument]) -> int:
+        """Register the documents not registered yet; how many were new."""
+        if not documents:
+            return 0
+        ids = [d.id for d in documents]
+        known = set(
+            (
+                await self.session.execute(
+                    sa.select(trusted_documents_t.c.id).where(trusted_documents_t.c.id.in_(ids))
+                )
+            ).scalars()
+        )
+        new = [d for d in documents if d.id not in known]
+        if new:
+            await self.session.execute(
+                trusted_documents_t.insert(),
+                [
+                    {
+                        "id": d.id,
+                        "body": d.text,
+                        "operation_names": list(d.operation_names),
+                        "registered_at": d.registered_at,
+                    }
+                    for d in new
+                ],
+            )
+        return len(new)
+
+    async def count(self) -> int:
+        return int(
+            (
+                await self.session.execute(
+                    sa.select(sa.func.count()).select_from(trusted_documents_t)
+                )
+            ).scalar_one()
+        )
