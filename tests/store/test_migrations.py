@@ -32,6 +32,7 @@ EXPECTED_TABLES = {
     "webhook_deliveries",
     "model_versions",
     "theme_reports",
+    "trusted_documents",
 }
 
 
