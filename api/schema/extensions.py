@@ -16,12 +16,14 @@ from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, parse
+from starlette.requests import Request
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
 from strawberry.types.execution import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from api.metrics import count_request
 from api.schema.common.problems import PublicError
@@ -130,8 +132,16 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
                 context.pre_execution_errors = [trusted_documents_only_error()]
                 yield
                 return
-            # Before validation: a long fragment chain overflows the stack inside it.
             document = context.graphql_document
+            if (
+                isinstance(context.context.request, Request)
+                and document is not None
+                and operation_choice_errors(document, context._provided_operation_name) is None
+                and context.operation_type == OperationType.SUBSCRIPTION
+            ):
+                # Strawberry would run it as a query; subscriptions are WebSocket only.
+                raise InvalidOperationTypeError(OperationType.SUBSCRIPTION)
+            # Before validation: a long fragment chain overflows the stack inside it.
             provided = context._provided_operation_name  # .operation_name falls back
             errors = fragment_nesting_errors(document) or operation_choice_errors(
                 document, provided
