@@ -41,10 +41,13 @@ format: install
 
 schema: install
 	$(BIN)/arbiter schema > schema.graphql
+	$(BIN)/arbiter schema --possible-types > possible-types.json
 
 schema-check: install
 	@$(BIN)/arbiter schema | diff -u schema.graphql - \
 	  || (echo "schema.graphql is out of date: run 'make schema' and commit it" && exit 1)
+	@$(BIN)/arbiter schema --possible-types | diff -u possible-types.json - \
+	  || (echo "possible-types.json is out of date: run 'make schema' and commit it" && exit 1)
 
 contract-check: install
 	$(BIN)/python ../shared/tools/contract_check.py schema.graphql

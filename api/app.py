@@ -17,6 +17,8 @@ from starlette.routing import Route, WebSocketRoute
 from api.graphql_view import ArbiterGraphQL
 from api.metrics import metrics_endpoint
 from api.middleware import GraphQLRequestGuard
+from api.possible_types import possible_types_route
+from api.root import root_route
 from api.schema import build_schema
 from api.services import Services
 from api.settings import Settings, get_settings
@@ -72,6 +74,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            possible_types_route(graphql.schema, settings),
+            root_route(settings),
         ],
         middleware=[
             Middleware(

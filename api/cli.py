@@ -197,10 +197,11 @@ def _audit_verify(_: argparse.Namespace) -> int:
     return asyncio.run(_verify())
 
 
-def _schema(_: argparse.Namespace) -> int:
+def _schema(args: argparse.Namespace) -> int:
+    from api.possible_types import possible_types_json
     from api.schema import sdl
 
-    sys.stdout.write(sdl())
+    sys.stdout.write(possible_types_json() if args.possible_types else sdl())
     return 0
 
 
@@ -244,7 +245,9 @@ def parser() -> argparse.ArgumentParser:
     )
     audit.add_parser("verify", help="check the log's hash chains").set_defaults(run=_audit_verify)
 
-    commands.add_parser("schema", help="print the GraphQL SDL").set_defaults(run=_schema)
+    schema = commands.add_parser("schema", help="print the GraphQL SDL")
+    schema.add_argument("--possible-types", action="store_true", help="print possible-types.json")
+    schema.set_defaults(run=_schema)
     return root
 
 
