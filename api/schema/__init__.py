@@ -63,12 +63,17 @@ Subscription = merge_types("Subscription", (LiveSubscriptions, LearningSubscript
 
 
 class ArbiterSchema(strawberry.Schema):
-    """Logs server faults, not the errors we raise on purpose for callers."""
+    """Logs server faults, not the errors we raise on purpose for callers, nor the
+    client's mistakes (a document that does not parse or validate has no original error)."""
 
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
-        unexpected = [e for e in errors if not isinstance(e.original_error, PublicError)]
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, PublicError)
+        ]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 
