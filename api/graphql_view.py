@@ -144,6 +144,15 @@ class ArbiterGraphQL(GraphQL[Context, None]):
                 ) from error
             raise
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """GraphiQL for a browser's plain GET; a GET naming a document runs it."""
+        params = request.query_params
+        return (
+            "documentId" not in params
+            and "extensions" not in params
+            and super().should_render_graphql_ide(request)
+        )
+
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()
 
@@ -186,7 +195,7 @@ class ArbiterGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         services: Services = request.app.state.services
         if isinstance(request, WebSocket) or (
-            request.method == "GET" and self.should_render_graphql_ide(request)  # type: ignore[arg-type]
+            request.method == "GET" and self.should_render_graphql_ide(request)
         ):
             # A WebSocket authenticates in connection_init; rendering GraphiQL runs nothing.
             return Context(services=services, user=None, request=request, response=response)

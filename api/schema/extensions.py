@@ -15,7 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from graphql import GraphQLError, NoSchemaIntrospectionCustomRule, parse
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    ValidationRule,
+    get_named_type,
+    is_introspection_type,
+    parse,
+)
 from starlette.requests import Request
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_rule
@@ -66,6 +73,21 @@ def _without_suggestions(errors: list[GraphQLError]) -> list[GraphQLError]:
     ]
 
 
+class AdminOnlyIntrospection(ValidationRule):
+    """Refuses __schema and __type for callers who may not introspect."""
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        field = self.context.get_field_def()
+        if field is not None and is_introspection_type(get_named_type(field.type)):
+            self.report_error(
+                GraphQLError(
+                    f"introspection is not allowed for your role here (only admins may): "
+                    f"the query asks for '{node.name.value}'",
+                    node,
+                )
+            )
+
+
 # Keyed by the query text (and token limit), and by the document and rule classes:
 # the rules are made once per schema below so that repeated queries hit.
 cached_parse: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(parse)
@@ -74,7 +96,7 @@ cached_validate: Callable[..., Any] = lru_cache(maxsize=CACHE_SIZE)(validate_doc
 
 def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
     shape_rules = (depth_rule(settings.max_query_depth, None), alias_rule(settings.max_aliases))
-    closed_rules = (*shape_rules, NoSchemaIntrospectionCustomRule)
+    closed_rules = (*shape_rules, AdminOnlyIntrospection)
     max_tokens = settings.max_tokens
     trusted_only = settings.trusted_documents_only
     introspection_for_admins_only = settings.introspection == "admin"
