@@ -47,6 +47,8 @@ from ml.features import ColumnBuilder, FeatureSpec, encode_columns, flatten_colu
 
 Progress = Callable[[float, str], None]
 
+MIN_EXAMPLES = 40
+"""Labelled decisions a workflow needs before a classifier can be trained on them."""
 HOLDOUT_SHARE = 0.20
 VALIDATION_SHARE = 0.15  # of the examples older than the holdout ...
 CALIBRATION_SHARE = 0.15
@@ -236,7 +238,7 @@ class TrainingSet:
 
 
 def prepare(
-    examples: Sequence[TrainingExample] | TrainingSet, *, min_examples: int = 40
+    examples: Sequence[TrainingExample] | TrainingSet, *, min_examples: int = MIN_EXAMPLES
 ) -> PreparedData:
     """Order by decided_at, build the spec on the pre-holdout examples, encode, split.
 
@@ -334,7 +336,7 @@ def train_classifier(
     seed: int = 7,
     progress: Progress | None = None,
     num_threads: int = 2,
-    min_examples: int = 40,
+    min_examples: int = MIN_EXAMPLES,
 ) -> TrainedClassifier:
     """Featurise, split by time, train with early stopping, calibrate, evaluate on the holdout.
 

@@ -8,6 +8,7 @@ round), evaluating.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -119,26 +120,41 @@ async def stream_training_set(
     return training
 
 
-def _thread_progress(
-    report: Report, loop: asyncio.AbstractEventLoop, low: float, high: float
-) -> Any:
+class _ThreadProgress:
     """A progress callback safe to call from the training thread (throttled), mapping the
-    trainer's 0..1 onto this job's [low, high]."""
-    last = [0.0]
+    trainer's 0..1 onto this job's [low, high].
 
-    def progress(fraction: float, message: str) -> None:
+    Its reports are written one at a time, in the order the thread made them, and
+    `flush()` returns once every one is written: a training step never arrives after,
+    or overwrites, what the job reports next."""
+
+    def __init__(self, report: Report, low: float, high: float) -> None:
+        self.report = report
+        self.low = low
+        self.high = high
+        self.loop = asyncio.get_running_loop()
+        self.steps: asyncio.Queue[tuple[float, str] | None] = asyncio.Queue()
+        self.sender = asyncio.create_task(self._send())
+        self.last = 0.0
+
+    def __call__(self, fraction: float, message: str) -> None:
         now = time.monotonic()
-        if fraction < 1.0 and now - last[0] < PROGRESS_EVERY:
+        if fraction < 1.0 and now - self.last < PROGRESS_EVERY:
             return
-        last[0] = now
-        scaled = low + (high - low) * max(0.0, min(1.0, fraction))
+        self.last = now
+        scaled = self.low + (self.high - self.low) * max(0.0, min(1.0, fraction))
+        self.loop.call_soon_threadsafe(self.steps.put_nowait, (scaled, message))
 
-        async def send() -> None:
-            await report(scaled, message)
+    async def _send(self) -> None:
+        while (step := await self.steps.get()) is not None:
+            # A progress write that fails does not stop the training (the job's own
+            # writes will say what is wrong with the database).
+            with contextlib.suppress(Exception):
+                await self.report(*step)
 
-        asyncio.run_coroutine_threadsafe(send(), loop)
-
-    return progress
+    async def flush(self) -> None:
+        self.steps.put_nowait(None)
+        await self.sender
 
 
 async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
@@ -184,12 +200,16 @@ async def _retrain_classifier(
 
     examples = await load_training_set(runtime, workflow_id, loaded)
     await report(low + 0.05, f"{len(examples)} labelled decisions loaded and featurised")
-    trained = await asyncio.to_thread(
-        train_classifier,
-        examples,
-        progress=_thread_progress(report, asyncio.get_running_loop(), low + 0.05, high),
-        num_threads=runtime.options.training_threads,
-    )
+    progress = _ThreadProgress(report, low + 0.05, high)
+    try:
+        trained = await asyncio.to_thread(
+            train_classifier,
+            examples,
+            progress=progress,
+            num_threads=runtime.options.training_threads,
+        )
+    finally:
+        await progress.flush()
     m = trained.metrics
     metrics = DomainMetrics(
         holdout_size=m.holdout_size,
@@ -238,12 +258,16 @@ async def _retrain_scorer(
         )
         for row in rows
     ]
-    trained = await asyncio.to_thread(
-        train_scorer,
-        examples,
-        progress=_thread_progress(report, asyncio.get_running_loop(), low, high),
-        num_threads=runtime.options.training_threads,
-    )
+    progress = _ThreadProgress(report, low, high)
+    try:
+        trained = await asyncio.to_thread(
+            train_scorer,
+            examples,
+            progress=progress,
+            num_threads=runtime.options.training_threads,
+        )
+    finally:
+        await progress.flush()
     m = trained.metrics
     metrics = DomainMetrics(
         holdout_size=m.holdout_size,
