@@ -41,7 +41,7 @@ from api.trusted_documents import (
     unknown_document_error,
 )
 from api.unavailable import DatabaseUnavailable, is_database_unavailable, unavailable_body
-from api.websocket_protocol import TransportWSHandler
+from api.websocket_protocol import LegacyWSHandler, TransportWSHandler
 from domain.errors import AuthenticationError
 
 
@@ -83,6 +83,7 @@ class ArbiterGraphQL(GraphQL[Context, None]):
 
     max_variable_values = 200_000
     graphql_transport_ws_handler_class = TransportWSHandler
+    graphql_ws_handler_class = LegacyWSHandler
 
     def decode_json(self, data: str | bytes) -> object:
         return orjson.loads(data)  # its JSONDecodeError is the standard library's

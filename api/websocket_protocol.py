@@ -15,6 +15,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import StartMessage
 
 from api.context import Context
 from api.trusted_documents import DocumentIdError, document_id_from_request, unknown_document_error
@@ -40,6 +42,10 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         except DocumentIdError as error:
             await self._refuse(message, GraphQLError(error.message))
             return
+        problem = _payload_problem(payload, identifier)
+        if problem is not None:
+            await self._refuse(message, GraphQLError(problem))
+            return
         if identifier is not None:
             services = self.context.services
             text = await services.trusted_documents.text_for(services, identifier)
@@ -53,3 +59,39 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await self.send_message(
             {"id": message["id"], "type": "error", "payload": [error.formatted]}
         )
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """The legacy graphql-ws protocol: a start message with malformed parameters gets an
+    `error` naming the problem instead of a task that fails unseen."""
+
+    async def handle_start(self, message: StartMessage) -> None:
+        payload = message.get("payload")
+        if self.connection_acknowledged:
+            problem = (
+                _payload_problem(payload, None)
+                if isinstance(payload, dict)
+                else "the start message's payload must be an object"
+            )
+            if problem is None and isinstance(payload, dict) and "query" not in payload:
+                problem = "the operation has no `query`"
+            if problem is not None:
+                await self.send_message(
+                    {"type": "error", "id": message.get("id"), "payload": {"message": problem}}
+                )
+                return
+        await super().handle_start(message)
+
+
+def _payload_problem(payload: dict[str, object], identifier: str | None) -> str | None:
+    """What is wrong with a subscribe payload's parameters, if anything (a missing
+    query without a document id is a malformed message: the protocol closes for it)."""
+    query = payload.get("query")
+    if identifier is None and "query" in payload and not isinstance(query, str):
+        return "the operation's `query` must be a string"
+    if payload.get("variables") is not None and not isinstance(payload.get("variables"), dict):
+        return "the operation's `variables` must be an object"
+    name = payload.get("operationName")
+    if name is not None and not isinstance(name, str):
+        return "the operation's `operationName` must be a string"
+    return None

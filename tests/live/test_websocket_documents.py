@@ -94,3 +94,29 @@ async def test_with_trusted_documents_only_a_reviewer_cannot_send_raw_documents_
             await socket.close()
 
     assert refused[0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+
+
+@pytest.mark.parametrize("protocol", ["graphql-transport-ws", "graphql-ws"])
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ({"query": 5}, "`query` must be a string"),
+        ({"query": "{ me { name } }", "variables": 3}, "`variables` must be an object"),
+        ({"query": "{ me { name } }", "operationName": ["x"]}, "`operationName` must be a string"),
+    ],
+)
+async def test_an_operation_with_parameters_of_the_wrong_type_gets_an_error(
+    live_server, protocol, payload, problem
+):
+    admin = await create_user(live_server.services, "admin")
+    socket = await Socket.open(live_server, admin, protocol)
+    kind = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    try:
+        await socket.send({"type": kind, "id": "1", "payload": payload})
+        message = await socket.receive()
+    finally:
+        await socket.close()
+
+    assert message["type"] == "error" and message["id"] == "1", message
+    errors = message["payload"] if isinstance(message["payload"], list) else [message["payload"]]
+    assert problem in errors[0]["message"]
