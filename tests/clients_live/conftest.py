@@ -1,8 +1,9 @@
 """Third-party clients (Node, tests/clients) against `arbiter serve` run as a child process.
 
-Each module starts the servers it needs once (module-scoped fixtures) on a fresh
-SQLite file migrated with `arbiter migrate`, with users made by `arbiter users
-create`, exactly as a newcomer following the README would. `node_client` (from
+Servers run on a fresh SQLite file migrated with `arbiter migrate`, with users made
+by `arbiter users create`, exactly as a newcomer following the README would:
+`default_server` (one for the session) at the default settings, and whatever a module
+needs besides in its own module-scoped fixtures. `node_client` (from
 tests/clients_node.py) runs the scripts of tests/clients.
 """
 
@@ -116,6 +117,26 @@ def arbiter_serve(database_url: str, log_dir: Path, **settings: Any) -> Iterator
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@dataclass
+class Deployment:
+    """A running server and the tokens of an admin (ada) and an analyst (ann)."""
+
+    server: ArbiterServer
+    admin: str
+    analyst: str
+
+
+@pytest.fixture(scope="session")
+def default_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """`arbiter serve` at its default settings on a fresh SQLite file."""
+    directory = tmp_path_factory.mktemp("arbiter-serve")
+    database_url = migrated_sqlite(directory)
+    admin = create_token(database_url, "ada", "admin")
+    analyst = create_token(database_url, "ann", "analyst")
+    with arbiter_serve(database_url, directory) as server:
+        yield Deployment(server, admin, analyst)
 
 
 def graphql_post(

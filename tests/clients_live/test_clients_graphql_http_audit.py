@@ -9,19 +9,12 @@ mutations) and must pass too; the other MAY audits are reported, not required.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from graphql import GraphQLSyntaxError, build_schema, parse, validate
 
-from tests.clients_live.conftest import (
-    ROOT,
-    ArbiterServer,
-    arbiter_serve,
-    create_token,
-    migrated_sqlite,
-)
+from tests.clients_live.conftest import ROOT, Deployment
 from tests.clients_node import CLIENTS
 
 AUDIT_SOURCE = CLIENTS / "node_modules" / "graphql-http" / "lib" / "audits" / "server.js"
@@ -48,18 +41,15 @@ REQUIRED_MAY = {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArbiterServer, str]]:
-    directory = tmp_path_factory.mktemp("audit")
-    database_url = migrated_sqlite(directory)
-    token = create_token(database_url, "auditor", "analyst")
-    with arbiter_serve(database_url, directory) as running:
-        yield running, token
-
-
-@pytest.fixture(scope="module")
-def audits(node_client: Any, server: tuple[ArbiterServer, str]) -> dict[str, dict[str, Any]]:
-    running, token = server
-    results = node_client.run("audit.mjs", "--url", running.graphql, token=token, timeout=60)
+def audits(node_client: Any, default_server: Deployment) -> dict[str, dict[str, Any]]:
+    """Every audit's outcome by id, run once with an analyst's token (no admin powers)."""
+    results = node_client.run(
+        "audit.mjs",
+        "--url",
+        default_server.server.graphql,
+        token=default_server.analyst,
+        timeout=60,
+    )
     return {result["id"]: result for result in results}
 
 

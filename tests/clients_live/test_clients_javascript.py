@@ -12,30 +12,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from tests.clients_live.conftest import (
-    ROOT,
-    ArbiterServer,
-    arbiter_serve,
-    create_token,
-    graphql_post,
-    migrated_sqlite,
-)
+from tests.clients_live.conftest import ROOT, ArbiterServer, Deployment, graphql_post
 
 MAX_TOKENS = 4_000  # ARBITER_MAX_TOKENS' default, as the README says
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ArbiterServer, str]]:
-    """`arbiter serve` at its defaults on a fresh SQLite file, and an admin's token."""
-    directory = tmp_path_factory.mktemp("javascript")
-    database_url = migrated_sqlite(directory)
-    admin = create_token(database_url, "ada", "admin")
-    with arbiter_serve(database_url, directory) as running:
-        yield running, admin
+@pytest.fixture
+def server(default_server: Deployment) -> tuple[ArbiterServer, str]:
+    """`arbiter serve` at its default settings, and an admin's token."""
+    return default_server.server, default_server.admin
 
 
 def create_workflow(server: ArbiterServer, admin: str, key: str) -> None:
