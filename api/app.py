@@ -15,8 +15,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from api.graphql_view import ArbiterGraphQL
-from api.metrics import metrics_endpoint
+from api.metrics_server import metrics_listener, metrics_routes
 from api.middleware import GraphQLRequestGuard
+from api.operation_labels import configure_operation_labels
 from api.possible_types import possible_types_route
 from api.root import root_route
 from api.schema import build_schema
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
     graphql.max_variable_values = settings.max_variable_values
+    configure_operation_labels(settings.metrics_max_operation_names)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,7 +64,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.services = services
         await services.start()
         try:
-            yield
+            async with metrics_listener(settings, services):
+                yield
         finally:
             await services.stop()
             await services.database.dispose()
@@ -73,7 +76,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
+            *metrics_routes(settings),
             possible_types_route(graphql.schema, settings),
             root_route(settings),
         ],

@@ -1,4 +1,6 @@
-"""/metrics in the Prometheus text format, and the GraphQL request counter."""
+"""/metrics in the Prometheus text format, and the GraphQL request counter (its operation
+label bounded by api.operation_labels; trusted documents' names are allowed through
+allow_operation_names)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import ExecutionContext
 
+from api.operation_labels import allow_operation_names, operation_label
 from workers import metrics
+
+__all__ = ["allow_operation_names", "count_request", "metrics_endpoint"]
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -28,14 +33,14 @@ def count_request(context: ExecutionContext) -> None:
     """arbiter_graphql_requests_total{type, operation, outcome}, once the operation ended."""
     result = context.result
     operation_type = context.operation_type.value if context.operation_type else "unknown"
-    name = context.operation_name or "anonymous"
+    name = operation_label(context.operation_name)
     if result is None or getattr(result, "errors", None):
         outcome = "error"
     elif _has_problem(getattr(result, "data", None)):
         outcome = "problem"
     else:
         outcome = "ok"
-    metrics.GRAPHQL_REQUESTS.labels(operation_type, name[:64], outcome).inc()
+    metrics.GRAPHQL_REQUESTS.labels(operation_type, name, outcome).inc()
 
 
 def _has_problem(data: object) -> bool:
