@@ -1,15 +1,27 @@
-"""The `arbiter` command: serve, worker, migrate, users create, audit verify, schema."""
+"""The `arbiter` command: serve the API, run workers, migrate, retrain, manage users.
+
+Every command is one function, registered in COMMANDS (a group such as `users` also
+in GROUPS). A mistake (bad settings, a database that is not there or not migrated, a
+URL without its driver, too few labels to retrain) is answered with one line on
+standard error and exit status 2; `--verbose` adds the traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from typing import NoReturn
 
+from api import cli_store
+from api.cli_errors import Need, check_cron, check_database, explain, load_settings
 from api.settings import get_settings
-from domain.enums import Role
-from domain.errors import DomainError
+
+# ------------------------------------------------------------------ commands
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -19,6 +31,7 @@ def _serve(args: argparse.Namespace) -> int:
     from api.log_setup import configure_logging
 
     settings = get_settings()
+    check_cron(settings)
     configure_logging(settings.log_json)
     uvicorn.run(
         create_app(settings),
@@ -30,103 +43,30 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--host", help="default ARBITER_HOST or 127.0.0.1")
+    command.add_argument("--port", type=int, help="default ARBITER_PORT or 8000")
+
+
 def _worker(args: argparse.Namespace) -> int:
     from arq import run_worker
 
+    from api.cli_errors import check_redis
     from api.log_setup import configure_logging
     from api.services import runtime_options
     from workers.worker import worker_settings
 
     settings = get_settings()
+    check_cron(settings)
+    redis_url = check_redis(settings.redis_url)
     configure_logging(settings.log_json)
-    if not settings.redis_url:
-        print(
-            "error: arbiter worker needs ARBITER_REDIS_URL (without Redis, `arbiter serve` "
-            "runs jobs and the SLA sweep in-process)",
-            file=sys.stderr,
-        )
-        return 2
-    settings_cls = worker_settings(
-        settings.database_url, settings.redis_url, runtime_options(settings)
-    )
+    settings_cls = worker_settings(settings.database_url, redis_url, runtime_options(settings))
     run_worker(settings_cls, burst=args.burst)  # type: ignore[arg-type]
     return 0
 
 
-async def _retrain(key: str) -> int:
-    from api.services import Services
-    from domain.clock import utcnow
-    from domain.jobs import Job, JobKind
-    from workers.execute import execute_job
-
-    services = Services.from_settings(get_settings())
-    try:
-        async with services.unit_of_work() as uow:
-            workflow = await uow.workflows.by_key(key)
-            if workflow is None:
-                print(f"error: no workflow with key {key!r}", file=sys.stderr)
-                return 1
-            job = Job.new(JobKind.RETRAIN, utcnow(), workflow_id=workflow.id, requested_by="cli")
-            await uow.jobs.add(job)
-            await uow.commit()
-        subscription = services.bus.subscribe()
-
-        async def show_progress() -> None:
-            async for envelope in subscription:
-                if envelope.type == "job" and envelope.data.get("id") == job.id:
-                    _progress_bar(float(envelope.data["progress"]), envelope.data.get("message"))
-
-        printer = asyncio.create_task(show_progress())
-        await execute_job(services, job.id)
-        printer.cancel()
-        subscription.close()
-        async with services.unit_of_work() as uow:
-            done = await uow.jobs.get(job.id)
-        assert done is not None
-        print(f"\n{done.state.value}: {done.message}")
-        return 0 if done.state.value == "SUCCEEDED" else 1
-    finally:
-        await services.database.dispose()
-
-
-def _progress_bar(fraction: float, message: str | None, width: int = 30) -> None:
-    filled = round(fraction * width)
-    line = f"\r[{'#' * filled}{'.' * (width - filled)}] {fraction:4.0%} {message or ''}"
-    sys.stderr.write(line[:120].ljust(120))
-    sys.stderr.flush()
-
-
-def _retrain_command(args: argparse.Namespace) -> int:
-    return asyncio.run(_retrain(args.workflow))
-
-
-async def _demo() -> int:
-    from api.demo import run_demo
-    from api.services import Services
-
-    settings = get_settings()
-    services = Services.from_settings(settings)
-    try:
-        result = await run_demo(services)
-    finally:
-        await services.database.dispose()
-    print(
-        f"\nOpen http://{settings.host}:{settings.port}/graphql (make run), put\n"
-        f'  {{"Authorization": "Bearer {result["token"]}"}}\n'
-        "in the Headers panel and try:\n"
-        f'  {{ feedbackReport(workflow: "{result["workflow"]}") {{ message }}\n'
-        f'    overrideThemes(workflow: "{result["workflow"]}") {{ themes {{ label share conditions '
-        "suggestedFeature examples } }\n"
-        f'    workflow(key: "{result["workflow"]}") {{ activeModel {{ version features metrics '
-        "{ accuracy baselineAccuracy calibrationError } } } }\n"
-        "The admin's bearer token (shown once):"
-    )
-    print(result["token"])
-    return 0
-
-
-def _demo_command(_: argparse.Namespace) -> int:
-    return asyncio.run(_demo())
+def _worker_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--burst", action="store_true", help="stop when the queue is empty")
 
 
 def migrate(database_url: str) -> None:
@@ -144,57 +84,44 @@ def _migrate(_: argparse.Namespace) -> int:
     return 0
 
 
-async def _create_user(name: str, role: Role) -> str:
-    from domain.usecases.accounts import create_user
-    from store.database import connect
-    from workers.runtime import Runtime
+def _retrain(args: argparse.Namespace) -> int:
+    from api.cli_retrain import retrain
 
-    database = connect(get_settings().database_url)
+    return asyncio.run(retrain(get_settings(), args.workflow, args.verbose))
+
+
+def _retrain_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("workflow", help="the workflow's key")
+
+
+async def _run_demo() -> int:
+    from api.demo import run_demo
+    from api.services import Services
+
+    settings = get_settings()
+    services = Services.from_settings(settings)
     try:
-        user, token = await Runtime(database).run(create_user, None, name, role)
+        result = await run_demo(services)
     finally:
-        await database.dispose()
-    print(f"created {user.role.value.lower()} {user.name!r} ({user.id}); its bearer token:")
-    return token
-
-
-def _users_create(args: argparse.Namespace) -> int:
-    try:
-        token = asyncio.run(_create_user(args.name, Role(args.role.upper())))
-    except DomainError as error:
-        print(f"error: {error.message}", file=sys.stderr)
-        return 1
-    print(token)
+        await services.database.dispose()
+    key = result["workflow"]
+    print(
+        f"\nOpen http://{settings.host}:{settings.port}/graphql (make run), put\n"
+        f'  {{"Authorization": "Bearer {result["token"]}"}}\n'
+        "in the Headers panel and try:\n"
+        f'  {{ feedbackReport(workflow: "{key}") {{ message }}\n'
+        f'    overrideThemes(workflow: "{key}") {{ themes {{ label share conditions '
+        "suggestedFeature examples } }\n"
+        f'    workflow(key: "{key}") {{ activeModel {{ version features metrics '
+        "{ accuracy baselineAccuracy calibrationError } } } }\n"
+        "The admin's bearer token (shown once):"
+    )
+    print(result["token"])
     return 0
 
 
-async def _verify() -> int:
-    from store.audit_log import verify_log
-    from store.database import connect
-
-    database = connect(get_settings().database_url)
-    try:
-        reports = await verify_log(database)
-    finally:
-        await database.dispose()
-    broken = 0
-    for report in reports:
-        if report.problem is None:
-            print(f"ok      {report.workflow_key}: {report.records} records, chain holds")
-        else:
-            broken += 1
-            p = report.problem
-            print(
-                f"BROKEN  {report.workflow_key}: record {p.seq} (decision {p.decision_id}): "
-                f"{p.problem}"
-            )
-    if not reports:
-        print("no workflows, nothing to verify")
-    return 1 if broken else 0
-
-
-def _audit_verify(_: argparse.Namespace) -> int:
-    return asyncio.run(_verify())
+def _demo(_: argparse.Namespace) -> int:
+    return asyncio.run(_run_demo())
 
 
 def _schema(args: argparse.Namespace) -> int:
@@ -205,55 +132,147 @@ def _schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _schema_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--possible-types", action="store_true", help="print possible-types.json")
+
+
+# ------------------------------------------------------------------ the registry
+
+
+def _no_arguments(_: argparse.ArgumentParser) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Command:
+    """One `arbiter` command: its words, its line in --help, what it does and needs."""
+
+    words: str
+    """As typed after `arbiter`: "serve", "users create"."""
+    summary: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = _no_arguments
+    database: Need = Need.MIGRATED
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("serve", "serve the GraphQL API", _serve, _serve_arguments),
+    Command(
+        "worker",
+        "run an arq worker: webhooks, the SLA sweep, retraining (needs ARBITER_REDIS_URL)",
+        _worker,
+        _worker_arguments,
+    ),
+    Command(
+        "migrate",
+        "create or upgrade the database to the newest schema",
+        _migrate,
+        database=Need.CREATABLE,
+    ),
+    Command(
+        "retrain",
+        "retrain a workflow's model now, with a progress bar",
+        _retrain,
+        _retrain_arguments,
+    ),
+    Command("demo", "seed a generated world, decide it, mine themes and retrain", _demo),
+    Command(
+        "users create",
+        "create a user; prints its bearer token last",
+        cli_store.users_create,
+        cli_store.users_create_arguments,
+    ),
+    Command("users list", "list every user: name, role, id, created", cli_store.users_list),
+    Command(
+        "audit verify",
+        "check the decision log's hash chains (exit 0 when they hold)",
+        cli_store.audit_verify,
+    ),
+    Command("schema", "print the GraphQL SDL", _schema, _schema_arguments, database=Need.NOTHING),
+)
+GROUPS = {"users": "manage users", "audit": "the decision log"}
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes in one line, like every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("arbiter")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
+def _listing() -> str:
+    width = max(len(c.words) for c in COMMANDS) + 2
+    lines = [f"  {c.words.ljust(width)}{c.summary}" for c in COMMANDS]
+    return "commands:\n" + "\n".join(lines)
+
+
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="arbiter", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
-
-    serve = commands.add_parser("serve", help="serve the GraphQL API")
-    serve.add_argument("--host", help="default ARBITER_HOST or 127.0.0.1")
-    serve.add_argument("--port", type=int, help="default ARBITER_PORT or 8000")
-    serve.set_defaults(run=_serve)
-
-    worker = commands.add_parser("worker", help="run an arq worker (needs ARBITER_REDIS_URL)")
-    worker.add_argument("--burst", action="store_true", help="stop when the queue is empty")
-    worker.set_defaults(run=_worker)
-
-    retrain = commands.add_parser("retrain", help="retrain a workflow's model now")
-    retrain.add_argument("workflow", help="the workflow's key")
-    retrain.set_defaults(run=_retrain_command)
-
-    commands.add_parser(
-        "demo", help="seed a generated world, decide it, mine themes and retrain"
-    ).set_defaults(run=_demo_command)
-
-    commands.add_parser("migrate", help="upgrade the database to the newest schema").set_defaults(
-        run=_migrate
+    """The `arbiter` parser, built from COMMANDS and GROUPS."""
+    root = _Parser(
+        prog="arbiter",
+        usage="arbiter [--verbose] COMMAND ...",
+        description="A GraphQL backend for human-in-the-loop decisions.",
+        epilog=_listing() + "\n\n`arbiter COMMAND --help` tells more about one.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-
-    users = commands.add_parser("users", help="manage users").add_subparsers(
-        dest="users_command", required=True
-    )
-    create = users.add_parser("create", help="create a user; prints its token last")
-    create.add_argument("name")
-    create.add_argument(
-        "--role", required=True, choices=[r.value.lower() for r in Role], type=str.lower
-    )
-    create.set_defaults(run=_users_create)
-
-    audit = commands.add_parser("audit", help="the decision log").add_subparsers(
-        dest="audit_command", required=True
-    )
-    audit.add_parser("verify", help="check the log's hash chains").set_defaults(run=_audit_verify)
-
-    schema = commands.add_parser("schema", help="print the GraphQL SDL")
-    schema.add_argument("--possible-types", action="store_true", help="print possible-types.json")
-    schema.set_defaults(run=_schema)
+    root.add_argument("--version", action="version", version=f"arbiter {_version()}")
+    verbose_help = "on an error, show its traceback as well"
+    root.add_argument("-v", "--verbose", action="store_true", help=verbose_help)
+    below = root.add_subparsers(metavar="COMMAND", dest="command", required=True, prog="arbiter")
+    below.help = argparse.SUPPRESS  # listed in the epilog, words and all
+    groups: dict[str, argparse._SubParsersAction[_Parser]] = {}
+    for command in COMMANDS:
+        words = command.words.split()
+        choices = below
+        for depth, word in enumerate(words[:-1]):
+            if word not in groups:
+                group = choices.add_parser(word, help=GROUPS.get(word))
+                groups[word] = group.add_subparsers(
+                    metavar="COMMAND",
+                    dest=f"command_{depth + 1}",
+                    required=True,
+                    prog=" ".join(["arbiter", *words[: depth + 1]]),
+                )
+            choices = groups[word]
+        leaf = choices.add_parser(words[-1], help=command.summary, description=command.summary)
+        leaf.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose_help
+        )
+        command.arguments(leaf)
+        leaf.set_defaults(spec=command)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args))
+    command: Command = args.spec
+    url: str | None = None
+    try:
+        settings = load_settings()
+        url = settings.database_url
+        check_database(url, command.database)
+        return int(command.run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.verbose:
+            traceback.print_exception(error)
+        mistake = explain(error, url)
+        if mistake is None:
+            more = "" if args.verbose else " (run with --verbose for the traceback)"
+            lines = str(error).strip().splitlines() or [""]
+            print(f"error: {type(error).__name__}: {lines[0]}{more}", file=sys.stderr)
+            return 1
+        print(f"error: {mistake.message}", file=sys.stderr)
+        return mistake.status
 
 
 if __name__ == "__main__":

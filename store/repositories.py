@@ -65,6 +65,13 @@ class SqlUsers:
     async def by_name(self, name: str) -> User | None:
         return await self._one(users_t.c.name == name)
 
+    async def all(self) -> list[User]:
+        """Every user, oldest first."""
+        rows = await self.session.execute(
+            sa.select(users_t).order_by(users_t.c.created_at, users_t.c.name)
+        )
+        return [mappers.user(row) for row in rows]
+
 
 class SqlWorkflows:
     def __init__(self, session: AsyncSession) -> None:
