@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from graphql import OperationDefinitionNode, parse
+from graphql import FieldNode, OperationDefinitionNode, parse
 
 from api.possible_types import possible_types_json
 from tests.conftest import make_settings
@@ -34,7 +34,8 @@ REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
 FIRST_FIVE_MINUTES = "The first five minutes"
 # The shell steps the test runs (literally, in the repository, as a reader would).
-KNOWN_COMMANDS = ("migrate", "users create", "audit verify")
+ARBITER = ".venv/bin/arbiter"
+KNOWN_COMMANDS = (["migrate"], ["users", "create"], ["audit", "verify"])
 PROBLEMS = set(json.loads(possible_types_json())["Problem"])
 
 Answers = dict[str, dict[str, Any]]
@@ -157,8 +158,11 @@ def operation_of(block: Block) -> tuple[str, OperationDefinitionNode]:
         f"a README block must hold one operation, this one holds {len(operations)}:\n{block.text}"
     )
     operation = operations[0]
-    key = " ".join(s.name.value for s in operation.selection_set.selections)  # type: ignore[attr-defined]
-    return key, operation
+    roots = operation.selection_set.selections
+    assert all(isinstance(s, FieldNode) for s in roots), (
+        f"spread a fragment below the root:\n{block.text}"
+    )
+    return " ".join(s.name.value for s in roots if isinstance(s, FieldNode)), operation
 
 
 def variables_named_in(prose: str) -> set[str]:
@@ -185,9 +189,7 @@ async def run_shell_block(block: Block, env: dict[str, str]) -> str:
         command = shlex.split(line, comments=True)
         if not command:
             continue
-        known = command[0] == ".venv/bin/arbiter" and " ".join(command[1:3]).startswith(
-            KNOWN_COMMANDS
-        )
+        known = command[0] == ARBITER and any(command[1 : 1 + len(k)] == k for k in KNOWN_COMMANDS)
         assert known, f"the test does not know how to run this README step: {line}"
     process = await asyncio.create_subprocess_exec(
         "bash",
