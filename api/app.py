@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     graphql = ArbiterGraphQL(
         build_schema(settings),
         graphql_ide="graphiql" if settings.graphiql else None,
-        allow_queries_via_get=False,
+        allow_queries_via_get=True,
         allowed_origins=settings.allowed_origins,
         keep_alive=True,
         keep_alive_interval=15,

@@ -32,7 +32,8 @@ async def metrics_endpoint(request: Request) -> Response:
 def count_request(context: ExecutionContext) -> None:
     """arbiter_graphql_requests_total{type, operation, outcome}, once the operation ended."""
     result = context.result
-    operation_type = context.operation_type.value if context.operation_type else "unknown"
+    document = context.graphql_document  # None when the document did not parse
+    operation_type = context.operation_type.value if document is not None else "unknown"
     name = operation_label(context.operation_name)
     if result is None or getattr(result, "errors", None):
         outcome = "error"

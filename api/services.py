@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from api.metrics import allow_operation_names
 from api.settings import Settings
 from api.token_cache import TokenCache
 from api.trusted_documents import TrustedDocumentRegistry
@@ -34,7 +35,7 @@ class Services(Runtime):
         super().__init__(database, settings.redis_url, runtime_options(settings))
         self.settings = settings
         self.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_size)
-        self.trusted_documents = TrustedDocumentRegistry()
+        self.trusted_documents = TrustedDocumentRegistry(on_new_names=allow_operation_names)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

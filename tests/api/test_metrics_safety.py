@@ -5,6 +5,8 @@ listener."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +18,7 @@ import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.app import create_app
+from api.documents_command import load_documents
 from api.metrics import allow_operation_names
 from api.metrics_server import MetricsPortUnavailable
 from api.settings import Settings
@@ -119,6 +122,28 @@ async def test_trusted_operation_names_keep_their_own_label_beyond_the_bound(gql
     assert after[("query", trusted, "ok")] == 2
     assert ("query", untrusted, "ok") not in after
     assert others(after) == others(before) + 1
+
+
+async def test_a_loaded_trusted_documents_operation_keeps_its_label_beyond_the_bound(gql, tmp_path):
+    admin = await create_user(gql.services, "admin")
+    prefix = f"Fill_{uuid.uuid4().hex[:8]}_"
+    for n in range(BOUND):
+        await ask(gql, admin, f"{prefix}{n}")
+    name = f"Loaded_{uuid.uuid4().hex[:8]}"
+    text = f"query {name} {{ __typename }}"
+    document_id = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    manifest = tmp_path / "documents.json"
+    manifest.write_text(json.dumps({document_id: text}))
+    await load_documents(gql.services.settings, manifest)
+
+    response = await gql.http.post(
+        "/graphql",
+        json={"documentId": document_id},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+
+    assert response.json() == {"data": {"__typename": "Query"}}
+    assert (await scrape(gql.http))[("query", name, "ok")] == 1
 
 
 async def test_unnamed_operations_are_anonymous_and_long_names_are_cut_to_64_characters(gql):
