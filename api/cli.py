@@ -85,9 +85,13 @@ def _migrate(_: argparse.Namespace) -> int:
 
 
 def _retrain(args: argparse.Namespace) -> int:
+    from api.cli_errors import ping_redis
     from api.cli_retrain import retrain
 
-    return asyncio.run(retrain(get_settings(), args.workflow, args.verbose))
+    settings = get_settings()
+    if settings.redis_url:  # its progress travels through Redis
+        ping_redis(settings.redis_url)
+    return asyncio.run(retrain(settings, args.workflow, args.verbose))
 
 
 def _retrain_arguments(command: argparse.ArgumentParser) -> None:

@@ -258,6 +258,12 @@ def check_redis(url: str | None) -> str:
             "arbiter worker needs ARBITER_REDIS_URL, e.g. redis://127.0.0.1:6379/0 (without "
             "Redis, `arbiter serve` runs jobs and the SLA sweep in-process)"
         )
+    ping_redis(url)
+    return url
+
+
+def ping_redis(url: str) -> None:
+    """Raise a CliError unless Redis at `url` answers a ping within CONNECT_SECONDS."""
     from redis import asyncio as aioredis
 
     async def ping() -> None:
@@ -280,7 +286,6 @@ def check_redis(url: str | None) -> str:
             f"cannot reach Redis at {_redis_where(url)} ({_first_line(error)}): start it or "
             "fix ARBITER_REDIS_URL"
         ) from error
-    return url
 
 
 def _redis_where(url: str) -> str:

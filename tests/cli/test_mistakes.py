@@ -181,18 +181,24 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def test_the_worker_without_redis_or_with_redis_away_says_so(tmp_path: Path, migrated: str) -> None:
-    unset, away, no_scheme = run_all(
-        [("worker",)] * 3,
+def test_the_worker_without_redis_or_with_redis_away_says_so_and_so_does_retrain(
+    tmp_path: Path, migrated: str
+) -> None:
+    away = environment(ARBITER_DATABASE_URL=migrated, ARBITER_REDIS_URL="redis://127.0.0.1:1/0")
+    unset, worker_away, retrain_away, no_scheme = run_all(
+        [("worker",), ("worker",), ("retrain", "loans"), ("worker",)],
         tmp_path,
         [
             environment(ARBITER_DATABASE_URL=migrated),
-            environment(ARBITER_DATABASE_URL=migrated, ARBITER_REDIS_URL="redis://127.0.0.1:1/0"),
+            away,
+            away,
             environment(ARBITER_DATABASE_URL=migrated, ARBITER_REDIS_URL="127.0.0.1:6379"),
         ],
     )
     assert_one_line([unset], "arbiter worker needs ARBITER_REDIS_URL")
-    assert_one_line([away], "cannot reach Redis at 127.0.0.1:1", "fix ARBITER_REDIS_URL")
+    assert_one_line(
+        [worker_away, retrain_away], "cannot reach Redis at 127.0.0.1:1", "fix ARBITER_REDIS_URL"
+    )
     assert_one_line([no_scheme], "ARBITER_REDIS_URL is not a Redis URL", "redis://")
 
 
