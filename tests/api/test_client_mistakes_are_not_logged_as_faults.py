@@ -19,6 +19,7 @@ MISTAKES = {
         "the document holds 2 operations: name the one to run with operationName",
     ),
     "an unknown field": ("query { nope }", "Cannot query field 'nope' on type 'Query'."),
+    "a document that does not parse": ("query { me { id }", "Syntax Error"),
 }
 
 
