@@ -192,9 +192,15 @@ COMMANDS: tuple[Command, ...] = (
         "check the decision log's hash chains (exit 0 when they hold)",
         cli_store.audit_verify,
     ),
+    Command(
+        "documents load",
+        "register the trusted documents of a manifest (graphql-codegen, Relay)",
+        cli_store.documents_load,
+        cli_store.documents_load_arguments,
+    ),
     Command("schema", "print the GraphQL SDL", _schema, _schema_arguments, database=Need.NOTHING),
 )
-GROUPS = {"users": "manage users", "audit": "the decision log"}
+GROUPS = {"users": "manage users", "audit": "the decision log", "documents": "trusted documents"}
 
 
 class _Parser(argparse.ArgumentParser):

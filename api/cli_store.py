@@ -102,3 +102,22 @@ async def _verify() -> int:
 def audit_verify(_: argparse.Namespace) -> int:
     """`arbiter audit verify`: 0 when every workflow's hash chain holds, else 1."""
     return asyncio.run(_verify())
+
+
+def documents_load(args: argparse.Namespace) -> int:
+    """`arbiter documents load FILE`: register a manifest's trusted documents."""
+    from pathlib import Path
+
+    from api.documents_command import load_documents
+
+    added, total = asyncio.run(load_documents(get_settings(), Path(args.file)))
+    print(
+        f"{added} new trusted documents registered ({total} in {args.file}, {total - added} known)"
+    )
+    return 0
+
+
+def documents_load_arguments(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "file", help="a JSON manifest of sha256 hash to document text (graphql-codegen, Relay)"
+    )

@@ -24,6 +24,7 @@ EVERY_DATABASE_COMMAND = (
     ("users", "create", "ada", "--role", "admin"),
     ("users", "list"),
     ("audit", "verify"),
+    ("documents", "load", "x.json"),
 )
 """Every command that uses the database, with arguments a newcomer would give."""
 EVERY_COMMAND = (*EVERY_DATABASE_COMMAND, ("schema",))

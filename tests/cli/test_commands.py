@@ -3,6 +3,8 @@ run as a newcomer would."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from datetime import datetime
 from importlib import metadata
@@ -20,6 +22,7 @@ DOCUMENTED = [
     "users create",
     "users list",
     "audit verify",
+    "documents load",
     "schema",
 ]
 
@@ -101,3 +104,28 @@ def test_users_list_shows_every_user_created_in_an_aligned_table(tmp_path: Path)
         Path("arbiter.db-wal"),
         Path("arbiter.db-shm"),
     }
+
+
+def test_documents_load_registers_a_manifest_once_and_refuses_a_wrong_one_in_one_line(
+    tmp_path: Path,
+) -> None:
+    env = environment(ARBITER_DATABASE_URL="sqlite+aiosqlite:///./arbiter.db")
+    assert run("migrate", cwd=tmp_path, env=env).status == 0
+    text = "query Me { me { name } }"
+    (tmp_path / "good.json").write_text(
+        json.dumps({hashlib.sha256(text.encode()).hexdigest(): text})
+    )
+    (tmp_path / "wrong.json").write_text(json.dumps({"sha256:" + "0" * 64: text}))
+
+    first, again, wrong = (
+        run("documents", "load", name, cwd=tmp_path, env=env)
+        for name in ("good.json", "good.json", "wrong.json")
+    )
+
+    assert (first.status, first.out) == (
+        0,
+        "1 new trusted documents registered (1 in good.json, 0 known)\n",
+    )
+    assert again.out.startswith("0 new trusted documents registered")
+    assert wrong.status == 2 and len(wrong.err_lines) == 1
+    assert "is not the SHA-256 of its document" in wrong.err_lines[0]
