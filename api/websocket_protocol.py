@@ -10,6 +10,8 @@ message naming the problem, exactly as HTTP answers it, and the connection stays
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from graphql import GraphQLError
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -83,7 +85,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         await super().handle_start(message)
 
 
-def _payload_problem(payload: dict[str, object], identifier: str | None) -> str | None:
+def _payload_problem(payload: Mapping[str, object], identifier: str | None) -> str | None:
     """What is wrong with a subscribe payload's parameters, if anything (a missing
     query without a document id is a malformed message: the protocol closes for it)."""
     query = payload.get("query")
