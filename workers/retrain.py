@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from domain.clock import utcnow
 from domain.enums import Verdict, WorkflowKind
@@ -32,6 +32,8 @@ from store.drafts import outcome_rows
 from store.learning import LearningReadModel, SqlModels
 from workers.execute import Report
 from workers.learning_events import publish_model_event
+
+T = TypeVar("T")
 
 PROGRESS_EVERY = 0.5  # seconds between progress writes from the training thread
 
@@ -157,6 +159,17 @@ class _ThreadProgress:
         await self.sender
 
 
+async def _train_in_thread(
+    train: Callable[..., T], examples: Any, report: Report, low: float, high: float, threads: int
+) -> T:
+    """`train(examples)` in a worker thread, its progress reported onto [low, high] in order."""
+    progress = _ThreadProgress(report, low, high)
+    try:
+        return await asyncio.to_thread(train, examples, progress=progress, num_threads=threads)
+    finally:
+        await progress.flush()
+
+
 async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
     """Retrain the classifier and, for DRAFT workflows, the draft scorer. Whatever has
     too little data is skipped with the reason; the job fails only if nothing trained."""
@@ -200,16 +213,9 @@ async def _retrain_classifier(
 
     examples = await load_training_set(runtime, workflow_id, loaded)
     await report(low + 0.05, f"{len(examples)} labelled decisions loaded and featurised")
-    progress = _ThreadProgress(report, low + 0.05, high)
-    try:
-        trained = await asyncio.to_thread(
-            train_classifier,
-            examples,
-            progress=progress,
-            num_threads=runtime.options.training_threads,
-        )
-    finally:
-        await progress.flush()
+    trained = await _train_in_thread(
+        train_classifier, examples, report, low + 0.05, high, runtime.options.training_threads
+    )
     m = trained.metrics
     metrics = DomainMetrics(
         holdout_size=m.holdout_size,
@@ -258,16 +264,9 @@ async def _retrain_scorer(
         )
         for row in rows
     ]
-    progress = _ThreadProgress(report, low, high)
-    try:
-        trained = await asyncio.to_thread(
-            train_scorer,
-            examples,
-            progress=progress,
-            num_threads=runtime.options.training_threads,
-        )
-    finally:
-        await progress.flush()
+    trained = await _train_in_thread(
+        train_scorer, examples, report, low, high, runtime.options.training_threads
+    )
     m = trained.metrics
     metrics = DomainMetrics(
         holdout_size=m.holdout_size,

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.clients_node import node_client  # noqa: F401 (the session fixture)
-from tests.live.conftest import free_port
+from tests.live.conftest import ServerAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARBITER = str(Path(sys.executable).with_name("arbiter"))
@@ -66,19 +66,11 @@ def create_token(database_url: str, name: str, role: str) -> str:
 
 
 @dataclass
-class ArbiterServer:
+class ArbiterServer(ServerAddress):
     url: str  # http://127.0.0.1:PORT
     database_url: str
     process: subprocess.Popen[bytes]
     log: Path
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.url}/graphql"
-
-    @property
-    def websocket(self) -> str:
-        return self.graphql.replace("http://", "ws://", 1)
 
     def stderr(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""

@@ -34,10 +34,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@dataclass
-class LiveServer:
-    url: str  # http://127.0.0.1:PORT
-    services: Any
+class ServerAddress:
+    """/graphql over HTTP and WebSocket of a server whose `url` is http://127.0.0.1:PORT."""
+
+    url: str
 
     @property
     def graphql(self) -> str:
@@ -46,6 +46,12 @@ class LiveServer:
     @property
     def websocket(self) -> str:
         return self.graphql.replace("http://", "ws://", 1)
+
+
+@dataclass
+class LiveServer(ServerAddress):
+    url: str  # http://127.0.0.1:PORT
+    services: Any
 
 
 @contextlib.asynccontextmanager

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.enums import Role
 from tests.factories import create_user
-from tests.live.conftest import free_port
+from tests.live.conftest import ServerAddress, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ARBITER = str(Path(sys.executable).with_name("arbiter"))
@@ -52,19 +52,11 @@ def env_float(name: str, default: float) -> float:
 
 
 @dataclass
-class ArbiterProcess:
+class ArbiterProcess(ServerAddress):
     name: str
     url: str
     process: asyncio.subprocess.Process
     log: Path
-
-    @property
-    def graphql(self) -> str:
-        return f"{self.url}/graphql"
-
-    @property
-    def websocket(self) -> str:
-        return self.graphql.replace("http://", "ws://", 1)
 
     def kill(self) -> None:
         """kill -9: no shutdown, no goodbye to the database or to clients."""
