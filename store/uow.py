@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.drafts import SqlOutcomes
-from store.trusted_documents import SqlTrustedDocuments
 from store.repositories import (
     SqlConfirmations,
     SqlDecisions,
@@ -20,6 +19,7 @@ from store.repositories import (
     SqlWebhooks,
     SqlWorkflows,
 )
+from store.trusted_documents import SqlTrustedDocuments
 
 
 class SqlUnitOfWork:
