@@ -1,4 +1,5 @@
-"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz."""
+"""The Starlette application: /graphql (HTTP and WebSocket), /healthz, /readyz, and the
+reviewer console at /console with GraphiQL's files at /graphiql."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from api.console import console_routes
+from api.graphiql_page import graphiql_routes
 from api.graphql_view import ArbiterGraphQL
 from api.metrics_server import metrics_listener, metrics_routes
 from api.middleware import GraphQLRequestGuard
@@ -79,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             *metrics_routes(settings),
             possible_types_route(graphql.schema, settings),
             root_route(settings),
+            *console_routes(settings),
+            *graphiql_routes(settings),
         ],
         middleware=[
             Middleware(

@@ -27,6 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import bearer_token, user_for_token
 from api.context import Context
+from api.graphiql_page import graphiql_page
 from api.media_types import (
     GRAPHQL_RESPONSE_JSON,
     JSON,
@@ -153,6 +154,10 @@ class ArbiterGraphQL(GraphQL[Context, None]):
             and "extensions" not in params
             and super().should_render_graphql_ide(request)
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Arbiter's GraphiQL page, whose files are all served here (no CDN)."""
+        return graphiql_page(request)
 
     def encode_json(self, data: object) -> str:
         return orjson.dumps(data).decode()

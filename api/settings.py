@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -23,6 +24,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     graphiql: bool = True
+    console: bool = True
+    """Serve the reviewer console at /console (built into console/dist by `make install`)."""
+    console_dir: Path | None = None
+    """The console's build output; unset: console/dist in the repository."""
 
     metrics_token: str | None = None
     """When set, /metrics needs `Authorization: Bearer <this token>`."""

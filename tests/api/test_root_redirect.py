@@ -1,4 +1,5 @@
-"""`/` takes a browser to GraphiQL when it is on; otherwise it says where the API is."""
+"""With the console off, `/` takes a browser to GraphiQL when it is on; otherwise it says
+where the API is. (With the console on and built, `/` is the console: test_console_serving.)"""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ async def get_root(database_url: str, follow: bool = False, **settings: Any) -> 
 async def test_the_root_redirects_to_graphiql_when_it_is_on(
     database: Any, database_url: str
 ) -> None:
-    response = await get_root(database_url, graphiql=True)
+    response = await get_root(database_url, graphiql=True, console=False)
 
     assert response.status_code == 307
     assert response.headers["location"] == "/graphql"
@@ -31,7 +32,7 @@ async def test_the_root_redirects_to_graphiql_when_it_is_on(
 async def test_a_browser_opening_the_root_lands_on_graphiql(
     database: Any, database_url: str
 ) -> None:
-    response = await get_root(database_url, follow=True)
+    response = await get_root(database_url, follow=True, console=False)
 
     assert response.status_code == 200
     assert str(response.url) == "http://test/graphql"
@@ -41,7 +42,7 @@ async def test_a_browser_opening_the_root_lands_on_graphiql(
 async def test_with_graphiql_off_the_root_is_a_404_saying_where_the_api_is(
     database: Any, database_url: str
 ) -> None:
-    response = await get_root(database_url, graphiql=False)
+    response = await get_root(database_url, graphiql=False, console=False)
 
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
