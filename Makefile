@@ -4,15 +4,48 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run migrate demo test reliability lint format schema schema-check contract-check bench ci clean
+.PHONY: install console run migrate demo test reliability lint format schema schema-check contract-check bench ci clean
 
-install: $(STAMP)
+install: $(STAMP) console
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $(STAMP)
+
+# The reviewer console (console/dist, served at /console): built when missing or older
+# than what it is built from (its generated src/gql aside). It needs Node 20.19+ (or
+# 22.12+) and npm; without them it is skipped with a warning, and /console answers a 404
+# saying to run make install.
+CONSOLE := console
+CONSOLE_BUILT := $(CONSOLE)/dist/index.html
+CONSOLE_MODULES := $(CONSOLE)/node_modules/.package-lock.json
+CONSOLE_SOURCES := $(shell find $(CONSOLE)/src $(CONSOLE)/public $(CONSOLE)/scripts -type f \
+  -not -path '$(CONSOLE)/src/gql/*' 2>/dev/null) \
+  $(wildcard $(CONSOLE)/index.html $(CONSOLE)/package.json $(CONSOLE)/package-lock.json \
+  $(CONSOLE)/*.ts) schema.graphql
+NODE_OK := const [a, b] = process.versions.node.split(".").map(Number); \
+  process.exit((a === 20 && b >= 19) || (a === 22 && b >= 12) || a > 22 ? 0 : 1)
+
+console:
+	@missing=""; \
+	if ! command -v node >/dev/null 2>&1; then missing="node is not on PATH"; \
+	elif ! command -v npm >/dev/null 2>&1; then missing="npm is not on PATH"; \
+	elif ! node -e '$(NODE_OK)'; then missing="this is Node $$(node --version)"; fi; \
+	if [ -z "$$missing" ]; then exec $(MAKE) --no-print-directory $(CONSOLE_BUILT); fi; \
+	echo "warning: the reviewer console was not built: it needs Node 20.19+ (or 22.12+)" \
+	  "and npm, and $$missing."; \
+	if [ -f $(CONSOLE_BUILT) ]; then echo "  /console serves the previous build."; \
+	else echo "  /console answers 404 until make install runs with them."; fi
+
+$(CONSOLE_MODULES): $(CONSOLE)/package-lock.json
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_BUILT): $(CONSOLE_MODULES) $(CONSOLE_SOURCES)
+	cd $(CONSOLE) && npm run build
+	touch $@
 
 migrate: install
 	$(BIN)/arbiter migrate
@@ -72,4 +105,4 @@ ci:
 	bash .ci/run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info $(CONSOLE)/dist $(CONSOLE)/src/gql
