@@ -99,6 +99,7 @@ bench: install
 	$(BIN)/python bench/subscription_latency.py
 	$(BIN)/python bench/retrain.py
 	$(BIN)/python bench/themes.py
+	$(BIN)/python bench/console_bundle.py
 	$(BIN)/python bench/report.py
 
 ci:
