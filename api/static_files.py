@@ -3,9 +3,12 @@ a Content-Security-Policy that lets the page load nothing from anywhere else."""
 
 from __future__ import annotations
 
+import gzip
 import mimetypes
 import os
 import re
+from email.utils import formatdate
+from functools import lru_cache
 from pathlib import Path
 
 from starlette.requests import Request
@@ -32,6 +35,9 @@ CONTENT_TYPES = {
     ".woff": "font/woff",
     ".txt": "text/plain",
 }
+
+COMPRESSIBLE = {".html", ".js", ".mjs", ".css", ".json", ".map", ".svg", ".txt"}
+MIN_GZIP_BYTES = 1024
 
 # A Host header as browsers send it: a name or IPv4 address, or an IPv6 one in brackets,
 # and maybe a port. Anything else is left out of the policy rather than copied into it.
@@ -88,22 +94,56 @@ def file_under(root: Path, relative: str) -> Path | None:
 def file_response(
     request: Request, path: Path, cache_control: str, headers: dict[str, str]
 ) -> Response:
-    """The file with its content type; 304 when the browser's copy is current."""
+    """The file with its content type, gzipped when the browser accepts it (a text file of
+    1 kB or more); 304 when the browser's copy is current."""
+    stat = os.stat(path)
     media_type = CONTENT_TYPES.get(path.suffix.lower())
     if media_type is None:
         media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    response = FileResponse(
-        path,
-        media_type=media_type,
-        stat_result=os.stat(path),
-        headers={**headers, "Cache-Control": cache_control},
+    gzipped = (
+        path.suffix.lower() in COMPRESSIBLE
+        and stat.st_size >= MIN_GZIP_BYTES
+        and accepts_gzip(request.headers.get("accept-encoding", ""))
     )
-    etag = response.headers.get("etag")
-    if etag and etag in _etags(request.headers.get("if-none-match", "")):
-        kept = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
-        kept.pop("content-type", None)
-        return Response(status_code=304, headers=kept)
-    return response
+    etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}{"-gzip" if gzipped else ""}"'
+    headers = {
+        **headers,
+        "Cache-Control": cache_control,
+        "ETag": etag,
+        "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
+        "Vary": "Accept-Encoding",
+    }
+    if etag in _etags(request.headers.get("if-none-match", "")):
+        return Response(status_code=304, headers=headers)
+    if gzipped:
+        body = _gzipped(str(path), stat.st_mtime_ns, stat.st_size)
+        return Response(
+            body, media_type=media_type, headers={**headers, "Content-Encoding": "gzip"}
+        )
+    return FileResponse(path, media_type=media_type, stat_result=stat, headers=headers)
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip (not with q=0)."""
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=")
+            return not (params.strip().startswith("q=") and _is_zero(q))
+    return False
+
+
+def _is_zero(q: str) -> bool:
+    try:
+        return float(q) == 0
+    except ValueError:
+        return False
+
+
+@lru_cache(maxsize=64)
+def _gzipped(path: str, mtime_ns: int, size: int) -> bytes:
+    """A file's gzip, made once per version of the file (its mtime and size are the key)."""
+    return gzip.compress(Path(path).read_bytes(), compresslevel=6, mtime=0)
 
 
 def error_response(status: int, code: str, message: str, headers: dict[str, str]) -> JSONResponse:

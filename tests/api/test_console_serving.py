@@ -149,6 +149,29 @@ async def test_hashed_assets_are_cached_for_good_with_their_content_types(
             assert response.content == (built_console / url.removeprefix("/console/")).read_bytes()
 
 
+async def test_text_files_are_sent_gzipped_to_a_browser_that_accepts_gzip(
+    sqlite_url: str, built_console: Path
+) -> None:
+    asset = next(u for u in assets_of((built_console / "index.html").read_text()) if ".js" in u)
+    built = (built_console / asset.removeprefix("/console/")).read_bytes()
+    async with browser(sqlite_url, console_dir=built_console) as http:
+        gzipped = await http.get(asset, headers={"Accept-Encoding": "gzip, deflate, br"})
+        plain = await http.get(asset, headers={"Accept-Encoding": "identity"})
+        refused = await http.get(asset, headers={"Accept-Encoding": "gzip;q=0, br"})
+
+    assert gzipped.headers["content-encoding"] == "gzip"
+    assert int(gzipped.headers["content-length"]) < len(built)
+    assert gzipped.content == built  # as decoded by httpx
+    for response in (plain, refused):
+        assert "content-encoding" not in response.headers
+        assert int(response.headers["content-length"]) == len(built)
+        assert response.content == built
+    for response in (gzipped, plain):
+        assert "Accept-Encoding" in response.headers["vary"].split(", ")
+        assert response.headers["cache-control"] == IMMUTABLE
+    assert gzipped.headers["etag"] != plain.headers["etag"]
+
+
 async def test_every_console_answer_carries_the_content_security_policy(
     sqlite_url: str, built_console: Path
 ) -> None:
