@@ -91,7 +91,14 @@ export function LineChart({ title, labels, lines }: { title: string; labels: str
           </g>
         ))}
         {[...new Set(ticks)].map((i) => (
-          <text key={i} x={x(i)} y={height - 6} text-anchor="middle" class="adm-chart-value">
+          <text
+            key={i}
+            x={x(i)}
+            y={height - 6}
+            // The first and last labels sit inside the frame rather than centred on its edge.
+            text-anchor={i === 0 && labels.length > 1 ? "start" : i === labels.length - 1 && i > 0 ? "end" : "middle"}
+            class="adm-chart-value"
+          >
             {labels[i]}
           </text>
         ))}
