@@ -70,6 +70,10 @@ NOT_BUILT_PAGE = f"""<!doctype html>
 
 def graphiql_policy(request: Request) -> str:
     """The console's policy, plus the `data:` fonts GraphiQL's stylesheet embeds."""
+    # GraphiQL 3 needs no 'unsafe-eval' (checked in Chromium: it renders, queries and
+    # subscribes under this policy). Its dialogs (Radix, through react-remove-scroll) add a
+    # <style> element to lock scrolling, which style-src 'self' refuses: the browser logs
+    # a violation and the dialog works the same. Allowing it would take 'unsafe-inline'.
     return content_security_policy(request, font="'self' data:")
 
 
