@@ -292,10 +292,8 @@ class ConsolePage:
     def open_workflow(self, name: str) -> None:
         """From the workflow list, choose `name` with the keyboard (focus it, press Enter)."""
         self.page.get_by_role("heading", name="Workflows").wait_for()
-        choice = (
-            self.page.get_by_role("link", name=re.compile(re.escape(name)))
-            .or_(self.page.get_by_role("button", name=re.compile(re.escape(name))))
-            .first
+        choice = self.page.get_by_role("link", name=name, exact=True).or_(
+            self.page.get_by_role("button", name=name, exact=True)
         )
         choice.focus()
         self.press("Enter")
@@ -374,13 +372,16 @@ OpenConsole = Callable[..., ConsolePage]
 
 @pytest.fixture
 def console(chromium: Browser) -> Iterator[OpenConsole]:
-    """open(origin, token=None): a console page in a new browser context, signed in with
-    `token` (put in sessionStorage before the page loads) when given. At the end, any
+    """open(origin, token=None, path="/console/"): a console page in a new browser context,
+    signed in with `token` (put in sessionStorage before the page loads) when given, at
+    `path` (None: not loaded yet). At the end, any
     unexcused console error, page error or foreign request fails the test."""
     contexts = []
     pages: list[ConsolePage] = []
 
-    def open_console(origin: str, token: str | None = None, path: str = "/console/") -> ConsolePage:
+    def open_console(
+        origin: str, token: str | None = None, path: str | None = "/console/"
+    ) -> ConsolePage:
         context = chromium.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="UTC")
         context.set_default_timeout(10_000)
         contexts.append(context)

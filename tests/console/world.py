@@ -9,7 +9,6 @@ fails loudly instead of leaving a half-made world.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,9 +49,16 @@ class Api:
         return Api(self.url, token, self.http)
 
 
-def unique(prefix: str) -> str:
-    """A short name nobody else in this database has: `prefix` and 6 hex digits."""
-    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+_USED: dict[str, int] = {}
+
+
+def unique(name: str, separator: str = "-") -> str:
+    """`name` the first time this process asks, then `name-2`, `name-3`, ...: readable
+    names (for the screenshots) that no other call made, so unique in any database this
+    process created."""
+    _USED[name] = _USED.get(name, 0) + 1
+    n = _USED[name]
+    return name if n == 1 else f"{name}{separator}{n}"
 
 
 def _expect(answer: dict[str, Any], typename: str) -> dict[str, Any]:
