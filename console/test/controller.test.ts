@@ -49,6 +49,8 @@ async function open(workflow: string, user: { id: string; name: string; role: st
 }
 
 const opened = (id: string) => (s: ReviewState) => s.current?.externalId === id && !s.opening;
+const released = (id: string) => (s: ReviewState) =>
+  s.queue.items.some((item) => item.externalId === id && item.claim === null);
 
 test("opening a workflow claims its most urgent item and lists the queue most urgent first", async () => {
   const { session, items, reviewer } = await review(["a-1", "a-2", "a-3"]);
@@ -76,6 +78,7 @@ test("an approval is sent with the version seen, moves on to the next item, and 
     ["APPROVE", true],
     ["UNDO", false],
   ]);
+  await until(session, released("b-2"), "b-2's release to be told"); // sent without waiting
   assert.equal((await stored(items[1].id)).claim, null, "b-2's claim was given back");
 });
 
@@ -86,6 +89,7 @@ test("moving with j and k claims the item and gives back the one left behind", a
   await until(session, opened("c-2"), "c-2");
   session.move(-1);
   await until(session, opened("c-1"), "c-1");
+  await until(session, released("c-2"), "c-2's release to be told"); // sent without waiting
   const [c1, c2] = await Promise.all([stored(items[0].id), stored(items[1].id)]);
   assert.equal(c1.status, "CLAIMED");
   assert.equal(c2.claim, null);
@@ -267,4 +271,14 @@ test("an analyst is not offered senior items and sees the queue end plainly", as
   assert.equal(state.queue.items.length, 0);
   assert.match(state.empty ?? "", /nothing is waiting/i);
   assert.ok(ADMIN, "the admin token is set");
+});
+
+test("a reviewer told that nothing waits gets the next item as soon as one arrives", async () => {
+  const workflow = await createWorkflow();
+  const reviewer = await createUser(`wait-${workflow}`, "SENIOR");
+  const session = await open(workflow, reviewer);
+  await until(session, (s) => s.empty !== null, "the empty queue");
+  const [item] = await submit(workflow, [{ externalId: "w-1" }]);
+  await until(session, opened("w-1"), "w-1 to open by itself");
+  assert.equal((await stored(item.id)).claim.reviewer.name, reviewer.name);
 });

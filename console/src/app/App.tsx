@@ -62,6 +62,17 @@ export function App() {
     if (route.name === "review") setLastWorkflow(route.workflow);
   }, [route.name === "review" ? route.workflow : null]);
 
+  useEffect(() => {
+    const screen = !session
+      ? "Sign in"
+      : route.name === "review"
+        ? `Review ${route.workflow}`
+        : route.name === "admin"
+          ? "Admin"
+          : "Workflows";
+    document.title = `${screen} · Arbiter console`;
+  }, [session !== null, route.name, route.name === "review" ? route.workflow : null]);
+
   if (!session) {
     return (
       <>

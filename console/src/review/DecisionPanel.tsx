@@ -271,7 +271,7 @@ function EditPanel({
         {scoreText}
       </p>
       <p id="draft-hint" class="hint">
-        Enter ships (after “Ship it?”) · Shift+Enter starts a new line · Esc cancels
+        Enter asks before shipping · Shift+Enter starts a new line · Esc cancels
       </p>
       {panel.asking ? (
         <div class="ask" role="group" aria-labelledby="ship-question">

@@ -34,6 +34,7 @@ import {
   emptyQueue,
   heldByOther,
   isOpen,
+  matches,
   neighbour,
   replaceWithFetched,
   upsert,
@@ -366,6 +367,11 @@ export class ReviewController {
     if (queue !== before) this.set({ queue });
     const current = this.state.current;
     const rec = event.recommendation;
+    if (!current && this.state.empty !== null && !this.state.opening && this.waitingFor(rec)) {
+      // The reviewer was told nothing waits; now something does: open it.
+      void this.openNext();
+      return;
+    }
     if (!current || rec.id !== current.id || rec.version <= current.version) return;
     const byOther = event.actor !== null && event.actor.id !== this.me.id;
     const label = itemLabel(current);
@@ -383,6 +389,11 @@ export class ReviewController {
       return;
     }
     this.set({ current: { ...current, ...rec } });
+  }
+
+  /** Whether this item, as an event shows it, is free for this reviewer in this view. */
+  private waitingFor(item: QueueItem): boolean {
+    return matches(item, this.state.filters) && item.status !== "CLAIMED" && !heldByOther(item, this.me.id, Date.now());
   }
 
   // ------------------------------------------------------------------ opening items
