@@ -5,7 +5,8 @@
 import { useEffect, useLayoutEffect, useMemo, useReducer, useRef } from "preact/hooks";
 import type { ApiClient } from "../api/client";
 import { useNow } from "../app/hooks";
-import { NOUN, ReviewController, type Me } from "./controller";
+import { ReviewController, type Me } from "./controller";
+import { NOUN } from "./decisions";
 import { DecisionPanel } from "./DecisionPanel";
 import { ConfirmDialog, ShortcutsDialog } from "./Dialogs";
 import { ItemView } from "./ItemView";

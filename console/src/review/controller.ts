@@ -10,7 +10,6 @@
 import { describeError, GraphQLRequestError, Unauthenticated, type ApiClient } from "../api/client";
 import type {
   ConsoleClaimOutcomeFragment,
-  ConsoleDecisionOutcomeFragment,
   ConsoleItemDetailFragment,
   ConsoleMyStatsQuery,
   ConsoleQueueEventsSubscription,
@@ -19,6 +18,16 @@ import type {
   RecommendationStatus,
   Tier,
 } from "../gql/graphql";
+import {
+  decidedSentence,
+  NOUN,
+  sendDecision,
+  type DecisionOutcome,
+  type DecisionRequest,
+  type Verb,
+} from "./decisions";
+
+export type { DecisionRequest, Verb };
 import * as docs from "./documents";
 import {
   itemLabel,
@@ -48,7 +57,7 @@ export type ItemDetail = ConsoleItemDetailFragment;
 export type WorkflowInfo = NonNullable<ConsoleReviewWorkflowQuery["workflow"]>;
 export type StatsRow = ConsoleMyStatsQuery["reviewerStats"][number];
 type QueueEvent = ConsoleQueueEventsSubscription["queueEvents"];
-type Outcome = ConsoleDecisionOutcomeFragment;
+type Outcome = DecisionOutcome;
 type ClaimOutcome = ConsoleClaimOutcomeFragment;
 type Success = Extract<Outcome, { __typename: "DecisionSuccess" }>;
 
@@ -56,22 +65,6 @@ export interface Me {
   id: string;
   name: string;
   role: string;
-}
-
-export type Verb = "approve" | "reject" | "flag" | "override" | "edit";
-
-export interface DecisionRequest {
-  verb: Verb;
-  itemId: string;
-  version: number;
-  label: string;
-  proposedAction: string;
-  stakes: number | null;
-  reason?: string | null;
-  tags?: string[];
-  action?: string;
-  content?: string;
-  token?: string | null;
 }
 
 export interface Preview {
@@ -148,23 +141,6 @@ const PREVIEW_DELAY_MS = 300;
 const STATS_DELAY_MS = 400;
 const QUEUE_PAGE = 200;
 const RESUBSCRIBED_AFTER_MS = 1000;
-
-const PAST: Record<Verb, string> = {
-  approve: "Approved",
-  reject: "Rejected",
-  flag: "Flagged",
-  override: "Overrode",
-  edit: "Shipped the edit of",
-};
-
-/** "approval", "override", ...: what a reviewer sent, as a noun. */
-export const NOUN: Record<Verb, string> = {
-  approve: "approval",
-  reject: "rejection",
-  flag: "flag",
-  override: "override",
-  edit: "edit",
-};
 
 export class ReviewController {
   state: ReviewState = {
@@ -768,7 +744,7 @@ export class ReviewController {
     this.set({ busy: true, failed: null, problem: null });
     let outcome: Outcome;
     try {
-      outcome = await this.send(request);
+      outcome = await sendDecision(this.client, request);
     } catch (error) {
       if (this.stopped) return;
       this.set({ busy: false, confirm: null });
@@ -822,31 +798,6 @@ export class ReviewController {
     }
   }
 
-  private async send(request: DecisionRequest): Promise<Outcome> {
-    const base = { id: request.itemId, version: request.version };
-    const token = request.token ?? null;
-    switch (request.verb) {
-      case "approve":
-        return (await this.client.request(docs.Approve, { ...base, token })).approve;
-      case "reject":
-        return (await this.client.request(docs.Reject, { ...base, reason: request.reason ?? null, token })).reject;
-      case "flag":
-        return (await this.client.request(docs.Flag, { ...base, note: request.reason ?? "" })).flag;
-      case "override":
-        return (
-          await this.client.request(docs.Override, {
-            ...base,
-            action: request.action ?? "",
-            reason: request.reason ?? "",
-            tags: request.tags ?? [],
-            token,
-          })
-        ).override;
-      case "edit":
-        return (await this.client.request(docs.Edit, { ...base, content: request.content ?? "", token })).edit;
-    }
-  }
-
   private async decided(request: DecisionRequest, success: Success): Promise<void> {
     const workflow = this.state.workflow;
     const { decision, recommendation } = success;
@@ -856,9 +807,7 @@ export class ReviewController {
     const minDwell = workflow?.policy.minDwellMs ?? 0;
     const fast =
       request.verb !== "flag" && decision.dwellMs != null && minDwell > 0 && decision.dwellMs < minDwell;
-    let what = `${PAST[request.verb]} ${request.label}`;
-    if (request.verb === "approve") what += ` (${request.proposedAction})`;
-    if (request.verb === "override") what += `: ${request.action} instead of ${request.proposedAction}`;
+    const what = decidedSentence(request);
     this.set({
       queue: upsert(this.state.queue, recommendation, this.state.filters),
       current: null,
@@ -876,7 +825,7 @@ export class ReviewController {
               deadline,
             }
           : null,
-      notice: { text: `${what}.`, tone: "info" },
+      notice: { text: what, tone: "info" },
       dwellNote: fast
         ? `A gentle note: you decided this in ${seconds(decision.dwellMs!)} (this workflow suggests at least ${seconds(minDwell)}).`
         : null,
