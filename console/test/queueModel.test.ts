@@ -106,3 +106,11 @@ test("after the open item left the list, j opens the one that took its place", (
   assert.equal(neighbour(items, "r2", 1, 1, "u-ann", NOW)?.id, "r3");
   assert.equal(neighbour(items, "r2", 1, -1, "u-ann", NOW)?.id, "r1");
 });
+
+test("an item escalated out of the tiers an analyst may see leaves their queue", () => {
+  const analyst: Filters = { tier: null, status: null, within: ["AUTO_APPROVE", "ANALYST_REVIEW"] };
+  let queue = replaceWithFetched(emptyQueue<QueueEntry>(), [entry("r1"), entry("r2")], [], analyst);
+  queue = applyEvent(queue, { id: "e1", recommendation: entry("r1", { tier: "SENIOR_REVIEW", version: 2 }) }, analyst);
+  assert.deepEqual(ids(queue.items), ["r2"]);
+  assert.equal(matches(entry("r1", { tier: "SENIOR_REVIEW" }), ALL), true, "a senior keeps it");
+});

@@ -141,6 +141,8 @@ const PREVIEW_DELAY_MS = 300;
 const STATS_DELAY_MS = 400;
 const QUEUE_PAGE = 200;
 const RESUBSCRIBED_AFTER_MS = 1000;
+/** Analysts read only these tiers (an item escalated to SENIOR_REVIEW leaves their queue). */
+const VISIBLE_TIERS: Record<string, readonly string[]> = { ANALYST: ["AUTO_APPROVE", "ANALYST_REVIEW"] };
 
 export class ReviewController {
   state: ReviewState = {
@@ -204,6 +206,11 @@ export class ReviewController {
 
   private info(text: string): void {
     this.set({ notice: { text, tone: "info" } });
+  }
+
+  /** The reviewer's filters, within the tiers their role may see. */
+  private get view(): Filters {
+    return { ...this.state.filters, within: VISIBLE_TIERS[this.me.role] ?? null };
   }
 
   /** The queue as listed, with the open item in its place even when the filters hide it. */
@@ -323,7 +330,7 @@ export class ReviewController {
       const during = this.eventsDuringFetch ?? [];
       this.eventsDuringFetch = null;
       this.set({
-        queue: replaceWithFetched(this.state.queue, fetched, during, this.state.filters),
+        queue: replaceWithFetched(this.state.queue, fetched, during, this.view),
         more: Math.max(0, queue.totalCount - fetched.length),
         loadingQueue: false,
       });
@@ -339,7 +346,7 @@ export class ReviewController {
     if (this.stopped) return;
     this.eventsDuringFetch?.push(event);
     const before = this.state.queue;
-    const queue = applyEvent(before, event, this.state.filters);
+    const queue = applyEvent(before, event, this.view);
     if (queue !== before) this.set({ queue });
     const current = this.state.current;
     const rec = event.recommendation;
@@ -369,7 +376,7 @@ export class ReviewController {
 
   /** Whether this item, as an event shows it, is free for this reviewer in this view. */
   private waitingFor(item: QueueItem): boolean {
-    return matches(item, this.state.filters) && item.status !== "CLAIMED" && !heldByOther(item, this.me.id, Date.now());
+    return matches(item, this.view) && item.status !== "CLAIMED" && !heldByOther(item, this.me.id, Date.now());
   }
 
   // ------------------------------------------------------------------ opening items
@@ -482,7 +489,7 @@ export class ReviewController {
     switch (outcome.__typename) {
       case "ClaimSuccess": {
         const item = outcome.recommendation;
-        const queue = upsert(this.state.queue, item, this.state.filters);
+        const queue = upsert(this.state.queue, item, this.view);
         const index = queue.items.findIndex((entry) => entry.id === item.id);
         if (index >= 0) this.cursor = index;
         this.set({ queue, current: item, readOnly: null, opening: false, empty: null });
@@ -809,7 +816,7 @@ export class ReviewController {
       request.verb !== "flag" && decision.dwellMs != null && minDwell > 0 && decision.dwellMs < minDwell;
     const what = decidedSentence(request);
     this.set({
-      queue: upsert(this.state.queue, recommendation, this.state.filters),
+      queue: upsert(this.state.queue, recommendation, this.view),
       current: null,
       panel: NO_PANEL,
       confirm: null,
@@ -852,7 +859,7 @@ export class ReviewController {
       await this.openNext();
       return;
     }
-    const queue = upsert(this.state.queue, item, this.state.filters);
+    const queue = upsert(this.state.queue, item, this.view);
     const latest = [...item.decisions].reverse().find((d) => !d.undone && d.verdict !== "UNDO");
     if (!isOpen(item.status)) {
       const verdict = latest ? verdictDone(latest.verdict) : statusLabel(item.status);
@@ -954,7 +961,7 @@ export class ReviewController {
       return;
     }
     this.set({
-      queue: upsert(this.state.queue, outcome.recommendation, this.state.filters),
+      queue: upsert(this.state.queue, outcome.recommendation, this.view),
       last: null,
       dwellNote: null,
     });

@@ -23,6 +23,8 @@ export interface Filters {
   tier: string | null;
   /** null: every open status (PENDING, CLAIMED, FLAGGED, AWAITING_CONFIRMATION). */
   status: string | null;
+  /** The tiers the reviewer's role may see (an item escalated out of them leaves); null: all. */
+  within?: readonly string[] | null;
 }
 
 export interface QueueState<T extends QueueEntry> {
@@ -49,6 +51,7 @@ export function isOpen(status: string): boolean {
 /** Whether an item belongs in the view under these filters. */
 export function matches(item: QueueEntry, filters: Filters): boolean {
   if (filters.status === null ? !isOpen(item.status) : item.status !== filters.status) return false;
+  if (filters.within && !filters.within.includes(item.tier)) return false;
   return filters.tier === null || item.tier === filters.tier;
 }
 
