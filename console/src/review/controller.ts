@@ -141,6 +141,8 @@ const PREVIEW_DELAY_MS = 300;
 const STATS_DELAY_MS = 400;
 const QUEUE_PAGE = 200;
 const RESUBSCRIBED_AFTER_MS = 1000;
+const RESUBSCRIBE_FIRST_MS = 1000;
+const RESUBSCRIBE_MAX_MS = 30_000;
 /** Analysts read only these tiers (an item escalated to SENIOR_REVIEW leaves their queue). */
 const VISIBLE_TIERS: Record<string, readonly string[]> = { ANALYST: ["AUTO_APPROVE", "ANALYST_REVIEW"] };
 
@@ -179,6 +181,9 @@ export class ReviewController {
   private previewTimer: number | undefined;
   private statsTimer: number | undefined;
   private reconnectTimer: number | undefined;
+  private resubscribeTimer: number | undefined;
+  private resubscribeDelay = RESUBSCRIBE_FIRST_MS;
+  private unsubscribeEvents: () => void = () => {};
   private cleanup: Array<() => void> = [];
 
   constructor(
@@ -238,17 +243,37 @@ export class ReviewController {
 
   // ------------------------------------------------------------------ life cycle
 
-  async start(): Promise<void> {
-    const unsubscribe = this.client.subscribe(
+  /**
+   * Listen to the workflow's queueEvents. A subscription the server ends with an error (a
+   * slow subscriber, say) is started again after a pause, and the queue read again.
+   */
+  private subscribeEvents(): void {
+    this.unsubscribeEvents = this.client.subscribe(
       docs.QueueEvents,
       { workflow: this.workflowKey },
       {
-        next: (data) => this.onEvent(data.queueEvents),
+        next: (data) => {
+          this.resubscribeDelay = RESUBSCRIBE_FIRST_MS;
+          this.onEvent(data.queueEvents);
+        },
         error: (error) => {
-          if (!this.stopped) this.warn(`Live updates stopped: ${describeError(error)}`);
+          if (this.stopped || this.state.loadError) return; // no workflow: nothing to listen to
+          const pause = this.resubscribeDelay;
+          this.resubscribeDelay = Math.min(pause * 2, RESUBSCRIBE_MAX_MS);
+          this.warn(`Live updates stopped (${describeError(error)}); trying again in ${Math.round(pause / 1000)} s.`);
+          window.clearTimeout(this.resubscribeTimer);
+          this.resubscribeTimer = window.setTimeout(() => {
+            if (this.stopped) return;
+            this.subscribeEvents();
+            void this.refetchQueue();
+          }, pause);
         },
       },
     );
+  }
+
+  async start(): Promise<void> {
+    this.subscribeEvents();
     const offConnection = this.client.onConnection((connection) => {
       // Events committed while disconnected are not replayed: read everything again, now
       // and once more when the resubscription (sent just after "connected") surely runs.
@@ -261,7 +286,11 @@ export class ReviewController {
     });
     const onHide = () => this.releaseOnExit();
     window.addEventListener("pagehide", onHide);
-    this.cleanup.push(unsubscribe, offConnection, () => window.removeEventListener("pagehide", onHide));
+    this.cleanup.push(
+      () => this.unsubscribeEvents(),
+      offConnection,
+      () => window.removeEventListener("pagehide", onHide),
+    );
     const [found] = await Promise.all([this.loadWorkflow(), this.refetchQueue()]);
     if (!found || this.stopped) return;
     this.refreshStats(0);
@@ -275,6 +304,7 @@ export class ReviewController {
     window.clearTimeout(this.previewTimer);
     window.clearTimeout(this.statsTimer);
     window.clearTimeout(this.reconnectTimer);
+    window.clearTimeout(this.resubscribeTimer);
     this.leave(this.state.current);
     this.listeners.clear();
   }
