@@ -2,7 +2,9 @@
 against `arbiter serve` run as a child process, as a person would use it.
 
 - `console_server` (one for this package): `arbiter serve` on a fresh SQLite file with an
-  admin, serving the built console (console/dist) at /console.
+  admin, serving the built console (console/dist, or ARBITER_CONSOLE_DIR) at /console;
+  `postgres_console_server` the same on a scratch PostgreSQL database (for concurrency);
+  `restartable_server` one on a port of its own that a test kills and starts again.
 - `admin_api`: GraphQL over HTTP as that admin, to seed workflows and read stored state
   (tests/console/world.py).
 - `chromium`: Chromium (ARBITER_CHROMIUM, default /usr/bin/chromium), one for the package.
@@ -25,12 +27,13 @@ import concurrent.futures
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,7 +62,8 @@ try:  # without Playwright, the `chromium` fixture skips (or fails) every test s
 except ImportError:  # pragma: no cover
     expect = None  # type: ignore[assignment]
 
-DIST = ROOT / "console" / "dist"
+# The build under test: ARBITER_CONSOLE_DIR when set, else the repository's console/dist.
+DIST = Path(os.environ.get("ARBITER_CONSOLE_DIR") or ROOT / "console" / "dist")
 AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("ARBITER_CHROMIUM", "/usr/bin/chromium")
@@ -94,7 +98,7 @@ def chromium() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
         _service_missing(f"Chromium is not at {CHROMIUM} (apt-get install chromium)")
     if not (DIST / "index.html").exists():
-        _service_missing("the console is not built (console/dist): run `make install`")
+        _service_missing(f"the console is not built ({DIST}): run `make install`")
     if not AXE.exists():
         _service_missing(f"axe-core is missing ({AXE}): run `npm ci` in console/")
     with sync_playwright() as playwright:
@@ -103,14 +107,21 @@ def chromium() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="package")
+def console_build(chromium: Browser, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The servers' settings: a copy of the build (ARBITER_CONSOLE_DIR), taken once, so that
+    a `npm run build` replacing console/dist meanwhile cannot pull files from under a test."""
+    copy = shutil.copytree(DIST, tmp_path_factory.mktemp("console") / "dist")
+    return {"console_dir": str(copy)}
+
+
 @dataclass
 class ConsoleServer:
-    """A running `arbiter serve` and the admin's token; `restart` kills and starts it again."""
+    """A running `arbiter serve` and its admin's token."""
 
     server: ArbiterServer
     admin: str
     log_dir: Path
-    settings: dict[str, Any] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -133,13 +144,13 @@ def check_console_is_served(url: str) -> None:
 
 @pytest.fixture(scope="package")
 def console_server(
-    chromium: Browser, tmp_path_factory: pytest.TempPathFactory
+    console_build: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleServer]:
     """`arbiter serve` on a fresh SQLite file, with an admin (ada)."""
     directory = tmp_path_factory.mktemp("console-serve")
     database_url = migrated_sqlite(directory)
     admin = create_token(database_url, "ada", "admin")
-    with arbiter_serve(database_url, directory) as server:
+    with arbiter_serve(database_url, directory, **console_build) as server:
         check_console_is_served(server.url)
         yield ConsoleServer(server, admin, directory)
 
@@ -174,13 +185,13 @@ def scratch_postgres() -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 def postgres_console_server(
-    chromium: Browser, tmp_path_factory: pytest.TempPathFactory
+    console_build: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ConsoleServer]:
     """`arbiter serve` on a scratch PostgreSQL database, with an admin (ada)."""
     directory = tmp_path_factory.mktemp("console-serve-pg")
     with scratch_postgres() as database_url:
         admin = create_token(database_url, "ada", "admin")
-        with arbiter_serve(database_url, directory) as server:
+        with arbiter_serve(database_url, directory, **console_build) as server:
             check_console_is_served(server.url)
             yield ConsoleServer(server, admin, directory)
 
@@ -189,9 +200,10 @@ class Restartable:
     """`arbiter serve` on a port of its own that a test may kill (SIGKILL) and start again on
     the same port and database."""
 
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    def __init__(self, database_url: str, log_dir: Path, settings: dict[str, str]) -> None:
         self.database_url = database_url
         self.log_dir = log_dir
+        self.settings = settings
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -203,7 +215,7 @@ class Restartable:
         with log.open("wb") as stderr:
             self.process = subprocess.Popen(
                 [ARBITER, "serve", "--port", str(self.port)],
-                env=arbiter_env(self.database_url),
+                env=arbiter_env(self.database_url, **self.settings),
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
                 stderr=stderr,
@@ -235,11 +247,13 @@ class Restartable:
 
 
 @pytest.fixture
-def restartable_server(chromium: Browser, tmp_path: Path) -> Iterator[tuple[Restartable, str]]:
+def restartable_server(
+    console_build: dict[str, str], tmp_path: Path
+) -> Iterator[tuple[Restartable, str]]:
     """A Restartable server on a fresh SQLite file, started; and its admin's token."""
     database_url = migrated_sqlite(tmp_path)
     admin = create_token(database_url, "ada", "admin")
-    server = Restartable(database_url, tmp_path)
+    server = Restartable(database_url, tmp_path, console_build)
     server.start()
     try:
         yield server, admin
