@@ -75,6 +75,10 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
         }
         return;
       }
+      if (event.key === "Escape" && (event.target as Element | null)?.tagName === "SELECT") {
+        focusList(); // out of a filter, back to the queue
+        return;
+      }
       if (isTypingTarget(event.target)) return; // fields handle their own Enter and Esc
       if (event.ctrlKey || event.metaKey || event.altKey) return;
       const panel = current.panel;
