@@ -1,10 +1,5 @@
 /**
- * OWNED BY THE ADMIN-SCREENS ENGINEER (the reviewer shell only mounts it).
- *
- * NOTE from the reviewer-screens engineer: this file was accidentally overwritten before
- * it was committed, and rebuilt from AdminScreens.tsx's props; check it against yours.
- *
- * The shell renders <AdminArea> for every route under #/admin (ADMIN users only) with
+ * The admin area. The shell renders <AdminArea> for every route under #/admin (ADMIN users only) with
  * { client, me, workflowKey, navigate }. AdminScreens is loaded lazily (a chunk of its
  * own), so reviewers never download it. The chosen workflow lives in the route,
  * #/admin/<key>; without one, the workflow the admin last opened (workflowKey).
