@@ -100,6 +100,7 @@ bench: install
 	$(BIN)/python bench/retrain.py
 	$(BIN)/python bench/themes.py
 	$(BIN)/python bench/console_bundle.py
+	$(BIN)/python bench/console.py
 	$(BIN)/python bench/report.py
 
 ci:
