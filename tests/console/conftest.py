@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -55,7 +56,7 @@ from tests.console.world import Api
 from tests.live.conftest import free_port
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request
+    from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Request, WebSocket
 
 try:  # without Playwright, the `chromium` fixture skips (or fails) every test saying so
     from playwright.sync_api import expect
@@ -276,6 +277,9 @@ class ConsolePage:
         self.problems: list[str] = []
         self.excuses: list[Excuse] = []
         self.keys_pressed: list[str] = []
+        self.subscriptions: dict[str, dict[str, Any]] = {}  # graphql-ws id -> its variables
+        self.events: list[str] = []  # the subscription id of every `next` with data
+        page.on("websocket", self._on_websocket)
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
         page.on("request", self._on_request)
@@ -290,6 +294,42 @@ class ConsolePage:
             ws = self.origin.replace("http://", "ws://", 1)
             if not url.startswith(ws):
                 self.problems.append(f"request to another origin: {url}")
+
+    def _on_websocket(self, socket: WebSocket) -> None:
+        def sent(payload: str | bytes) -> None:
+            message = json.loads(payload)
+            if message.get("type") == "subscribe":
+                self.subscriptions[message["id"]] = message["payload"].get("variables") or {}
+
+        def received(payload: str | bytes) -> None:
+            message = json.loads(payload)
+            if message.get("type") == "next" and (message.get("payload") or {}).get("data"):
+                self.events.append(message["id"])
+
+        socket.on("framesent", sent)
+        socket.on("framereceived", received)
+
+    def events_heard(self, workflow: str) -> int:
+        """Subscription events of `workflow` this page received over its WebSocket."""
+        ids = {
+            i
+            for i, variables in self.subscriptions.items()
+            if variables.get("workflow") == workflow
+        }
+        return sum(1 for i in self.events if i in ids)
+
+    def until_live(self, workflow: str, poke: Callable[[], object], tries: int = 5) -> int:
+        """Call `poke` (a change to `workflow`) until this page hears an event of `workflow`:
+        its subscriptions are then running on the server (graphql-ws does not acknowledge a
+        subscribe, and events before it are not replayed). How many pokes it took."""
+        for n in range(1, tries + 1):
+            heard = self.events_heard(workflow)
+            poke()
+            for _ in range(20):
+                self.page.wait_for_timeout(50)  # lets Playwright deliver the frames
+                if self.events_heard(workflow) > heard:
+                    return n
+        pytest.fail(f"the page never heard an event of {workflow} after {tries} changes")
 
     def excuse(self, pattern: str, why: str) -> None:
         """Console errors matching `pattern` are expected in this test, because `why`."""

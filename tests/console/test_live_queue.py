@@ -32,6 +32,7 @@ def test_an_item_decided_or_claimed_elsewhere_changes_in_an_open_queue_within_a_
     screen = review.screen
     for external_id in ("q-2", "q-3", "q-4"):
         expect(screen.queue_row(external_id)).to_have_count(1)
+    screen.until_live(review.workflow, lambda: create_queue(admin_api, review.workflow, ["q-5"]))
     other = unique("otto")
     other_api = admin_api.as_user(create_user(admin_api, other, "ANALYST"))
 
@@ -42,6 +43,31 @@ def test_an_item_decided_or_claimed_elsewhere_changes_in_an_open_queue_within_a_
     expect(screen.queue_row("q-4")).to_contain_text(other, timeout=WITHIN_A_SECOND)
     expect(screen.queue_row("q-2")).to_have_count(1)
     screen.wait_for_item("q-1")
+
+
+def test_the_workflow_list_counts_items_per_tier_live(
+    console: OpenConsole, console_server: ConsoleServer, admin_api: Api
+) -> None:
+    name = unique("Loan applications", " ")
+    workflow = create_workflow(admin_api, name)
+    create_queue(admin_api, workflow, ["w-1"])
+    screen = console(console_server.url, create_user(admin_api, unique("rita"), "SENIOR"))
+    page = screen.page
+    expect(page.get_by_role("columnheader", name="Analyst review")).to_be_visible()
+    headers = page.get_by_role("columnheader").all_inner_texts()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=name, exact=True))
+    analyst = row.locator("th, td").nth(headers.index("Analyst review"))
+    senior = row.locator("th, td").nth(headers.index("Senior review"))
+    expect(analyst).to_have_text("1")
+    pokes = screen.until_live(workflow, lambda: create_queue(admin_api, workflow, [unique("poke")]))
+    expect(analyst).to_have_text(str(1 + pokes))
+    expect(senior).to_have_text("0")
+
+    create_queue(admin_api, workflow, ["w-2", "w-3"])
+    create_queue(admin_api, workflow, ["w-4"], confidence=0.6)
+
+    expect(analyst).to_have_text(str(3 + pokes), timeout=WITHIN_A_SECOND)
+    expect(senior).to_have_text("1", timeout=WITHIN_A_SECOND)
 
 
 def test_two_reviewers_on_one_item_the_second_is_told_and_nothing_is_decided_twice(

@@ -4,6 +4,7 @@ console did is read back from the decision log through the API."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,8 +141,9 @@ def test_an_override_with_a_suggested_reason_takes_four_keystrokes(
     assert decision["reasonTags"] == [suggestions[1]]
 
 
+@pytest.mark.parametrize("confirm_by", ["typing the word", "the Confirm button"])
 def test_a_high_stakes_decision_waits_for_an_explicit_confirmation_that_enter_alone_is_not(
-    console: OpenConsole, console_server: ConsoleServer, admin_api: Api
+    confirm_by: str, console: OpenConsole, console_server: ConsoleServer, admin_api: Api
 ) -> None:
     review = start_review(
         console,
@@ -159,14 +161,21 @@ def test_a_high_stakes_decision_waits_for_an_explicit_confirmation_that_enter_al
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("big-1")
     expect(dialog).to_contain_text("approve", ignore_case=True)
-    screen.look("confirm-decision")
     screen.press("Enter")
 
     expect(dialog).to_be_visible()
+    if confirm_by == "typing the word":
+        screen.look("confirm-decision")
     assert item(admin_api, first)["status"] == "AWAITING_CONFIRMATION"
     assert human_decisions(review) == []
 
-    dialog.get_by_role("button", name="Confirm", exact=True).click()
+    if confirm_by == "typing the word":
+        word = re.search(r"Type (\S+)", dialog.inner_text())
+        assert word, dialog.inner_text()
+        screen.type(word.group(1))
+        screen.press("Enter")
+    else:
+        dialog.get_by_role("button", name="Confirm", exact=True).click()
 
     expect(dialog).to_have_count(0)
     wait_until_decided(review)
@@ -191,3 +200,32 @@ def test_undo_takes_the_last_decision_back_while_its_window_is_open(
     assert [(d["verdict"], d["undone"]) for d in log] == [("APPROVE", True), ("UNDO", False)]
     assert item(admin_api, first)["status"] in ("PENDING", "CLAIMED")
     expect(screen.queue_row("app-1")).to_have_count(1)
+
+
+def test_a_decision_faster_than_the_minimum_dwell_gets_a_gentle_note_and_counts_in_my_stats(
+    console: OpenConsole, console_server: ConsoleServer, admin_api: Api
+) -> None:
+    review = start_review(
+        console, console_server, admin_api, ["app-1", "app-2"], policy={"minDwellMs": 60_000}
+    )
+    screen = review.screen
+
+    screen.press("a")
+
+    wait_until_decided(review)
+    [decision] = human_decisions(review)
+    note = screen.page.get_by_text(re.compile(r"you decided this in \d+(?:\.\d+)? s"))
+    expect(note).to_be_visible()
+    stats = screen.page.get_by_role("complementary", name="My stats")
+    for figure in ("Decisions, last 30 days", "Faster than the suggested minimum"):
+        value = stats.locator("dt", has_text=figure).locator("xpath=following-sibling::dd[1]")
+        expect(value).to_have_text("1")
+    screen.look("fast-decision-note")
+    stored = admin_api(
+        "query($w: String!) { reviewerStats(workflow: $w) { decisions fastDecisions "
+        "reviewer { name } } }",
+        {"w": review.workflow},
+    )["reviewerStats"]
+    mine = [s for s in stored if s["reviewer"]["name"] == review.reviewer]
+    assert decision["verdict"] == "APPROVE"
+    assert [(s["decisions"], s["fastDecisions"]) for s in mine] == [(1, 1)]
