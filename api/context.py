@@ -133,10 +133,12 @@ class Context:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
+        # Taken before waiting for the lock: the operations of one WebSocket share this
+        # context, and another may close it meanwhile.
+        session, self._session = self._session, None
+        if session is not None:
             async with self._lock:
-                await self._session.close()
-            self._session = None
+                await session.close()
 
     async def run(
         self,
@@ -153,6 +155,7 @@ class Context:
             return await self.services.run(use_case, self.viewer, *args, **kwargs)
         finally:
             self._loaders = None
-            if self._session is not None:
+            session = self._session
+            if session is not None:
                 async with self._lock:
-                    await self._session.rollback()
+                    await session.rollback()

@@ -283,3 +283,28 @@ async def test_idle_subscribers_hold_no_database_connection(live_server):
     finally:
         for socket in sockets:
             await socket.close()
+
+
+async def test_several_subscriptions_started_at_once_on_one_connection_all_deliver(live_server):
+    # Their operations share the connection's context; each closes its read session when
+    # it has started, and one closing must not break the others.
+    admin = await create_user(live_server.services, "admin")
+    keys = [f"together-{n}" for n in range(4)]
+    for key in keys:
+        await create_live_workflow(live_server, admin, key)
+    socket = await Socket.open(live_server, admin)
+    try:
+        for n, key in enumerate(keys):
+            await socket.subscribe(str(n), QUEUE_EVENTS, {"wf": key})
+        await hub_holds(live_server, len(keys))
+        items = {key: await submit(live_server, admin, key) for key in keys}
+        received = {}
+        for _ in keys:
+            message = await socket.receive()
+            assert message["type"] == "next", message
+            event = message["payload"]["data"]["queueEvents"]
+            received[message["id"]] = event["recommendation"]["id"]
+    finally:
+        await socket.close()
+
+    assert received == {str(n): items[key] for n, key in enumerate(keys)}
