@@ -63,8 +63,34 @@ export function WorkflowList({ client }: { client: ApiClient }) {
   const keys = (workflows ?? []).map((workflow) => workflow.key).join("\n");
   useEffect(() => {
     if (!keys) return;
-    const stops = keys.split("\n").map((workflow) => client.subscribe(WorkflowActivity, { workflow }, { next: soon }));
-    return () => stops.forEach((stop) => stop());
+    // A subscription the server ends with an error starts again after a pause (doubling
+    // to 30 s), and the counts are read again: they never go silently stale.
+    const stops = new Map<string, () => void>();
+    const timers = new Set<number>();
+    const follow = (workflow: string, pause: number) => {
+      stops.set(
+        workflow,
+        client.subscribe(WorkflowActivity, { workflow }, {
+          next: () => {
+            pause = 1000;
+            soon();
+          },
+          error: () => {
+            const timer = window.setTimeout(() => {
+              timers.delete(timer);
+              soon();
+              follow(workflow, Math.min(pause * 2, 30_000));
+            }, pause);
+            timers.add(timer);
+          },
+        }),
+      );
+    };
+    keys.split("\n").forEach((workflow) => follow(workflow, 1000));
+    return () => {
+      timers.forEach((timer) => window.clearTimeout(timer));
+      stops.forEach((stop) => stop());
+    };
   }, [client, keys]);
 
   return (
