@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from store.tables import metadata
+from store.database import metadata
 
 config = context.config
 
@@ -17,9 +17,8 @@ config = context.config
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        from api.settings import get_settings
-
-        url = get_settings().database_url
+        # Arbiter passes the URL (migrations.alembic_config); there is no alembic.ini.
+        raise RuntimeError("no database URL: run the migrations with `arbiter migrate`")
     return url
 
 

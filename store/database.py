@@ -19,6 +19,11 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from store.tables import metadata
+
+# metadata is re-exported for the migrations, which see no table module.
+__all__ = ["Database", "connect", "dump_json", "metadata"]
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
