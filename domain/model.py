@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.decisions import Decision, Override
 from domain.enums import (
     DECIDABLE_STATUSES,
     OPEN_STATUSES,
@@ -23,25 +22,24 @@ from domain.errors import ConflictError, ForbiddenError, InvalidInputError
 from domain.ids import new_id
 from domain.policy import EscalationPolicy
 from domain.rights import allowed_verdicts, may_decide
+from domain.users import User, hash_token, new_token
+
+# Decision, Override, User and the token helpers live in their own modules; they are
+# re-exported here because every layer imports the entities from domain.model.
+__all__ = [
+    "Claim",
+    "Decision",
+    "Draft",
+    "DraftRevision",
+    "Override",
+    "Recommendation",
+    "User",
+    "Workflow",
+    "hash_token",
+    "new_token",
+]
 
 Status = RecommendationStatus
-
-
-def hash_token(token: str) -> str:
-    """Bearer and confirmation tokens are stored only as this digest."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-@dataclass
-class User:
-    id: str
-    name: str
-    role: Role
-    created_at: datetime
 
 
 @dataclass
@@ -97,48 +95,6 @@ class Claim:
 
     def is_live(self, now: datetime) -> bool:
         return self.expires_at > now
-
-
-@dataclass
-class Decision:
-    """One line of the decision log. Sealed into the hash chain when appended."""
-
-    id: str
-    workflow_id: str
-    recommendation_id: str
-    verdict: Verdict
-    automated: bool
-    actor_id: str | None
-    proposed_action: str
-    final_action: str | None
-    confidence: float
-    tier: Tier
-    policy_version: int
-    created_at: datetime
-    reason: str | None = None
-    reason_tags: list[str] = field(default_factory=list)
-    edited_content: str | None = None
-    dwell_ms: int | None = None
-    reverts_id: str | None = None
-    seq: int = 0
-    prev_hash: str = ""
-    audit_hash: str = ""
-    undone: bool = False
-
-
-@dataclass
-class Override:
-    id: str
-    workflow_id: str
-    recommendation_id: str
-    decision_id: str
-    proposed_action: str
-    chosen_action: str
-    confidence: float
-    reason: str
-    reviewer_id: str
-    created_at: datetime
-    theme: str | None = None
 
 
 @dataclass
