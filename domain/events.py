@@ -1,4 +1,4 @@
-"""What changed, for whoever listens: queue events and job progress.
+"""What changed, for whoever listens: queue events, job progress and model events.
 
 Each state change writes its events in the same transaction as the change
 (an outbox). After commit they are published on the event bus; subscriptions
@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from domain.ids import new_id
+from domain.learning import ModelEventKind
 from domain.model import Recommendation
 
 
@@ -58,3 +59,17 @@ class QueueEvent:
             decision_id=decision_id,
             previous_tier=previous_tier,
         )
+
+
+@dataclass(frozen=True)
+class ModelEvent:
+    """A workflow's model was trained, promoted (the feedback report follows) or rejected."""
+
+    kind: ModelEventKind
+    model_id: str
+    workflow_id: str
+
+    @property
+    def id(self) -> str:
+        """The same in every delivery of this event."""
+        return f"{self.model_id}:{self.kind.value}"

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from domain.clock import utcnow
 from domain.jobs import Job, JobKind, JobState
+from domain.messages import MessageType, encode_job
 from store import mappers
 from store.tables import jobs_t
 from workers.bus import Envelope
@@ -44,11 +45,9 @@ class RetryLater(Exception):
 
 
 def job_envelope(job: Job) -> Envelope:
-    data = mappers.job_row(job)
-    for name in ("created_at", "started_at", "finished_at", "heartbeat_at"):
-        value = data[name]
-        data[name] = value.isoformat() if value is not None else None
-    return Envelope("job", f"{job.id}:{job.state.value}:{job.progress:.4f}:{time.time_ns()}", data)
+    """A job's state and progress on the bus; each report gets an id of its own."""
+    delivery_id = f"{job.id}:{job.state.value}:{job.progress:.4f}:{time.time_ns()}"
+    return Envelope(MessageType.JOB, delivery_id, encode_job(job))
 
 
 def handlers() -> dict[JobKind, Handler]:
