@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import platform
 import shutil
@@ -17,12 +18,14 @@ import statistics
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
 HOST = "127.0.0.1"
 POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 """Where scratch databases are created (a superuser, trust auth; no database name)."""
@@ -166,10 +169,8 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-@contextlib.asynccontextmanager
-async def scratch_postgres(name: str) -> AsyncIterator[str]:
-    """A new empty PostgreSQL database `name` (dropped first if left over, and at the end);
-    yields its SQLAlchemy URL (postgresql+asyncpg://...)."""
+async def recreate_database(name: str) -> None:
+    """Drop PostgreSQL database `name` if it is left over, then create it empty."""
     import asyncpg
 
     admin = await asyncpg.connect(f"{POSTGRES_ADMIN_URL}/postgres")
@@ -178,14 +179,33 @@ async def scratch_postgres(name: str) -> AsyncIterator[str]:
         await admin.execute(f'CREATE DATABASE "{name}"')
     finally:
         await admin.close()
+
+
+async def drop_database(name: str) -> None:
+    """Drop PostgreSQL database `name` (if it exists), whoever is still connected."""
+    import asyncpg
+
+    admin = await asyncpg.connect(f"{POSTGRES_ADMIN_URL}/postgres")
     try:
-        yield f"{POSTGRES_ADMIN_URL.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
-        admin = await asyncpg.connect(f"{POSTGRES_ADMIN_URL}/postgres")
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await admin.close()
+        await admin.close()
+
+
+def postgres_url(name: str) -> str:
+    """The SQLAlchemy URL (postgresql+asyncpg://...) of scratch database `name`."""
+    return f"{POSTGRES_ADMIN_URL.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+
+
+@contextlib.asynccontextmanager
+async def scratch_postgres(name: str) -> AsyncIterator[str]:
+    """A new empty PostgreSQL database `name` (dropped first if left over, and at the end);
+    yields its SQLAlchemy URL (postgresql+asyncpg://...)."""
+    await recreate_database(name)
+    try:
+        yield postgres_url(name)
+    finally:
+        await drop_database(name)
 
 
 @contextlib.asynccontextmanager
@@ -202,3 +222,13 @@ async def scratch_redis(url: str) -> AsyncIterator[str]:
         with contextlib.suppress(Exception):
             await client.flushdb()
         await client.aclose()
+
+
+def save_result(name: str, fields: dict[str, Any], stamp: str = "recorded_at") -> Path:
+    """bench/results/<name>.json: `{"benchmark": name, <stamp>: now (UTC), **fields}`,
+    indented by two, ending in a newline; returns its path."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    document = {"benchmark": name, stamp: datetime.now(UTC).isoformat(timespec="seconds"), **fields}
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path

@@ -27,26 +27,15 @@ import asyncio
 import json
 import sys
 import tempfile
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (
-    BACKENDS,
-    Server,
-    WrkRun,
-    alternate,
-    arbiter,
-    baseline,
-    median_of,
-    print_table,
-    scratch_database,
-    write_result,
-    wrk,
-)
+from bench import harness
+from bench.harness import Server
 from bench.seed import Seeder
+from bench.wrk import WrkRun, wrk
 from domain.enums import Role
 
 TARGET_RATIO = 0.5
@@ -122,7 +111,7 @@ def run_wrk(
 async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     loads = {"saturating": 0, f"paced: each reviewer waits {args.think_ms} ms": args.think_ms}
     runs: dict[tuple[str, str], list[Any]] = {}
-    async with scratch_database(backend) as url:
+    async with harness.scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             tokens = await seeder.users(Role.ANALYST, args.reviewers, "reviewer")
             await seeder.workflow(WORKFLOW)
@@ -141,22 +130,15 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
                     server.graphql, ids[300:], tokens, args.reviewers, args.seconds, think_ms
                 )
 
-            measured = alternate(
-                args.rounds,
-                {
-                    "arbiter": partial(arbiter, url, token_cache_seconds=30),
-                    "bare": partial(baseline, "decide", url, "--token-cache-seconds", "30"),
-                },
-                approvals,
-            )
+            measured = harness.against_bare(args.rounds, url, "decide", approvals)
             for name, name_runs in measured.items():
                 runs[(load, name)] = name_runs
     rows = []
     for load in loads:
         ours_runs, bare_runs = runs[(load, "arbiter")], runs[(load, "bare")]
-        ours = median_of([r.counters["ok"] / r.seconds for r in ours_runs])
-        bare = median_of([r.counters["ok"] / r.seconds for r in bare_runs])
-        p99 = median_of([r.latency_ms["p99"] for r in ours_runs])
+        ours = harness.median_of([r.counters["ok"] / r.seconds for r in ours_runs])
+        bare = harness.median_of([r.counters["ok"] / r.seconds for r in bare_runs])
+        p99 = harness.median_of([r.latency_ms["p99"] for r in ours_runs])
         rows.append(
             {
                 "backend": backend,
@@ -166,10 +148,8 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
                 "bare_decisions_per_s": bare,
                 "ratio": ours / bare,
                 "target": TARGET_RATIO,
-                "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in ours_runs]),
-                "arbiter_p99_ms": p99,
-                "bare_p50_ms": median_of([r.latency_ms["p50"] for r in bare_runs]),
-                "bare_p99_ms": median_of([r.latency_ms["p99"] for r in bare_runs]),
+                **harness.latency_medians(ours_runs, "arbiter"),
+                **harness.latency_medians(bare_runs, "bare"),
                 "target_p99_ms": TARGET_P99_MS if backend == "postgresql" else None,
                 "met": ours / bare >= TARGET_RATIO
                 and (backend != "postgresql" or p99 <= TARGET_P99_MS),
@@ -183,18 +163,11 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--reviewers", type=int, default=50)
-    parser.add_argument("--items-per-run", type=int, default=8000)
-    parser.add_argument("--think-ms", type=int, default=1000)
+    parser = harness.arguments(__doc__, reviewers=50, items_per_run=8000, think_ms=1000)
     args = parser.parse_args()
-    rows = []
-    for backend in BACKENDS if args.backend == "all" else (args.backend,):
-        rows.extend(await measure(backend, args))
-    print_table(
+    rows = await harness.each_backend(args, measure)
+    harness.report(
+        "decision_path",
         rows,
         [
             "backend",
@@ -206,21 +179,15 @@ async def main() -> None:
             "bare_p99_ms",
             "met",
         ],
-    )
-    write_result(
-        "decision_path",
-        {
-            "target": f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; "
-            f"p99 <= {TARGET_P99_MS} ms on PostgreSQL",
-            "settings": {
-                "mutation": APPROVE,
-                "reviewers": args.reviewers,
-                "think_ms": args.think_ms,
-                "seconds": args.seconds,
-                "rounds": args.rounds,
-                "wrk_threads": 1,
-            },
-            "summary": rows,
+        target=f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; "
+        f"p99 <= {TARGET_P99_MS} ms on PostgreSQL",
+        settings={
+            "mutation": APPROVE,
+            "reviewers": args.reviewers,
+            "think_ms": args.think_ms,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "wrk_threads": 1,
         },
     )
 

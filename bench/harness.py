@@ -1,40 +1,49 @@
-"""What the HTTP benchmarks share: scratch databases, servers as processes, wrk, results.
+"""What the HTTP benchmarks share: scratch databases, servers as processes, rounds, the
+command line and the results.
 
 Every server (Arbiter's `arbiter serve` or a bare baseline) runs as its own
 process on 127.0.0.1, started the same way (uvicorn, one process, no access
-log), and wrk, a separate process too, sends the load for a bounded time.
-Arbiter and its baseline are measured in alternating rounds in one run, so a
-noisy neighbour on this shared machine hits both alike; figures are medians
-over the rounds and every result is reported as a ratio.
+log), and wrk (bench/wrk.py), a separate process too, sends the load for a
+bounded time. Arbiter and its baseline are measured in alternating rounds in one
+run, so a noisy neighbour on this shared machine hits both alike; figures are
+medians over the rounds and every result is reported as a ratio.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
-import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.common import HOST, ROOT, free_port, machine_info, scratch_postgres
+from bench.common import (
+    HOST,
+    ROOT,
+    free_port,
+    machine_info,
+    save_result,
+    scratch_postgres,
+    stop_process,
+)
+from bench.wrk import WrkRun, wrk, wrk_version
 
-RESULTS = ROOT / "bench" / "results"
 ARBITER = str(Path(sys.executable).with_name("arbiter"))
 BACKENDS = ("sqlite", "postgresql")
+Row = dict[str, Any]
 
 
 def machine() -> dict[str, Any]:
@@ -43,21 +52,7 @@ def machine() -> dict[str, Any]:
     for package in ("strawberry-graphql", "starlette", "uvicorn", "sqlalchemy", "asyncpg"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             versions[package] = metadata.version(package)
-    wrk = shutil.which("wrk")
-    return {
-        **machine_info(),
-        "wrk": subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split()[1]
-        if wrk
-        else None,
-        **versions,
-    }
-
-
-def require_wrk() -> str:
-    found = shutil.which("wrk")
-    if found is None:
-        raise SystemExit("wrk is not installed: `apt-get install -y wrk` (Debian's package)")
-    return found
+    return {**machine_info(), "wrk": wrk_version(), **versions}
 
 
 # ---------------------------------------------------------------- databases
@@ -118,12 +113,7 @@ def server(name: str, command: list[str], env: dict[str, str], port: int) -> Ite
             time.sleep(0.05)
         yield Server(name, url, process, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+        stop_process(process, grace=10)
         log.unlink(missing_ok=True)
 
 
@@ -154,119 +144,7 @@ def baseline(
     return server(module, command, {}, port)
 
 
-# ---------------------------------------------------------------- wrk
-
-
-@dataclass
-class WrkRun:
-    requests: int
-    seconds: float
-    errors: int  # socket errors, timeouts and non-2xx answers
-    latency_ms: dict[str, float]
-    counters: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-
-LUA_DONE = """
-local wrk_threads = {}
-setup = function(thread)
-  table.insert(wrk_threads, thread)
-  if bench_setup then bench_setup(thread) end
-end
-
-done = function(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-    + summary.errors.status + summary.errors.timeout
-  io.write(string.format(
-    'WRK-JSON {"requests": %d, "micros": %d, "errors": %d, "p50": %d, "p90": %d, '
-    .. '"p99": %d, "max": %d, "mean": %.1f}\\n',
-    summary.requests, summary.duration, errors, latency:percentile(50),
-    latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
-  for _, thread in ipairs(wrk_threads) do
-    for _, name in ipairs({"ok", "bad"}) do
-      local value = thread:get(name)
-      if value then io.write(string.format("COUNT %s %d\\n", name, value)) end
-    end
-  end
-end
-"""
-
-
-def wrk(
-    url: str,
-    script: str,
-    *,
-    connections: int,
-    seconds: float,
-    threads: int = 1,
-    environment: dict[str, str] | None = None,
-) -> WrkRun:
-    """Run wrk with a Lua `script` (which sets wrk.method/body/headers or request()).
-
-    The script's own output lines `COUNT name n` are summed into `counters`.
-    """
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
-        file.write(script + "\n" + LUA_DONE)
-        path = file.name
-    try:
-        completed = subprocess.run(
-            [
-                require_wrk(),
-                f"-t{threads}",
-                f"-c{connections}",
-                f"-d{max(1, round(seconds))}s",
-                "--timeout",
-                "10s",
-                "-s",
-                path,
-                url,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=seconds + 60,
-            env={**os.environ, **(environment or {})},
-        )
-    finally:
-        os.unlink(path)
-    summary: dict[str, Any] | None = None
-    counters: dict[str, int] = {}
-    for line in completed.stdout.splitlines():
-        if line.startswith("WRK-JSON "):
-            summary = json.loads(line[len("WRK-JSON ") :])
-        elif line.startswith("COUNT "):
-            _, name, value = line.split()
-            counters[name] = counters.get(name, 0) + int(value)
-    if summary is None:
-        raise RuntimeError(f"wrk failed:\n{completed.stdout}\n{completed.stderr}")
-    return WrkRun(
-        requests=summary["requests"],
-        seconds=summary["micros"] / 1e6,
-        errors=summary["errors"],
-        latency_ms={k: summary[k] / 1000 for k in ("p50", "p90", "p99", "max", "mean")},
-        counters=counters,
-    )
-
-
-def post_script(token: str, body: str, expect: str) -> str:
-    """wrk Lua for one JSON POST, repeated; an answer is `ok` when it is a 200 whose body
-    contains `expect`, else `bad` (counted into WrkRun.counters)."""
-    return f"""
-wrk.method = "POST"
-wrk.body = {lua_string(body)}
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer {token}"
-ok, bad = 0, 0
-response = function(status, headers, body)
-  if status == 200 and string.find(body, {lua_string(expect)}, 1, true) then
-    ok = ok + 1
-  else
-    bad = bad + 1
-  end
-end
-"""
+# ---------------------------------------------------------------- rounds
 
 
 def steady(
@@ -303,36 +181,84 @@ def alternate(
     return runs
 
 
-def lua_string(value: str) -> str:
-    """A Lua long-bracket string literal holding `value` as it is."""
-    level = 0
-    while f"]{'=' * level}]" in value:
-        level += 1
-    return f"[{'=' * level}[{value}]{'=' * level}]"
+def against_bare(
+    rounds: int,
+    database_url: str,
+    bare: str,
+    load: Callable[[str, Server], WrkRun],
+    token_cache_seconds: int = 30,
+) -> dict[str, list[WrkRun]]:
+    """`alternate` between `arbiter serve` ("arbiter") and the bare endpoint
+    bench/baselines/<bare>.py ("bare") on one database, with the same token cache."""
+    return alternate(
+        rounds,
+        {
+            "arbiter": partial(arbiter, database_url, token_cache_seconds=token_cache_seconds),
+            "bare": partial(
+                baseline, bare, database_url, "--token-cache-seconds", str(token_cache_seconds)
+            ),
+        },
+        load,
+    )
 
 
 def median_of(values: list[float]) -> float:
+    """The median, or NaN for no values."""
     return float(statistics.median(values)) if values else float("nan")
+
+
+def latency_medians(
+    runs: list[WrkRun], prefix: str, quantiles: Sequence[str] = ("p50", "p99")
+) -> dict[str, float]:
+    """`<prefix>_p50_ms`, `<prefix>_p99_ms`: each latency quantile's median over the runs."""
+    return {f"{prefix}_{q}_ms": median_of([r.latency_ms[q] for r in runs]) for q in quantiles}
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def arguments(doc: str, **options: float) -> argparse.ArgumentParser:
+    """The command line of an HTTP benchmark: the first line of its docstring, then
+    --backend (sqlite, postgresql or all), --rounds (3), --seconds (8) and one option per
+    keyword (`items_per_run=8000` is `--items-per-run`, an int defaulting to 8000)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
+    for name, default in options.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
+    return parser
+
+
+async def each_backend(
+    args: argparse.Namespace, measure: Callable[[str, argparse.Namespace], Awaitable[list[Row]]]
+) -> list[Row]:
+    """The rows of `measure(backend, args)` for the backend asked for, or for each."""
+    rows: list[Row] = []
+    for backend in BACKENDS if args.backend == "all" else (args.backend,):
+        rows.extend(await measure(backend, args))
+    return rows
 
 
 # ---------------------------------------------------------------- results
 
 
+def report(
+    name: str, rows: list[Row], columns: list[str], target: str, settings: dict[str, Any]
+) -> Path:
+    """The rows as a table of `columns` on stdout, and all of them in
+    bench/results/<name>.json beside the target and the settings."""
+    print_table(rows, columns)
+    return write_result(name, {"target": target, "settings": settings, "summary": rows})
+
+
 def write_result(name: str, result: dict[str, Any]) -> Path:
     """bench/results/<name>.json, with the machine and the time it was measured."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    document = {
-        "benchmark": name,
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        **result,
-    }
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    return path
+    return save_result(name, {"machine": machine(), **result})
 
 
-def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+def print_table(rows: list[Row], columns: list[str]) -> None:
+    """`columns` of `rows` as a plain table, each column as wide as its widest cell."""
     widths = {c: max(len(c), *(len(_cell(r.get(c))) for r in rows)) for c in columns}
     print("  ".join(c.ljust(widths[c]) for c in columns))
     for row in rows:

@@ -24,19 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (
-    BACKENDS,
-    alternate,
-    arbiter,
-    baseline,
-    median_of,
-    post_script,
-    print_table,
-    scratch_database,
-    steady,
-    write_result,
-)
+from bench import harness
 from bench.seed import ANALYST_CONFIDENCE, Seeder, payload
+from bench.wrk import post_script
 from domain.enums import Role
 
 TARGET_ITEMS_PER_S = 5000
@@ -57,24 +47,17 @@ def script(token: str, batch: int) -> str:
     return post_script(token, body, f'"created":{batch}')
 
 
-async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    async with scratch_database(backend) as url:
+async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    async with harness.scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.SERVICE, 1, "service")
             await seeder.workflow(WORKFLOW)
 
-        load = steady(script(token, args.batch), args.connections, args.seconds)
-        runs = alternate(
-            args.rounds,
-            {
-                "arbiter": lambda: arbiter(url, token_cache_seconds=30),
-                "bare": lambda: baseline("ingest", url, "--token-cache-seconds", "30"),
-            },
-            load,
-        )
+        load = harness.steady(script(token, args.batch), args.connections, args.seconds)
+        runs = harness.against_bare(args.rounds, url, "ingest", load)
     per_s = {n: [r.counters["ok"] * args.batch / r.seconds for r in runs[n]] for n in runs}
-    ours, bare = median_of(per_s["arbiter"]), median_of(per_s["bare"])
-    return {
+    ours, bare = harness.median_of(per_s["arbiter"]), harness.median_of(per_s["bare"])
+    row = {
         "backend": backend,
         "batch": args.batch,
         "arbiter_items_per_s": ours,
@@ -82,26 +65,18 @@ async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "ratio": ours / bare,
         "target_items_per_s": TARGET_ITEMS_PER_S if backend == "postgresql" else None,
         "met": backend != "postgresql" or ours >= TARGET_ITEMS_PER_S,
-        "arbiter_batch_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
-        "arbiter_batch_p99_ms": median_of([r.latency_ms["p99"] for r in runs["arbiter"]]),
-        "bare_batch_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
+        **harness.latency_medians(runs["arbiter"], "arbiter_batch"),
+        **harness.latency_medians(runs["bare"], "bare_batch", ("p50",)),
         "rounds_items_per_s": {n: [round(v) for v in per_s[n]] for n in per_s},
     }
+    return [row]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=500)
-    args = parser.parse_args()
-    rows = [
-        await measure(backend, args)
-        for backend in (BACKENDS if args.backend == "all" else (args.backend,))
-    ]
-    print_table(
+    args = harness.arguments(__doc__, connections=4, batch=500).parse_args()
+    rows = await harness.each_backend(args, measure)
+    harness.report(
+        "ingestion",
         rows,
         [
             "backend",
@@ -111,19 +86,13 @@ async def main() -> None:
             "arbiter_batch_p99_ms",
             "met",
         ],
-    )
-    write_result(
-        "ingestion",
-        {
-            "target": f">= {TARGET_ITEMS_PER_S} items/s on PostgreSQL; ratio against a bare "
-            "endpoint storing the same rows by executemany",
-            "settings": {
-                "batch": args.batch,
-                "connections": args.connections,
-                "seconds": args.seconds,
-                "rounds": args.rounds,
-            },
-            "summary": rows,
+        target=f">= {TARGET_ITEMS_PER_S} items/s on PostgreSQL; ratio against a bare "
+        "endpoint storing the same rows by executemany",
+        settings={
+            "batch": args.batch,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
         },
     )
 

@@ -25,19 +25,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (
-    BACKENDS,
-    alternate,
-    arbiter,
-    baseline,
-    median_of,
-    post_script,
-    print_table,
-    scratch_database,
-    steady,
-    write_result,
-)
+from bench import harness
 from bench.seed import Seeder
+from bench.wrk import post_script
 from domain.enums import Role
 
 TARGET_STATEMENTS = 5
@@ -87,26 +77,19 @@ async def count_statements(url: str, token: str) -> dict[int, int]:
     return counts
 
 
-async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
-    async with scratch_database(backend) as url:
+async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    async with harness.scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.ADMIN, 1, "reader")
             await seeder.workflow(WORKFLOW)
             await seeder.reviewed(WORKFLOW, 300)
         statements = await count_statements(url, token)
 
-        load = steady(script(token, 100), args.connections, args.seconds)
-        runs = alternate(
-            args.rounds,
-            {
-                "arbiter": lambda: arbiter(url, token_cache_seconds=30),
-                "bare": lambda: baseline("queue_page", url, "--token-cache-seconds", "30"),
-            },
-            load,
-        )
-    ours = median_of([r.per_second for r in runs["arbiter"]])
-    bare = median_of([r.per_second for r in runs["bare"]])
-    return {
+        load = harness.steady(script(token, 100), args.connections, args.seconds)
+        runs = harness.against_bare(args.rounds, url, "queue_page", load)
+    ours = harness.median_of([r.per_second for r in runs["arbiter"]])
+    bare = harness.median_of([r.per_second for r in runs["bare"]])
+    row = {
         "backend": backend,
         "statements_by_page_size": statements,
         "statements": max(statements.values()),
@@ -116,25 +99,17 @@ async def measure(backend: str, args: argparse.Namespace) -> dict[str, Any]:
         "arbiter_pages_per_s": ours,
         "bare_pages_per_s": bare,
         "ratio": ours / bare,
-        "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
-        "arbiter_p99_ms": median_of([r.latency_ms["p99"] for r in runs["arbiter"]]),
-        "bare_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
-        "bare_p99_ms": median_of([r.latency_ms["p99"] for r in runs["bare"]]),
+        **harness.latency_medians(runs["arbiter"], "arbiter"),
+        **harness.latency_medians(runs["bare"], "bare"),
     }
+    return [row]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--connections", type=int, default=4)
-    args = parser.parse_args()
-    rows = [
-        await measure(backend, args)
-        for backend in (BACKENDS if args.backend == "all" else (args.backend,))
-    ]
-    print_table(
+    args = harness.arguments(__doc__, connections=4).parse_args()
+    rows = await harness.each_backend(args, measure)
+    harness.report(
+        "queue_page",
         rows,
         [
             "backend",
@@ -146,19 +121,13 @@ async def main() -> None:
             "ratio",
             "met",
         ],
-    )
-    write_result(
-        "queue_page",
-        {
-            "target": f"statements constant as the page grows, <= {TARGET_STATEMENTS}",
-            "settings": {
-                "query": PAGE,
-                "first": 100,
-                "connections": args.connections,
-                "seconds": args.seconds,
-                "rounds": args.rounds,
-            },
-            "summary": rows,
+        target=f"statements constant as the page grows, <= {TARGET_STATEMENTS}",
+        settings={
+            "query": PAGE,
+            "first": 100,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
         },
     )
 

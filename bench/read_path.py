@@ -22,25 +22,14 @@ import argparse
 import asyncio
 import json
 import sys
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import (
-    BACKENDS,
-    alternate,
-    arbiter,
-    baseline,
-    median_of,
-    post_script,
-    print_table,
-    scratch_database,
-    steady,
-    write_result,
-)
+from bench import harness
 from bench.seed import Seeder
+from bench.wrk import post_script
 from domain.enums import Role
 
 TARGET = 0.40
@@ -53,23 +42,14 @@ def script(token: str) -> str:
 
 async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows = []
-    async with scratch_database(backend) as url:
+    async with harness.scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             (token,) = await seeder.users(Role.ANALYST, 1, "reader")
         for label, cache_seconds in (("token looked up per request", 0), ("token cache", 30)):
-            load = steady(script(token), args.connections, args.seconds, 4)
-            runs = alternate(
-                args.rounds,
-                {
-                    "arbiter": partial(arbiter, url, token_cache_seconds=cache_seconds),
-                    "bare": partial(
-                        baseline, "read", url, "--token-cache-seconds", str(cache_seconds)
-                    ),
-                },
-                load,
-            )
-            ours = median_of([r.per_second for r in runs["arbiter"]])
-            bare = median_of([r.per_second for r in runs["bare"]])
+            load = harness.steady(script(token), args.connections, args.seconds, 4)
+            runs = harness.against_bare(args.rounds, url, "read", load, cache_seconds)
+            ours = harness.median_of([r.per_second for r in runs["arbiter"]])
+            bare = harness.median_of([r.per_second for r in runs["bare"]])
             rows.append(
                 {
                     "backend": backend,
@@ -79,10 +59,8 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
                     "ratio": ours / bare,
                     "target": TARGET,
                     "met": ours / bare >= TARGET,
-                    "arbiter_p50_ms": median_of([r.latency_ms["p50"] for r in runs["arbiter"]]),
-                    "arbiter_p99_ms": median_of([r.latency_ms["p99"] for r in runs["arbiter"]]),
-                    "bare_p50_ms": median_of([r.latency_ms["p50"] for r in runs["bare"]]),
-                    "bare_p99_ms": median_of([r.latency_ms["p99"] for r in runs["bare"]]),
+                    **harness.latency_medians(runs["arbiter"], "arbiter"),
+                    **harness.latency_medians(runs["bare"], "bare"),
                     "rounds_rps": {
                         name: [round(r.per_second) for r in runs[name]] for name in runs
                     },
@@ -92,31 +70,19 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--connections", type=int, default=32)
-    args = parser.parse_args()
-    rows = []
-    for backend in BACKENDS if args.backend == "all" else (args.backend,):
-        rows.extend(await measure(backend, args))
-    print_table(
+    args = harness.arguments(__doc__, connections=32).parse_args()
+    rows = await harness.each_backend(args, measure)
+    harness.report(
+        "read_path",
         rows,
         ["backend", "condition", "arbiter_rps", "bare_rps", "ratio", "arbiter_p99_ms", "met"],
-    )
-    write_result(
-        "read_path",
-        {
-            "target": f"arbiter >= {TARGET} of the bare endpoint's requests/s",
-            "settings": {
-                "query": QUERY,
-                "connections": args.connections,
-                "seconds": args.seconds,
-                "rounds": args.rounds,
-                "wrk_threads": 1,
-            },
-            "summary": rows,
+        target=f"arbiter >= {TARGET} of the bare endpoint's requests/s",
+        settings={
+            "query": QUERY,
+            "connections": args.connections,
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "wrk_threads": 1,
         },
     )
 

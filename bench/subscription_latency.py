@@ -23,27 +23,24 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import platform
-import shutil
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+if __package__ in (None, ""):  # run as a script: bench/ is not a package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "subscription_latency.json"
-HOST = "127.0.0.1"
+from bench import common
+
+NAME = "subscription_latency"
 WORKFLOW = "bench"
 EVENT_TIMEOUT = 5.0
 OVERALL_TIMEOUT = 300.0
@@ -59,89 +56,6 @@ SUBMIT = """mutation($wf: String!, $items: [RecommendationInput!]!) {
 APPROVE = "mutation($id: ID!) { approve(id: $id) { __typename ... on Problem { message } } }"
 CREATE_WORKFLOW = """mutation { createWorkflow(input: {key: "bench", name: "Benchmark",
   kind: CLASSIFICATION, reviewerRole: EXPERT, actions: ["A", "B"]}) { __typename } }"""
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def arbiter_command() -> list[str]:
-    beside = Path(sys.executable).parent / "arbiter"
-    if beside.exists():
-        return [str(beside)]
-    found = shutil.which("arbiter")
-    return [found] if found else [sys.executable, "-m", "api.cli"]
-
-
-def server_env(database_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ARBITER_")}
-    env.update(
-        ARBITER_DATABASE_URL=database_url,  # embedded: no ARBITER_REDIS_URL
-        ARBITER_SLA_SWEEP_SECONDS="3600",  # idle: no sweep during the run
-        ARBITER_GRAPHIQL="false",
-    )
-    return env
-
-
-def create_admin(env: dict[str, str]) -> str:
-    command = arbiter_command()
-    subprocess.run([*command, "migrate"], env=env, check=True, capture_output=True, timeout=120)
-    created = subprocess.run(
-        [*command, "users", "create", "bench-admin", "--role", "admin"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    return created.stdout.strip().splitlines()[-1]
-
-
-@contextlib.contextmanager
-def running_server(env: dict[str, str], port: int, log_path: Path) -> Any:
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [*arbiter_command(), "serve", "--host", HOST, "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
-
-
-async def wait_until_healthy(http: httpx.AsyncClient, base: str, process: Any) -> None:
-    async with asyncio.timeout(30):
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"arbiter serve exited early ({process.returncode})")
-            with contextlib.suppress(httpx.HTTPError):
-                if (await http.get(f"{base}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-
-
-async def graphql(
-    http: httpx.AsyncClient, url: str, token: str, query: str, variables: dict[str, Any]
-) -> dict[str, Any]:
-    response = await http.post(
-        url,
-        json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    body = response.json()
-    if response.status_code != 200 or body.get("errors"):
-        raise RuntimeError(f"GraphQL request failed ({response.status_code}): {body}")
-    return dict(body["data"])
 
 
 @dataclass
@@ -185,29 +99,13 @@ async def subscribe(ws_url: str, token: str) -> ClientConnection:
     return ws
 
 
-def summary(values: list[float]) -> dict[str, float]:
-    ordered = sorted(values)
-
-    def rank(q: float) -> float:  # nearest rank
-        return ordered[max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))]
-
-    return {
-        "median": statistics.median(ordered),
-        "p95": rank(0.95),
-        "p99": rank(0.99),
-        "min": ordered[0],
-        "max": ordered[-1],
-        "mean": statistics.fmean(ordered),
-    }
-
-
 async def measure(base: str, token: str, process: Any, count: int, warmup: int) -> dict[str, Any]:
     graphql_url = f"{base}/graphql"
     ws_url = graphql_url.replace("http://", "ws://", 1)
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
     async with httpx.AsyncClient(timeout=10, trust_env=False, limits=limits) as http:
-        await wait_until_healthy(http, base, process)
-        await graphql(http, graphql_url, token, CREATE_WORKFLOW, {})
+        await common.wait_until_healthy(http, base, process)
+        await common.graphql(http, graphql_url, token, CREATE_WORKFLOW, {})
         ws = await subscribe(ws_url, token)
         receiver = Receiver(ws)
         reading = asyncio.create_task(receiver.run())
@@ -218,7 +116,7 @@ async def measure(base: str, token: str, process: Any, count: int, warmup: int) 
                 for n in range(total)
             ]
             # The subscription is live once it hears the first submission's events.
-            submitted = await graphql(
+            submitted = await common.graphql(
                 http, graphql_url, token, SUBMIT, {"wf": WORKFLOW, "items": items_spec}
             )
             items = [r["id"] for r in submitted["submitRecommendations"]["recommendations"]]
@@ -233,7 +131,7 @@ async def measure(base: str, token: str, process: Any, count: int, warmup: int) 
             missed = 0
             for index, item in enumerate(items):
                 sent = time.perf_counter()
-                result = await graphql(http, graphql_url, token, APPROVE, {"id": item})
+                result = await common.graphql(http, graphql_url, token, APPROVE, {"id": item})
                 answered = time.perf_counter()
                 if result["approve"]["__typename"] != "DecisionSuccess":
                     raise RuntimeError(f"approve failed: {result}")
@@ -254,16 +152,16 @@ async def measure(base: str, token: str, process: Any, count: int, warmup: int) 
     if not latencies:
         raise RuntimeError("no event was received in time")
     return {
-        "latency_ms": summary(latencies),
+        "latency_ms": common.summary(latencies),
         "events_before_response": sum(1 for v in latencies if v < 0),
         "missed": missed,
-        "http_round_trip_ms": summary(round_trips),
-        "request_start_to_receipt_ms": summary(start_to_receipt),
+        "http_round_trip_ms": common.summary(round_trips),
+        "request_start_to_receipt_ms": common.summary(start_to_receipt),
         "samples_ms": [round(v, 3) for v in latencies],
     }
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: dict[str, Any], path: Path) -> None:
     rows = [
         ("response -> event received", results["latency_ms"]),
         ("mutation HTTP round trip", results["http_round_trip_ms"]),
@@ -283,7 +181,7 @@ def report(results: dict[str, Any]) -> None:
         f"events that arrived before their response: {results['events_before_response']}; "
         f"missed (none within {EVENT_TIMEOUT:.0f}s): {results['missed']}"
     )
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    print(f"written to {path.relative_to(common.ROOT)}")
 
 
 async def main() -> int:
@@ -294,12 +192,12 @@ async def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="arbiter-bench-") as tmp:
         database_url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        env = server_env(database_url)
-        token = await asyncio.to_thread(create_admin, env)
-        port = free_port()
-        base = f"http://{HOST}:{port}"
+        env = common.server_env(database_url)
+        token = await asyncio.to_thread(common.create_admin, env)
+        port = common.free_port()
+        base = f"http://{common.HOST}:{port}"
         log_path = Path(tmp) / "serve.log"
-        with running_server(env, port, log_path) as process:
+        with common.running_server(env, port, log_path) as process:
             try:
                 async with asyncio.timeout(OVERALL_TIMEOUT):
                     measured = await measure(base, token, process, args.count, args.warmup)
@@ -307,8 +205,6 @@ async def main() -> int:
                 sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
                 raise
     results = {
-        "benchmark": "subscription_latency",
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "setup": {
             "replicas": 1,
             "database": "sqlite",
@@ -322,9 +218,8 @@ async def main() -> int:
         "warmup": args.warmup,
         **measured,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    report(results)
+    path = common.save_result(NAME, results)
+    report(results, path)
     return 0
 
 
