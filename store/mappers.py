@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from domain.clock import as_utc
@@ -19,6 +18,7 @@ from domain.enums import (
 )
 from domain.events import QueueEvent, QueueEventKind
 from domain.jobs import Job, JobKind, JobState
+from domain.messages import QueueEventMessage
 from domain.model import (
     Claim,
     Decision,
@@ -30,6 +30,7 @@ from domain.model import (
     Workflow,
 )
 from domain.policy import EscalationPolicy
+from domain.snapshots import encode_recommendation
 from domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
@@ -235,48 +236,24 @@ def _utc(value: Any) -> Any:
 
 # ------------------------------------------------------------------ events, jobs, webhooks
 
-_SNAPSHOT_TIMES = (
-    "created_at",
-    "decided_at",
-    "sla_due_at",
-    "claimed_at",
-    "claim_expires_at",
-    "confirm_until",
-    "due_sort",
-)
 
-
-def recommendation_snapshot(item: Recommendation) -> dict[str, Any]:
-    """The item as JSON, for events: enough to rebuild it without a query."""
-    row = recommendation_row(item, 0)
-    row["payload"] = item.payload
-    row.pop("policy_version")
-    for name in _SNAPSHOT_TIMES:
-        value = row.get(name)
-        row[name] = value.isoformat() if value is not None else None
-    return row
-
-
-def recommendation_from_snapshot(snapshot: dict[str, Any]) -> Recommendation:
-    values = dict(snapshot)
-    for name in _SNAPSHOT_TIMES:
-        if values.get(name) is not None:
-            values[name] = datetime.fromisoformat(values[name])
-    return recommendation(SimpleNamespace(**values))
-
-
-def event(row: Any) -> QueueEvent:
-    return QueueEvent(
+def event_message(row: Any) -> QueueEventMessage:
+    """An events row as the message it publishes; the item stays as its stored snapshot."""
+    return QueueEventMessage(
         id=row.id,
         kind=QueueEventKind(row.kind),
         workflow_id=row.workflow_id,
-        recommendation=recommendation_from_snapshot(row.recommendation),
         at=_utc(row.at),
+        snapshot=row.recommendation,
+        seq=row.seq,
         actor_id=row.actor_id,
         decision_id=row.decision_id,
         previous_tier=row.previous_tier,
-        seq=row.seq,
     )
+
+
+def event(row: Any) -> QueueEvent:
+    return event_message(row).event()
 
 
 def event_row(e: QueueEvent) -> dict[str, Any]:
@@ -290,7 +267,7 @@ def event_row(e: QueueEvent) -> dict[str, Any]:
         "decision_id": e.decision_id,
         "previous_tier": e.previous_tier,
         "at": e.at,
-        "recommendation": recommendation_snapshot(e.recommendation),
+        "recommendation": encode_recommendation(e.recommendation),
     }
 
 

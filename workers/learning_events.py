@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Protocol
 
+from domain.events import ModelEvent
 from domain.learning import ModelEventKind
+from domain.messages import MessageType, encode_model_event
 from workers.bus import Envelope
 
 
+class Publishes(Protocol):
+    """Whatever hands ephemeral messages to the bus (the job runtime)."""
+
+    async def publish(self, envelopes: list[Envelope]) -> None: ...
+
+
 def model_envelope(kind: ModelEventKind, model_id: str, workflow_id: str) -> Envelope:
-    return Envelope(
-        "model",
-        f"{model_id}:{kind.value}",
-        {"kind": kind.value, "model_id": model_id},
-        workflow_id,
-    )
+    """A model event on the bus, with the same id in every delivery of it."""
+    event = ModelEvent(kind, model_id, workflow_id)
+    return Envelope(MessageType.MODEL, event.id, encode_model_event(event), workflow_id)
 
 
 async def publish_model_event(
-    runtime: Any, kind: ModelEventKind, model_id: str, workflow_id: str
+    runtime: Publishes, kind: ModelEventKind, model_id: str, workflow_id: str
 ) -> None:
     await runtime.publish([model_envelope(kind, model_id, workflow_id)])

@@ -12,17 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
 
-import sqlalchemy as sa
-
-from domain.clock import as_utc, utcnow
+from domain.clock import utcnow
 from domain.events import QueueEvent
-from store import mappers
+from domain.messages import MessageType, QueueEventMessage
 from store.database import Database
-from store.tables import events_t
+from store.outbox import SqlOutbox
 from workers.bus import Envelope, EventBus
 
 log = logging.getLogger("arbiter.outbox")
@@ -31,31 +28,12 @@ RELAY_BATCH = 500
 
 
 def queue_envelope(event: QueueEvent) -> Envelope:
-    row = mappers.event_row(event)
-    row["at"] = event.at.isoformat()
-    row["seq"] = event.seq
-    return Envelope("queue", event.id, row, event.workflow_id)
+    """A queue event on the bus."""
+    return message_envelope(QueueEventMessage.of(event))
 
 
-def _envelope_from_row(row: Any) -> Envelope:
-    """What queue_envelope(mappers.event(row)) gives, without rebuilding the item: the
-    row holds the item's snapshot as written."""
-    at = as_utc(row.at)
-    assert at is not None
-    payload = {
-        "id": row.id,
-        "kind": row.kind,
-        "workflow_id": row.workflow_id,
-        "recommendation_id": row.recommendation_id,
-        "tier": row.tier,
-        "actor_id": row.actor_id,
-        "decision_id": row.decision_id,
-        "previous_tier": row.previous_tier,
-        "at": at.isoformat(),
-        "recommendation": row.recommendation,
-        "seq": row.seq,
-    }
-    return Envelope("queue", row.id, payload, row.workflow_id)
+def message_envelope(message: QueueEventMessage) -> Envelope:
+    return Envelope(MessageType.QUEUE, message.id, message.encode(), message.workflow_id)
 
 
 class OutboxPublisher:
@@ -67,7 +45,7 @@ class OutboxPublisher:
         bus: EventBus,
         relay_every: float = 2.0,
         relay_after: timedelta = timedelta(seconds=2),
-        on_published: Any = None,
+        on_published: Callable[[list[Envelope]], None] | None = None,
     ) -> None:
         self.database = database
         self.bus = bus
@@ -77,7 +55,7 @@ class OutboxPublisher:
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._sessions = database.write_sessions()
+        self.outbox = SqlOutbox(database)
 
     async def start(self) -> None:
         self._tasks = [
@@ -114,42 +92,33 @@ class OutboxPublisher:
 
     async def publish_for(self, recommendation_ids: Iterable[str]) -> int:
         """Publish every unpublished event of these items, in commit order."""
-        ids = sorted(set(recommendation_ids))
-        condition = events_t.c.published_at.is_(None) & events_t.c.recommendation_id.in_(ids)
-        return await self._publish_where(condition, limit=None)
+        return await self._publish(recommendation_ids=list(recommendation_ids))
 
     async def relay_once(self, now: datetime | None = None) -> int:
         """Publish events left unpublished for longer than `relay_after`."""
         cutoff = (now or utcnow()) - self.relay_after
-        condition = events_t.c.published_at.is_(None) & (events_t.c.at <= cutoff)
         total = 0
         while True:
-            published = await self._publish_where(condition, limit=RELAY_BATCH)
+            published = await self._publish(committed_by=cutoff, limit=RELAY_BATCH)
             total += published
             if published < RELAY_BATCH:
                 return total
 
-    async def _publish_where(self, condition: Any, limit: int | None) -> int:
-        async with self._sessions() as session:
-            # One statement picks the events, locks them in commit order and marks them
-            # published; if the bus then refuses them, the rollback unmarks them.
-            chosen = sa.select(events_t.c.seq).where(condition).order_by(events_t.c.seq)
-            if limit is not None:
-                chosen = chosen.limit(limit)
-            marked = (
-                events_t.update()
-                .where(events_t.c.seq.in_(chosen.with_for_update()))
-                .values(published_at=utcnow())
-                .returning(*events_t.c)
-            )
-            rows: Sequence[Any] = sorted(await session.execute(marked), key=lambda r: r.seq)
-            if not rows:
-                await session.rollback()
-                return 0
-            envelopes = [_envelope_from_row(row) for row in rows]
-            await self.bus.publish(envelopes)
-            await session.commit()
-        if self.on_published is not None:
+    async def _publish(
+        self,
+        *,
+        recommendation_ids: list[str] | None = None,
+        committed_by: datetime | None = None,
+        limit: int | None = None,
+    ) -> int:
+        # The events stay marked published only if the bus takes them.
+        async with self.outbox.take_unpublished(
+            recommendation_ids=recommendation_ids, committed_by=committed_by, limit=limit
+        ) as messages:
+            envelopes = [message_envelope(message) for message in messages]
+            if envelopes:
+                await self.bus.publish(envelopes)
+        if envelopes and self.on_published is not None:
             self.on_published(envelopes)
         return len(envelopes)
 
@@ -165,8 +134,4 @@ class OutboxPublisher:
 
     async def replay_since(self, since: datetime) -> list[Envelope]:
         """Committed events since `since`, published or not (for a reconnecting listener)."""
-        async with self.database.read_sessions()() as session:
-            rows = await session.execute(
-                sa.select(events_t).where(events_t.c.at >= since).order_by(events_t.c.seq)
-            )
-            return [_envelope_from_row(row) for row in rows]
+        return [message_envelope(m) for m in await self.outbox.committed_since(since)]

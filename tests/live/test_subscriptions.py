@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from websockets.typing import Subprotocol
 from domain.clock import utcnow
 from domain.events import QueueEvent, QueueEventKind
 from domain.jobs import Job, JobKind
+from domain.messages import MESSAGE_VERSION
 from tests.factories import create_user
 from tests.live.helpers import create_live_workflow, server_post
 from workers.execute import execute_job
@@ -230,6 +232,28 @@ async def test_an_event_delivered_twice_by_the_bus_reaches_a_subscriber_once(liv
         await socket.close()
     assert (first["id"], first["kind"]) == (duplicated.id, "FLAGGED")
     assert (second["id"], second["kind"]) == (sentinel.id, "RELEASED")
+
+
+async def test_a_message_of_another_version_is_skipped_and_the_subscription_goes_on(live_server):
+    services = live_server.services
+    admin = await create_user(services, "admin")
+    await create_live_workflow(live_server, admin, "versions")
+    item = await submit(live_server, admin, "versions")
+    recommendation = (await services.read(lambda r: r.recommendations([item])))[item]
+    flagged = queue_envelope(QueueEvent.of(QueueEventKind.FLAGGED, recommendation, utcnow()))
+    unreadable = replace(flagged, data={**flagged.data, "version": MESSAGE_VERSION + 1})
+    sentinel = QueueEvent.of(QueueEventKind.RELEASED, recommendation, utcnow())
+    socket = await Socket.open(live_server, admin)
+    try:
+        await socket.subscribe("q", QUEUE_EVENTS, {"wf": "versions"})
+        await hub_holds(live_server, 1)
+        await services.bus.publish([unreadable, queue_envelope(sentinel)])
+        after = (await socket.next_payload("q"))["data"]["queueEvents"]
+        while after["kind"] == "ADDED":  # the submission's own event may come late
+            after = (await socket.next_payload("q"))["data"]["queueEvents"]
+    finally:
+        await socket.close()
+    assert (after["id"], after["kind"]) == (sentinel.id, "RELEASED")
 
 
 async def test_a_subscriber_that_goes_away_abruptly_leaves_the_hub(live_server):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from store import mappers
 from store.tables import events_t
 from tests.factories import create_user, create_workflow, proposal, submit
-from workers.outbox import _envelope_from_row, queue_envelope
+from workers.outbox import message_envelope, queue_envelope
 
 
 async def test_an_envelope_from_the_row_is_the_envelope_of_the_rebuilt_event(gql):
@@ -21,7 +21,8 @@ async def test_an_envelope_from_the_row_is_the_envelope_of_the_rebuilt_event(gql
         rows = list(await connection.execute(sa.select(events_t).order_by(events_t.c.seq)))
     assert len(rows) >= 2
     for row in rows:
-        direct, rebuilt = _envelope_from_row(row), queue_envelope(mappers.event(row))
+        direct = message_envelope(mappers.event_message(row))
+        rebuilt = queue_envelope(mappers.event(row))
         assert (direct.type, direct.id, direct.workflow_id) == (
             rebuilt.type,
             rebuilt.id,

@@ -8,10 +8,9 @@ replica hears every change through Redis), drops what it already delivered
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
-from datetime import datetime
-from types import SimpleNamespace
 
 import strawberry
 
@@ -22,11 +21,11 @@ from api.schema.jobs.types import Job
 from api.schema.live import executor_memo
 from api.schema.live.types import QueueEvent
 from domain.enums import Role
-from domain.events import QueueEvent as DomainEvent
 from domain.events import QueueEventKind
-from domain.jobs import Job as DomainJob
-from store import mappers
-from workers.bus import SubscriberOverflow
+from domain.messages import MessageError, MessageType, decode_job, decode_queue_event
+from workers.bus import Envelope, SubscriberOverflow
+
+log = logging.getLogger("arbiter.subscriptions")
 
 SEEN_MEMORY = 10_000
 
@@ -49,20 +48,8 @@ class SeenIds:
         return True
 
 
-def _event_from(data: dict[str, object]) -> DomainEvent:
-    values = {"previous_tier": None, **data}
-    at = values.get("at")
-    values["at"] = datetime.fromisoformat(at) if isinstance(at, str) else at
-    return mappers.event(SimpleNamespace(**values))
-
-
-def _job_from(data: dict[str, object]) -> DomainJob:
-    times = {
-        name: datetime.fromisoformat(value) if isinstance(value, str) else value
-        for name in ("created_at", "started_at", "finished_at", "heartbeat_at")
-        for value in [data.get(name)]
-    }
-    return mappers.job(SimpleNamespace(**{**data, **times}))
+def _skip(envelope: Envelope, error: MessageError) -> None:
+    log.warning("skipped a %s message this replica cannot read (%s)", envelope.type, error)
 
 
 @strawberry.type
@@ -84,9 +71,13 @@ class LiveSubscriptions:
         try:
             await ctx.release()  # hold no database connection while waiting
             async for envelope in subscription:
-                if envelope.type != "queue" or envelope.workflow_id != found.id:
+                if envelope.type != MessageType.QUEUE or envelope.workflow_id != found.id:
                     continue
-                event = _event_from(envelope.data)
+                try:
+                    event = decode_queue_event(envelope.data)
+                except MessageError as error:
+                    _skip(envelope, error)
+                    continue
                 left = Tier(event.previous_tier) if event.previous_tier else None
                 visible = event.recommendation.tier in wanted or (
                     event.kind is QueueEventKind.ESCALATED and left in wanted
@@ -126,9 +117,15 @@ class LiveSubscriptions:
             if current.finished:
                 return
             async for envelope in subscription:
-                if envelope.type != "job" or envelope.data.get("id") != str(id):
+                if envelope.type != MessageType.JOB:
                     continue
-                job = _job_from(envelope.data)
+                try:
+                    job = decode_job(envelope.data)
+                except MessageError as error:
+                    _skip(envelope, error)
+                    continue
+                if job.id != str(id):
+                    continue
                 yield Job.from_domain(job)
                 await ctx.release()
                 if job.finished:

@@ -1,0 +1,73 @@
+"""The outbox as its publisher sees it: unpublished events taken in commit order.
+
+Taking events picks them, locks them and marks them published in one statement, inside
+a transaction that commits only once the caller has handed them to the bus: if the bus
+refuses them, the rollback unmarks them and the relay tries again. Two publishers never
+interleave one item's events, so every subscriber sees them in commit order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from domain.clock import utcnow
+from domain.messages import QueueEventMessage
+from store import mappers
+from store.database import Database
+from store.tables import events_t
+
+
+class SqlOutbox:
+    """Reads and marks the events table for the publisher, the relay and a reconnecting
+    bus listener. Each method runs in a session of its own."""
+
+    def __init__(self, database: Database) -> None:
+        self._write_sessions = database.write_sessions()
+        self._read_sessions = database.read_sessions()
+
+    @asynccontextmanager
+    async def take_unpublished(
+        self,
+        *,
+        recommendation_ids: Iterable[str] | None = None,
+        committed_by: datetime | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[list[QueueEventMessage]]:
+        """Yields the unpublished events of these items (or committed by then), at most
+        `limit`, in commit order, marked published; the marks are committed when the block
+        ends without an error and rolled back otherwise."""
+        condition = events_t.c.published_at.is_(None)
+        if recommendation_ids is not None:
+            condition &= events_t.c.recommendation_id.in_(sorted(set(recommendation_ids)))
+        if committed_by is not None:
+            condition &= events_t.c.at <= committed_by
+        async with self._write_sessions() as session:
+            chosen = sa.select(events_t.c.seq).where(condition).order_by(events_t.c.seq)
+            if limit is not None:
+                chosen = chosen.limit(limit)
+            marked = (
+                events_t.update()
+                .where(events_t.c.seq.in_(chosen.with_for_update()))
+                .values(published_at=utcnow())
+                .returning(*events_t.c)
+            )
+            rows: list[Any] = sorted(await session.execute(marked), key=lambda r: r.seq)
+            if not rows:
+                await session.rollback()
+                yield []
+                return
+            yield [mappers.event_message(row) for row in rows]
+            await session.commit()
+
+    async def committed_since(self, since: datetime) -> list[QueueEventMessage]:
+        """Every event committed since `since`, published or not, in commit order."""
+        async with self._read_sessions() as session:
+            rows = await session.execute(
+                sa.select(events_t).where(events_t.c.at >= since).order_by(events_t.c.seq)
+            )
+            return [mappers.event_message(row) for row in rows]
