@@ -12,7 +12,13 @@ from strawberry.types import ExecutionContext
 from api.operation_labels import allow_operation_names, operation_label
 from workers import metrics
 
-__all__ = ["allow_operation_names", "count_request", "metrics_endpoint"]
+__all__ = [
+    "allow_operation_names",
+    "count_problem",
+    "count_request",
+    "metrics_endpoint",
+    "observe_decision",
+]
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -42,6 +48,16 @@ def count_request(context: ExecutionContext) -> None:
     else:
         outcome = "ok"
     metrics.GRAPHQL_REQUESTS.labels(operation_type, name, outcome).inc()
+
+
+def count_problem(problem_type: str) -> None:
+    """arbiter_problems_total{type}: a mutation answered with this typed problem."""
+    metrics.PROBLEMS.labels(problem_type).inc()
+
+
+def observe_decision(verdict: str, seconds: float) -> None:
+    """arbiter_decision_seconds{verdict}: how long the decision use case took."""
+    metrics.DECISION_SECONDS.labels(verdict).observe(seconds)
 
 
 def _has_problem(data: object) -> bool:

@@ -1,14 +1,21 @@
-"""Typed problems: domain errors as data, members of each mutation's result union."""
+"""Typed problems: domain errors as data, members of each mutation's result union, and
+`returns_problems`, the one place a mutation turns a domain error into its problem."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
+from typing import Any, Generic, ParamSpec, TypeVar
 
 import strawberry
 
+from api.metrics import count_problem
 from api.schema.common.enums import RecommendationStatus
 from domain import errors
-from workers import metrics
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @strawberry.interface
@@ -49,13 +56,7 @@ class QueueEmpty(Problem):
 
 
 def problem(error: errors.DomainError) -> Problem:
-    """The union member for a domain error."""
-    found = _problem(error)
-    metrics.PROBLEMS.labels(type(found).__name__).inc()
-    return found
-
-
-def _problem(error: errors.DomainError) -> Problem:
+    """The problem a domain error is answered with; an error that has none is raised on."""
     if isinstance(error, errors.NotFoundError):
         return NotFound(message=error.message)
     if isinstance(error, errors.ForbiddenError):
@@ -74,6 +75,40 @@ def _problem(error: errors.DomainError) -> Problem:
     if isinstance(error, errors.QueueEmptyError):
         return QueueEmpty(message=error.message)
     raise error
+
+
+class returns_problems(Generic[R]):
+    """`@returns_problems[SomeResult](NotFound, Conflict)` on a resolver returning the union
+    SomeResult: a DomainError raised inside it is answered with its problem when that
+    problem is one of those listed, and counted; any other error is raised on, to be
+    answered as an unexpected error.
+
+    mypy rejects a listed problem that SomeResult lacks, and a resolver that does not
+    return SomeResult.
+    """
+
+    def __init__(self, *problems: type[R]) -> None:
+        for listed in problems:
+            if not issubclass(listed, Problem):
+                raise TypeError(f"{listed.__name__} is not a Problem")
+        self.problems = problems
+
+    def __call__(self, resolver: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+        admitted = self.problems
+
+        @functools.wraps(resolver)
+        async def answer(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return await resolver(*args, **kwargs)
+            except errors.DomainError as error:
+                found = problem(error)
+                for member in admitted:
+                    if isinstance(found, member):
+                        count_problem(type(found).__name__)
+                        return found
+                raise
+
+        return answer
 
 
 class PublicError(Exception):

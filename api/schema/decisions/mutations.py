@@ -8,22 +8,21 @@ from typing import Annotated
 
 import strawberry
 
+from api.metrics import observe_decision
 from api.schema.common.problems import (
     ConfirmationRequired,
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    problem,
+    returns_problems,
 )
 from api.schema.common.types import Info
 from api.schema.decisions.types import Decision
 from api.schema.recommendations.types import Recommendation
 from domain.enums import Verdict
-from domain.errors import DomainError
 from domain.usecases.decide import DecisionRequest, decide
 from domain.usecases.undo import undo as undo_decision
-from workers.metrics import DECISION_SECONDS
 
 
 @strawberry.type
@@ -38,14 +37,12 @@ DecisionResult = Annotated[
 ]
 
 
+@returns_problems[DecisionResult](ConfirmationRequired, NotFound, Forbidden, InvalidInput, Conflict)
 async def _decide(info: Info, request: DecisionRequest) -> DecisionResult:
     ttl = timedelta(seconds=info.context.services.settings.confirmation_ttl_seconds)
     started = time.perf_counter()
-    try:
-        decided = await info.context.run(decide, request, ttl, info.context.services.draft_scorer)
-    except DomainError as error:
-        return problem(error)  # type: ignore[return-value]
-    DECISION_SECONDS.labels(request.verdict.value).observe(time.perf_counter() - started)
+    decided = await info.context.run(decide, request, ttl, info.context.services.draft_scorer)
+    observe_decision(request.verdict.value, time.perf_counter() - started)
     return DecisionSuccess(
         decision=Decision.from_domain(decided.decision),
         recommendation=Recommendation.from_domain(decided.recommendation, info.context.now),
@@ -155,11 +152,11 @@ class DecisionMutations:
         "Conflict when the window closed, it was undone already, another decision followed "
         "or a webhook delivered it; Forbidden for someone else's decision."
     )
+    @returns_problems[DecisionResult](
+        ConfirmationRequired, NotFound, Forbidden, InvalidInput, Conflict
+    )
     async def undo(self, info: Info, decision_id: strawberry.ID) -> DecisionResult:
-        try:
-            undone = await info.context.run(undo_decision, str(decision_id))
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        undone = await info.context.run(undo_decision, str(decision_id))
         return DecisionSuccess(
             decision=Decision.from_domain(undone.decision),
             recommendation=Recommendation.from_domain(undone.recommendation, info.context.now),

@@ -6,12 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from api.schema.common.problems import Forbidden, InvalidInput, NotFound, problem
+from api.schema.common.problems import Conflict, Forbidden, InvalidInput, NotFound, returns_problems
 from api.schema.common.types import Info
 from api.schema.drafts.types import DraftPreview
 from api.schema.recommendations.mutations import RecommendationResult, RecommendationSuccess
 from api.schema.recommendations.types import Recommendation
-from domain.errors import DomainError
 from domain.usecases import drafts
 
 DraftPreviewResult = Annotated[
@@ -25,25 +24,21 @@ class DraftMutations:
         description="EDITOR and EXPERT DRAFT workflows: re-score an edited draft without "
         'deciding ("Predicted open rate 22% -> 25%. Ship it?").'
     )
+    @returns_problems[DraftPreviewResult](NotFound, Forbidden, InvalidInput)
     async def preview_edit(self, info: Info, id: strawberry.ID, content: str) -> DraftPreviewResult:
         scorer = info.context.services.draft_scorer
-        try:
-            preview = await info.context.run(drafts.preview_edit, str(id), content, scorer)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        preview = await info.context.run(drafts.preview_edit, str(id), content, scorer)
         return DraftPreview.from_domain(preview)
 
     @strawberry.mutation(
         description="SERVICE, ADMIN: the measured result after shipping (e.g. the actual "
         "open rate); the draft scorer learns from it."
     )
+    @returns_problems[RecommendationResult](NotFound, Forbidden, InvalidInput, Conflict)
     async def record_outcome(
         self, info: Info, id: strawberry.ID, value: float
     ) -> RecommendationResult:
-        try:
-            item = await info.context.run(drafts.record_outcome, str(id), value)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        item = await info.context.run(drafts.record_outcome, str(id), value)
         return RecommendationSuccess(
             recommendation=Recommendation.from_domain(item, info.context.now)
         )

@@ -7,13 +7,12 @@ from typing import Annotated
 import strawberry
 
 from api.schema.common.enums import Window
-from api.schema.common.problems import Forbidden, InvalidInput, NotFound, problem
+from api.schema.common.problems import Forbidden, InvalidInput, NotFound, returns_problems
 from api.schema.common.types import JSON, Info
 from api.schema.jobs.types import Job
 from api.schema.learning.types import JobSuccess
 from api.schema.recommendations.mutations import SubmitResult, SubmitSuccess
 from api.schema.recommendations.types import Recommendation
-from domain.errors import DomainError
 from domain.usecases import learning
 
 JobResult = Annotated[
@@ -36,6 +35,7 @@ class LearningMutations:
         description="SERVICE, ADMIN: the workflow's active model proposes (action, calibrated "
         "confidence, explanation), then the items are routed like submitRecommendations."
     )
+    @returns_problems[SubmitResult](NotFound, Forbidden, InvalidInput)
     async def submit_cases(self, info: Info, workflow: str, cases: list[CaseInput]) -> SubmitResult:
         inputs = [
             learning.CaseInput(
@@ -48,10 +48,7 @@ class LearningMutations:
             for c in cases
         ]
         scorer = info.context.services.scorer
-        try:
-            result = await info.context.run(learning.submit_cases, workflow, inputs, scorer)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        result = await info.context.run(learning.submit_cases, workflow, inputs, scorer)
         now = info.context.now
         return SubmitSuccess(
             recommendations=[Recommendation.from_domain(r, now) for r in result.recommendations],
@@ -63,20 +60,16 @@ class LearningMutations:
         description="ADMIN: retrain the workflow's model from its decision log (a job; follow "
         "it with jobProgress). Promoted only if not worse than the current proposals."
     )
+    @returns_problems[JobResult](NotFound, Forbidden, InvalidInput)
     async def start_retraining(self, info: Info, workflow: str) -> JobResult:
-        try:
-            job = await info.context.run(learning.start_retraining, workflow)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        job = await info.context.run(learning.start_retraining, workflow)
         return JobSuccess(job=Job.from_domain(job))
 
     @strawberry.mutation(description="ADMIN: mine the window's override reasons into themes.")
+    @returns_problems[JobResult](NotFound, Forbidden, InvalidInput)
     async def mine_override_themes(
         self, info: Info, workflow: str, window: Window | None = Window.MONTH
     ) -> JobResult:
         chosen = (window or Window.MONTH).value
-        try:
-            job = await info.context.run(learning.start_theme_mining, workflow, chosen)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        job = await info.context.run(learning.start_theme_mining, workflow, chosen)
         return JobSuccess(job=Job.from_domain(job))

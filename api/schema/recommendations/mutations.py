@@ -14,12 +14,11 @@ from api.schema.common.problems import (
     InvalidInput,
     NotFound,
     QueueEmpty,
-    problem,
+    returns_problems,
 )
 from api.schema.common.types import JSON, Info
 from api.schema.recommendations.inputs import RecommendationInput
 from api.schema.recommendations.types import Claim, Recommendation
-from domain.errors import DomainError
 from domain.usecases import review, submission
 
 
@@ -72,14 +71,12 @@ class RecommendationMutations:
         description="SERVICE, ADMIN: store a batch atomically and route each item by the "
         "escalation ladder. One invalid item refuses the whole batch."
     )
+    @returns_problems[SubmitResult](NotFound, Forbidden, InvalidInput)
     async def submit_recommendations(
         self, info: Info, workflow: str, items: list[RecommendationInput]
     ) -> SubmitResult:
         proposals = [item.to_domain() for item in items]
-        try:
-            result = await info.context.run(submission.submit_recommendations, workflow, proposals)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        result = await info.context.run(submission.submit_recommendations, workflow, proposals)
         now = info.context.now
         return SubmitSuccess(
             recommendations=[Recommendation.from_domain(r, now) for r in result.recommendations],
@@ -91,13 +88,11 @@ class RecommendationMutations:
         description="SERVICE, ADMIN: merge data into a NEEDS_DATA item's payload and send it "
         "to SENIOR_REVIEW."
     )
+    @returns_problems[RecommendationResult](NotFound, Forbidden, InvalidInput, Conflict)
     async def provide_data(
         self, info: Info, id: strawberry.ID, payload: JSON
     ) -> RecommendationResult:
-        try:
-            item = await info.context.run(submission.provide_data, str(id), payload)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        item = await info.context.run(submission.provide_data, str(id), payload)
         return RecommendationSuccess(
             recommendation=Recommendation.from_domain(item, info.context.now)
         )
@@ -105,29 +100,23 @@ class RecommendationMutations:
     @strawberry.mutation(
         description="Lease the most urgent item (slaDueAt, then createdAt) you may decide."
     )
+    @returns_problems[ClaimResult](QueueEmpty, NotFound, Forbidden, Conflict)
     async def claim_next(
         self, info: Info, workflow: str, tiers: list[Tier] | None = None
     ) -> ClaimResult:
-        try:
-            claimed = await info.context.run(review.claim_next, workflow, tiers, _lease(info))
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        claimed = await info.context.run(review.claim_next, workflow, tiers, _lease(info))
         return _claimed(info, claimed)
 
     @strawberry.mutation(description="Lease this item; renewing your own lease is allowed.")
+    @returns_problems[ClaimResult](QueueEmpty, NotFound, Forbidden, Conflict)
     async def claim(self, info: Info, id: strawberry.ID) -> ClaimResult:
-        try:
-            claimed = await info.context.run(review.claim, str(id), _lease(info))
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        claimed = await info.context.run(review.claim, str(id), _lease(info))
         return _claimed(info, claimed)
 
     @strawberry.mutation(description="Give your lease back (ADMIN: anyone's).")
+    @returns_problems[RecommendationResult](NotFound, Forbidden, InvalidInput, Conflict)
     async def release(self, info: Info, id: strawberry.ID) -> RecommendationResult:
-        try:
-            item = await info.context.run(review.release, str(id))
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        item = await info.context.run(review.release, str(id))
         return RecommendationSuccess(
             recommendation=Recommendation.from_domain(item, info.context.now)
         )

@@ -7,10 +7,9 @@ from typing import Annotated
 import strawberry
 
 from api.schema.common.enums import Role
-from api.schema.common.problems import Conflict, Forbidden, InvalidInput, problem
+from api.schema.common.problems import Conflict, Forbidden, InvalidInput, returns_problems
 from api.schema.common.types import Info
 from api.schema.users.types import User
-from domain.errors import DomainError
 from domain.usecases.accounts import create_user
 
 
@@ -28,9 +27,7 @@ UserResult = Annotated[
 @strawberry.type
 class UserMutations:
     @strawberry.mutation(description="ADMIN: create a user; the answer carries its token once.")
+    @returns_problems[UserResult](Forbidden, InvalidInput, Conflict)
     async def create_user(self, info: Info, name: str, role: Role) -> UserResult:
-        try:
-            user, token = await info.context.run(create_user, name, role)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        user, token = await info.context.run(create_user, name, role)
         return UserSuccess(user=User.from_domain(user), token=token)

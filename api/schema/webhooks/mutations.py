@@ -6,11 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from api.schema.common.problems import Forbidden, InvalidInput, NotFound, problem
+from api.schema.common.problems import Forbidden, InvalidInput, NotFound, returns_problems
 from api.schema.common.types import Info
 from api.schema.live.types import QueueEventKind
 from api.schema.webhooks.types import Webhook
-from domain.errors import DomainError
 from domain.usecases.webhooks import create_webhook, delete_webhook
 
 
@@ -35,6 +34,7 @@ class WebhookMutations:
         description="ADMIN: POST the workflow's events of these kinds to `url`, signed, "
         "retried with backoff until a 2xx answer. The answer carries the secret once."
     )
+    @returns_problems[WebhookResult](NotFound, Forbidden, InvalidInput)
     async def create_webhook(
         self,
         info: Info,
@@ -42,19 +42,14 @@ class WebhookMutations:
         url: str,
         events: list[QueueEventKind],  # type: ignore[valid-type]
     ) -> WebhookResult:
-        try:
-            hook, secret = await info.context.run(create_webhook, workflow, url, list(events))
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        hook, secret = await info.context.run(create_webhook, workflow, url, list(events))
         return WebhookSuccess(webhook=Webhook.from_domain(hook), secret=secret)
 
     @strawberry.mutation(
         description="ADMIN: stop delivering to a webhook; its pending deliveries end FAILED. "
         "An unknown or already deleted id is NotFound."
     )
+    @returns_problems[WebhookResult](NotFound, Forbidden, InvalidInput)
     async def delete_webhook(self, info: Info, id: strawberry.ID) -> WebhookResult:
-        try:
-            hook = await info.context.run(delete_webhook, str(id))
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        hook = await info.context.run(delete_webhook, str(id))
         return WebhookSuccess(webhook=Webhook.from_domain(hook))

@@ -6,11 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from api.schema.common.problems import Conflict, Forbidden, InvalidInput, NotFound, problem
+from api.schema.common.problems import Conflict, Forbidden, InvalidInput, NotFound, returns_problems
 from api.schema.common.types import Info
 from api.schema.workflows.inputs import EscalationPolicyInput, WorkflowInput
 from api.schema.workflows.types import EscalationPolicy, Workflow
-from domain.errors import DomainError
 from domain.usecases.workflows import WorkflowSpec, create_workflow, update_policy
 
 
@@ -38,6 +37,7 @@ PolicyResult = Annotated[
 @strawberry.type
 class WorkflowMutations:
     @strawberry.mutation(description="ADMIN: create a workflow. A key in use is a Conflict.")
+    @returns_problems[WorkflowResult](Forbidden, InvalidInput, Conflict)
     async def create_workflow(self, info: Info, input: WorkflowInput) -> WorkflowResult:
         spec = WorkflowSpec(
             key=input.key,
@@ -48,23 +48,18 @@ class WorkflowMutations:
             score_label=input.score_label,
             policy_changes=input.policy.changes() if input.policy else None,
         )
-        try:
-            workflow = await info.context.run(create_workflow, spec)
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        workflow = await info.context.run(create_workflow, spec)
         return WorkflowSuccess(workflow=Workflow.from_domain(workflow))
 
     @strawberry.mutation(
         description="ADMIN: merge the given fields into the policy as a new version and "
         "re-route every PENDING item by it."
     )
+    @returns_problems[PolicyResult](NotFound, Forbidden, InvalidInput)
     async def update_escalation_policy(
         self, info: Info, workflow: str, input: EscalationPolicyInput
     ) -> PolicyResult:
-        try:
-            update = await info.context.run(update_policy, workflow, input.changes())
-        except DomainError as error:
-            return problem(error)  # type: ignore[return-value]
+        update = await info.context.run(update_policy, workflow, input.changes())
         return PolicySuccess(
             policy=EscalationPolicy.from_domain(update.policy), rerouted=update.rerouted
         )
