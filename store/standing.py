@@ -1,0 +1,71 @@
+"""The standing rules every read follows, written once: the selects queries start from.
+
+Canaries are invisible. A canary is a copy of an already-overridden item handed to
+one reviewer to measure attention (domain.canaries); only that reviewer sees it,
+through its claim. No list or count of items, no analytics figure and no learning
+row includes a canary or a decision on one.
+
+Undone decisions don't count. A decision reverted by a later UNDO decision (whose
+`reverts_id` points at it) stays in the hash-chained log, flagged, and counts
+nowhere else; neither does the override it wrote.
+
+A query that lists or counts items starts from `visible_recommendations`, one over
+decisions from `standing_decisions` (or `standing_decisions_on_real_items` when its
+figures are about real work), one over overrides from `standing_overrides`, and adds
+its own conditions and joins. A query that must see what these hide says so, and
+why, where it is written; tests/store/test_standing_rules.py holds every read
+method either to the rules or to its named exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from store.tables import decisions_t, overrides_t, recs_t
+
+
+def visible_recommendations(*columns: Any) -> sa.Select[Any]:
+    """SELECT `columns` (whole rows when none) FROM recommendations, canaries left out."""
+    return sa.select(*(columns or (recs_t,))).select_from(recs_t).where(recs_t.c.canary.is_(False))
+
+
+def is_undone(decision_id: Any) -> sa.Exists:
+    """Whether an UNDO decision reverts the decision `decision_id` (a column), as a
+    correlated EXISTS."""
+    undo = decisions_t.alias("undo")
+    return sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == decision_id))
+
+
+def is_canary(rec_id: Any) -> sa.Exists:
+    """Whether the item `rec_id` (a column) is a canary, as a correlated EXISTS."""
+    item = recs_t.alias("canary_item")
+    return sa.exists(sa.select(item.c.id).where(item.c.id == rec_id, item.c.canary.is_(True)))
+
+
+def standing_decisions(*columns: Any) -> sa.Select[Any]:
+    """SELECT `columns` (whole rows when none) FROM decisions, undone decisions left out."""
+    return (
+        sa.select(*(columns or (decisions_t,)))
+        .select_from(decisions_t)
+        .where(~is_undone(decisions_t.c.id))
+    )
+
+
+def standing_decisions_on_real_items(*columns: Any) -> sa.Select[Any]:
+    """`standing_decisions`, decisions on canaries left out too: the real work done."""
+    return standing_decisions(*columns).where(~is_canary(decisions_t.c.recommendation_id))
+
+
+def standing_overrides(*columns: Any) -> sa.Select[Any]:
+    """SELECT `columns` (whole rows when none) FROM overrides: the corrections, i.e. those
+    whose decision was not undone, on real items."""
+    return (
+        sa.select(*(columns or (overrides_t,)))
+        .select_from(overrides_t)
+        .where(
+            ~is_undone(overrides_t.c.decision_id),
+            ~is_canary(overrides_t.c.recommendation_id),
+        )
+    )
