@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import re
 import shutil
 import statistics
@@ -42,7 +41,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,15 +51,18 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    POSTGRES_ADMIN_URL,
     create_admin,
+    drop_database,
     free_port,
     machine_info,
+    postgres_url,
+    recreate_database,
     running_server,
+    save_result,
     server_env,
     summary,
 )
-from bench.console_bundle import DIST, files_of, total  # noqa: E402
+from bench.console_bundle import DIST, files_of, summarise  # noqa: E402
 from tests.console.conftest import CHROMIUM, CHROMIUM_ARGS, KEY_COUNTER, TOKEN_KEY  # noqa: E402
 from tests.console.world import (  # noqa: E402
     Api,
@@ -71,7 +72,6 @@ from tests.console.world import (  # noqa: E402
     create_workflow,
 )
 
-RESULTS = ROOT / "bench" / "results" / "console.json"
 VIEWPORT: Any = {"width": 1280, "height": 800}
 WAIT_MS = 15_000
 
@@ -104,34 +104,19 @@ PROBE = """
 """
 
 
-def _pg_admin(sql: str) -> None:
-    """Run one statement as PostgreSQL's superuser (before Playwright starts, or after)."""
-
-    async def run() -> None:
-        import asyncpg
-
-        connection = await asyncpg.connect(f"{POSTGRES_ADMIN_URL}/postgres")
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
-
-
 @contextlib.contextmanager
 def database(backend: str, directory: Path) -> Iterator[str]:
-    """A fresh database for `backend`: a SQLite file, or a scratch PostgreSQL database."""
+    """A fresh database for `backend`: a SQLite file, or a scratch PostgreSQL database
+    (made and dropped on a loop of its own, before Playwright starts, or after)."""
     if backend == "sqlite":
         yield f"sqlite+aiosqlite:///{directory / 'console-bench.db'}"
         return
     name = "arbiter_bench_console"
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _pg_admin(f'CREATE DATABASE "{name}"')
+    asyncio.run(recreate_database(name))
     try:
-        yield f"{POSTGRES_ADMIN_URL.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+        yield postgres_url(name)
     finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        asyncio.run(drop_database(name))
 
 
 def wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
@@ -317,12 +302,9 @@ def keystrokes_per_verdict(
 
 
 def bundle() -> dict[str, Any]:
-    rows = files_of(DIST / "assets", DIST)
-    return {
-        "js_files": sum(1 for r in rows if r["kind"] == "js"),
-        "js_gzip_bytes": total(rows, "js", "gzip_bytes"),
-        "css_gzip_bytes": total(rows, "css", "gzip_bytes"),
-    }
+    """The console's JS files and gzipped JS and CSS, as bench/console_bundle.py counts them."""
+    summary = summarise(files_of(DIST / "assets", DIST))
+    return {name: summary[name] for name in ("js_files", "js_gzip_bytes", "css_gzip_bytes")}
 
 
 def run_backend(backend: str, runs: int, keystrokes: bool) -> dict[str, Any]:
@@ -424,18 +406,14 @@ def main() -> int:
     print(f"bundle      {kb:,.1f} kB of JS gzipped ({size['js_files']} files)")
 
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
         document = {
-            "benchmark": "console",
-            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "runs": args.runs,
             "browser": "Debian Chromium, headless, " + CHROMIUM,
             "machine": machine_info(),
             "results": results,
             "bundle": size,
         }
-        RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        print(f"wrote {save_result('console', document).relative_to(ROOT)}")
     return 0
 
 

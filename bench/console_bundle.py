@@ -16,16 +16,18 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+if __package__ in (None, ""):  # run as a script: bench/ is not a package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, save_result
+
 DIST = ROOT / "console" / "dist"
-RESULTS = ROOT / "bench" / "results" / "console_bundle.json"
+NAME = "console_bundle"
 JS_BUDGET_GZIP_BYTES = 250_000
 KINDS = {".js": "js", ".mjs": "js", ".css": "css"}
 
@@ -50,6 +52,20 @@ def total(rows: list[dict[str, Any]], kind: str, key: str) -> int:
     return sum(row[key] for row in rows if row["kind"] == kind)
 
 
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The console's totals from its measured files, set against the budget."""
+    summary: dict[str, Any] = {
+        "js_files": sum(1 for row in rows if row["kind"] == "js"),
+        "js_bytes": total(rows, "js", "bytes"),
+        "js_gzip_bytes": total(rows, "js", "gzip_bytes"),
+        "css_bytes": total(rows, "css", "bytes"),
+        "css_gzip_bytes": total(rows, "css", "gzip_bytes"),
+        "js_budget_gzip_bytes": JS_BUDGET_GZIP_BYTES,
+    }
+    summary["within_budget"] = summary["js_gzip_bytes"] <= JS_BUDGET_GZIP_BYTES
+    return summary
+
+
 def _commit() -> str | None:
     try:
         out = subprocess.run(
@@ -67,7 +83,7 @@ def _kb(size: int) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--dist", type=Path, default=DIST, help="the console's build output")
-    parser.add_argument("--no-write", action="store_true", help=f"do not write {RESULTS.name}")
+    parser.add_argument("--no-write", action="store_true", help=f"do not write {NAME}.json")
     args = parser.parse_args()
 
     dist: Path = args.dist.resolve()
@@ -77,15 +93,7 @@ def main() -> int:
     console = files_of(dist / "assets", dist)
     graphiql = files_of(dist / "graphiql", dist) if (dist / "graphiql").is_dir() else []
 
-    summary = {
-        "js_files": sum(1 for row in console if row["kind"] == "js"),
-        "js_bytes": total(console, "js", "bytes"),
-        "js_gzip_bytes": total(console, "js", "gzip_bytes"),
-        "css_bytes": total(console, "css", "bytes"),
-        "css_gzip_bytes": total(console, "css", "gzip_bytes"),
-        "js_budget_gzip_bytes": JS_BUDGET_GZIP_BYTES,
-    }
-    summary["within_budget"] = summary["js_gzip_bytes"] <= JS_BUDGET_GZIP_BYTES
+    summary = summarise(console)
 
     width = max((len(row["file"]) for row in console + graphiql), default=10)
     print(f"{'file':<{width}}  {'size':>12}  {'gzipped':>12}")
@@ -103,18 +111,14 @@ def main() -> int:
         print(f"GraphiQL's page, apart (/graphql only): {_kb(js)} JS, {_kb(css)} CSS gzipped")
 
     if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
         document = {
-            "benchmark": "console_bundle",
-            "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": _commit(),
             "gzip_level": 9,
             "summary": [summary],
             "files": console,
             "graphiql_files": graphiql,
         }
-        RESULTS.write_text(json.dumps(document, indent=2) + "\n")
-        print(f"wrote {RESULTS.relative_to(ROOT)}")
+        print(f"wrote {save_result(NAME, document).relative_to(ROOT)}")
     return 0
 
 
