@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from ml.text import normalise, tokens
-from ml.themes import OverrideSample, Theme, flatten, mine_themes
+from ml.themes import OverrideSample, Theme, ThemeSettings, flatten, mine_themes
 
 INDUSTRIES = ("healthcare", "retail", "software", "manufacturing", "logistics", "hospitality")
 FOREIGN = ("CA", "MX", "DE", "IN", "BR", "NG", "FR")
@@ -269,8 +269,8 @@ def test_every_planted_concern_is_one_theme(mined):
     for concern, planted in WORLDS[top].items():
         matching = [t for t in themes if dominant(t, world)[0] == concern]
         if concern == "seasonal":
-            # random payloads and phrasings with little in common: without an
-            # embedder nothing says they are one concern; the phrasings may stay apart
+            # random payloads and phrasings with little in common: nothing says
+            # they are one concern; the phrasings may stay apart
             assert 1 <= len(matching) <= 3
             continue
         assert len(matching) == 1, (concern, [(t.label, t.share) for t in matching])
@@ -386,6 +386,12 @@ def test_max_themes_caps_the_list(healthcare):
     assert dominant(themes[0], healthcare)[0] == "young_healthcare"
 
 
+def test_settings_tune_the_mining(healthcare):
+    w = healthcare
+    themes = mine_themes(w.overrides, w.others, None, settings=ThemeSettings(max_conditions=1))
+    assert themes[0].conditions and all(len(t.conditions) <= 1 for t in themes)
+
+
 def test_without_others_the_contrast_is_the_other_overrides(healthcare):
     themes = mine_themes(healthcare.overrides, [], MODEL_FEATURES)
     concern, _ = dominant(themes[0], healthcare)
@@ -463,9 +469,8 @@ def test_normalisation_joins_phrasing_variants():
     assert "under" in tokens("under a year") and "less" in tokens("less than that")
 
 
-def test_semantic_merge_with_an_embedder():
-    # two phrasings with no word in common and random payloads: apart without an
-    # embedder, one theme with an embedder that maps them to the same meaning
+def test_phrasings_with_no_word_in_common_and_random_payloads_stay_apart():
+    # nothing in the text or the payloads says they are one concern
     rng = np.random.default_rng(2)
     overrides = [
         OverrideSample(
@@ -479,14 +484,6 @@ def test_semantic_merge_with_an_embedder():
     others = [base_payload(rng) for _ in range(300)]
     apart = mine_themes(overrides, others, None)
     assert len(apart) == 2
-
-    def embed(texts):
-        return np.array(
-            [[1.0, 0.0] if ("season" in t or "december" in t) else [0.0, 1.0] for t in texts]
-        )
-
-    together = mine_themes(overrides, others, None, embedder=embed)
-    assert len(together) == 1 and together[0].count == 60
 
 
 def test_suggested_feature_from_the_theme_words():
@@ -504,12 +501,3 @@ def test_suggested_feature_from_the_theme_words():
     assert themes[0].suggested_feature == "collateral.has_collateral"
     used = mine_themes(overrides, others, {"collateral.has_collateral"})
     assert used[0].suggested_feature is None
-
-
-def test_load_embedder_is_optional():
-    from ml.themes import load_embedder
-
-    embed = load_embedder()  # None unless the optional package is installed
-    if embed is not None:
-        vectors = np.asarray(embed(["too young", "debt too high"]))
-        assert vectors.shape[0] == 2

@@ -1,0 +1,78 @@
+"""Clusters merged into concerns (step 3), greedily, best pair first.
+
+- Both have payload conditions and their conditions hold across each other's members
+  (>= `merge_condition_agreement` of them, counting both ways): the same concern phrased
+  differently; or the smaller one's items satisfy the larger one's conditions and its
+  own are no much rarer description.
+- One has conditions and the other (a phrasing with too few items for conditions of its
+  own) has a clear majority satisfying all of them, significantly more often than the
+  contrast does (Fisher, p < `alpha`).
+- Neither has conditions and their tf-idf centroids are close (a phrasing split in two),
+  or together they have conditions that both satisfy (phrasings too small for conditions
+  of their own, as in a small window).
+
+A merged group's conditions are computed again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.themes.groups import Group, Grouper
+
+
+def merge_score(grouper: Grouper, a: Group, b: Group) -> float | None:
+    """How surely a and b are one concern (higher merges first), or None: not one."""
+    s = grouper.settings
+    if a.conditions and b.conditions:
+        agreement = grouper.agreement(a, b)
+        if agreement >= s.merge_condition_agreement:
+            return agreement
+        # The smaller one's items satisfy all of the larger one's conditions,
+        # and its own are no much rarer description: a phrasing of the same
+        # concern whose few items happen to look sharper ("< 1" vs "< 2").
+        big, small = (a, b) if len(a.members) >= len(b.members) else (b, a)
+        if small.base < s.specificity * big.base:
+            return None
+        return grouper.absorbs(big, small.members)
+    if a.conditions or b.conditions:
+        big, small = (a, b) if a.conditions else (b, a)
+        return grouper.absorbs(big, small.members)
+    text = float(a.centroid @ b.centroid)
+    if text >= s.text_merge_similarity:
+        return text
+    # Two phrasings too small for conditions of their own (a small window):
+    # together they may have some, and then both must satisfy them.
+    union = np.concatenate([a.members, b.members])
+    joint = Group([union], union, grouper.contrast.conditions(union), a.centroid)
+    if not joint.conditions:
+        return None
+    fit = min(grouper.fit(joint, a.members), grouper.fit(joint, b.members))
+    return fit if fit >= s.min_support else None
+
+
+def merge_all(grouper: Grouper, groups: list[Group]) -> list[Group]:
+    """Merge the best-scoring pair until no pair is one concern."""
+    cache: dict[tuple[int, int], float | None] = {}
+    ids = list(range(len(groups)))
+    by_id = dict(enumerate(groups))
+    next_id = len(groups)
+    while len(ids) > 1:
+        best: tuple[float, int, int] | None = None  # (score, id, id)
+        for x in range(len(ids)):
+            for y in range(x + 1, len(ids)):
+                key = (ids[x], ids[y])
+                if key not in cache:
+                    cache[key] = merge_score(grouper, by_id[ids[x]], by_id[ids[y]])
+                score = cache[key]
+                if score is not None and (best is None or score > best[0]):
+                    best = (score, ids[x], ids[y])
+        if best is None:
+            break
+        _, p, q = best
+        merged = grouper.group(by_id[p].clusters + by_id[q].clusters)
+        del by_id[p], by_id[q]
+        ids = [i for i in ids if i not in (p, q)] + [next_id]
+        by_id[next_id] = merged
+        next_id += 1
+    return [by_id[i] for i in ids]
