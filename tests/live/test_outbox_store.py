@@ -1,0 +1,79 @@
+"""The outbox's store: events taken in commit order, marked only if the bus takes them,
+and snapshots stored before today's form still read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from domain.clock import utcnow
+from domain.messages import decode_queue_event
+from store.outbox import SqlOutbox
+from store.tables import events_t
+from tests.factories import create_user, create_workflow, proposal, submit
+from workers.outbox import message_envelope
+
+
+async def stored_rows(gql) -> list[sa.Row]:
+    async with gql.services.database.read_engine.connect() as connection:
+        return list(await connection.execute(sa.select(events_t).order_by(events_t.c.seq)))
+
+
+async def store_again_unpublished(gql, row: sa.Row, event_id: str, snapshot: dict) -> str:
+    """A copy of an event row, not yet published, about an item of its own (so that the
+    app's publisher, busy with the original item, leaves it alone); the item's id."""
+    item_id = f"rec_{event_id}"
+    values = {name: value for name, value in row._mapping.items() if name != "seq"}
+    values.update(id=event_id, published_at=None, at=utcnow(), recommendation_id=item_id)
+    values["recommendation"] = {**snapshot, "id": item_id}
+    async with gql.services.database.write_engine.begin() as connection:
+        await connection.execute(events_t.insert().values(**values))
+    return item_id
+
+
+async def submitted_event_row(gql) -> sa.Row:
+    admin = await create_user(gql.services, "admin")
+    workflow = await create_workflow(gql, admin)
+    result = await submit(gql, admin, workflow["key"], proposal(0.8, subject="Ada"))
+    assert result["__typename"] == "SubmitSuccess"
+    rows = await stored_rows(gql)
+    assert rows and rows[-1].recommendation["canary"] is False
+    return rows[-1]
+
+
+async def test_an_event_stored_before_canaries_is_published_and_read_as_a_real_item(gql):
+    row = await submitted_event_row(gql)
+    old = {**row.recommendation, "due_sort": row.recommendation["sla_due_at"]}
+    del old["canary"], old["canary_of"]
+    item_id = await store_again_unpublished(gql, row, "evt_old_form", old)
+
+    outbox = SqlOutbox(gql.services.database)
+    async with outbox.take_unpublished(recommendation_ids=[item_id]) as messages:
+        assert [m.id for m in messages] == ["evt_old_form"]
+        envelope = message_envelope(messages[0])
+    event = decode_queue_event(envelope.data)
+    assert event.recommendation.id == item_id
+    assert event.recommendation.subject == "Ada"
+    assert (event.recommendation.canary, event.recommendation.canary_of) == (False, None)
+    async with gql.services.unit_of_work() as uow:  # as webhook delivery reads it
+        stored = await uow.webhooks.event("evt_old_form")
+    assert stored is not None and stored.recommendation == event.recommendation
+
+
+async def test_events_stay_unpublished_when_the_bus_refuses_them(gql):
+    row = await submitted_event_row(gql)
+    item_id = await store_again_unpublished(gql, row, "evt_refused", row.recommendation)
+    outbox = SqlOutbox(gql.services.database)
+    chosen = {"recommendation_ids": [item_id], "committed_by": utcnow() + timedelta(hours=1)}
+    with pytest.raises(ConnectionError):
+        async with outbox.take_unpublished(**chosen) as taken:
+            assert [m.id for m in taken] == ["evt_refused"]
+            raise ConnectionError("the bus is down")
+    again = [m.id for m in await outbox.committed_since(utcnow() - timedelta(hours=1))]
+    assert "evt_refused" in again
+    async with outbox.take_unpublished(**chosen) as retaken:
+        assert [m.id for m in retaken] == ["evt_refused"]
+    async with outbox.take_unpublished(**chosen) as nothing:
+        assert nothing == []
