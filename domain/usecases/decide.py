@@ -108,7 +108,10 @@ async def decide(
     expected_version, expected_status = item.version, item.status
     if request.verdict in CONFIRMED_VERDICTS and workflow.policy.is_high_stakes(item.stakes):
         if request.confirmation_token is None:
-            return await _challenge(uow, actor, item, _verb(request), now, confirmation_ttl)
+            challenge = await _commit_challenge(
+                uow, actor, item, _verb(request), now, confirmation_ttl
+            )
+            raise challenge
         await _require_confirmation(uow, actor, item, _verb(request), request, now)
     decision = item.decide(
         actor,
@@ -161,14 +164,16 @@ async def decide(
     return Decided(decision, item)
 
 
-async def _challenge(
+async def _commit_challenge(
     uow: UnitOfWork,
     actor: User,
     item: Recommendation,
     verb: str,
     now: datetime,
     ttl: timedelta,
-) -> Decided:
+) -> ConfirmationRequiredError:
+    """Grant a confirmation token for `verb` on the item, hold the item for it and commit;
+    the error the caller raises carries the token."""
     token = new_token()
     expires_at = now + ttl
     expected_status = item.status
@@ -179,7 +184,7 @@ async def _challenge(
     if not await uow.recommendations.save(item, item.version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
     await uow.commit()
-    raise ConfirmationRequiredError(
+    return ConfirmationRequiredError(
         "this is a high-stakes item: repeat the call with confirmationToken to confirm",
         token,
         expires_at,
