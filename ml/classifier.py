@@ -43,7 +43,8 @@ import numpy as np
 
 from ml.boosting import boost
 from ml.calibration import apply_calibration, expected_calibration_error, fit_calibration
-from ml.features import ColumnBuilder, FeatureSpec, encode_columns, flatten_columns
+from ml.column_builder import ColumnBuilder
+from ml.features import FeatureSpec, encode_columns, flatten_columns
 
 Progress = Callable[[float, str], None]
 

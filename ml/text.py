@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
@@ -180,18 +180,17 @@ class Surfaces:
         self._seen: dict[str, Counter[str]] = {}
 
     def add(self, text: str, weight: int = 1) -> None:
+        """Count the words of this text, `weight` times."""
         for tok, raw in tokens_with_surface(text):
             self._seen.setdefault(tok, Counter())[raw] += weight
 
-    def add_all(self, texts: Iterable[str]) -> None:
-        for text in texts:
-            self.add(text)
-
     def word(self, token: str) -> str:
+        """The word written most often for this token (ties: alphabetical), else the token."""
         seen = self._seen.get(token)
         if not seen:
             return token
         return min(seen.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
     def term(self, term: str) -> str:
+        """A term ("year old") in written words."""
         return " ".join(self.word(t) for t in term.split(" "))

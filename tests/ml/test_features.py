@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ml import features
+from ml import column_builder, features
 from ml.features import (
     FeatureInfo,
     FeatureSpec,
@@ -221,7 +221,7 @@ BUILDER_CASES = [
 
 
 @pytest.mark.parametrize(("n", "seed", "rule", "three", "batch"), BUILDER_CASES)
-@pytest.mark.parametrize("merge_every", [2, features._MERGE_EVERY])
+@pytest.mark.parametrize("merge_every", [2, column_builder._MERGE_EVERY])
 def test_column_builder_encodes_exactly_as_flatten_and_encode_columns(
     n: int,
     seed: int,
@@ -234,14 +234,14 @@ def test_column_builder_encodes_exactly_as_flatten_and_encode_columns(
     """The training path (ColumnBuilder, batches of any size) and the scoring path
     (flatten_columns + encode_columns) give the same spec and bit-identical matrices, so
     a model trained either way scores the same."""
-    monkeypatch.setattr(features, "_MERGE_EVERY", merge_every)  # merged pieces too
+    monkeypatch.setattr(column_builder, "_MERGE_EVERY", merge_every)  # merged pieces too
     payloads = _hostile([c.payload for c in generate_world(n, seed, rule, three_actions=three)])
     cut = int(n * 0.8)
     columns = flatten_columns(payloads)
     reference_spec = features.build_spec_from_columns(columns.head(cut))
     reference = features.encode_columns(reference_spec, columns)
 
-    builder = features.ColumnBuilder()
+    builder = column_builder.ColumnBuilder()
     step = batch or n
     for start in range(0, n, step):
         builder.add(payloads[start : start + step])
