@@ -81,6 +81,7 @@ from bench.common import (
     machine_info,
     percentile,
     running_server,
+    save_result,
     scratch_postgres,
     scratch_redis,
     server_env,
@@ -88,7 +89,6 @@ from bench.common import (
     wait_until_healthy,
 )
 
-RESULTS = ROOT / "bench" / "results" / "fanout.json"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 EVENT_TIMEOUT = 20.0
 BURST_TIMEOUT = 180.0
@@ -636,6 +636,65 @@ def baseline_server(port: int, log_path: Path) -> Any:
             stop_process(process)
 
 
+@dataclass
+class Stage:
+    """One setup's servers (Arbiter replicas "a" and "b", the baseline), each on a port of
+    its own, the HTTP client that drives them and the subscribers' client processes; all
+    stopped when `stack` closes."""
+
+    stack: contextlib.AsyncExitStack
+    http: httpx.AsyncClient
+    logs: Path
+    ports: dict[str, int]
+
+    @classmethod
+    async def opened(cls, stack: contextlib.AsyncExitStack, logs: Path) -> Stage:
+        ports = {"a": free_port(), "b": free_port(), "baseline": free_port()}
+        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(timeout=60, trust_env=False, limits=limits)
+        )
+        return cls(stack, http, logs, ports)
+
+    async def arbiter(self, name: str, env: dict[str, str], log: str) -> str:
+        """Replica `name` (`arbiter serve`), healthy; its base URL."""
+        base = f"http://{HOST}:{self.ports[name]}"
+        process = self.stack.enter_context(running_server(env, self.ports[name], self.logs / log))
+        await wait_until_healthy(self.http, base, process)
+        return base
+
+    async def baseline(self, log: str) -> str:
+        """The bare broadcast server, healthy; its base URL."""
+        base = f"http://{HOST}:{self.ports['baseline']}"
+        process = self.stack.enter_context(baseline_server(self.ports["baseline"], self.logs / log))
+        await wait_until_healthy(self.http, base, process)
+        return base
+
+    async def subscribers(
+        self, label: str, token: str, wf: str, args: argparse.Namespace
+    ) -> tuple[ClientPool, float]:
+        """`args.subscribers` subscribers to replica "a" (workflow `wf`) and as many to the
+        baseline, in `args.clients` processes; the pool and the seconds connecting took."""
+        subs = args.subscribers
+        targets = [
+            {
+                "name": "arbiter",
+                "url": f"ws://{HOST}:{self.ports['a']}/graphql",
+                "token": token,
+                "variables": {"wf": wf},
+                "n": subs,
+            },
+            {"name": "baseline", "url": f"ws://{HOST}:{self.ports['baseline']}/ws", "n": subs},
+        ]
+        compression = None if args.no_compression else "deflate"
+        print(f"  [{label}] connecting {subs}+{subs} subscribers ...", flush=True)
+        started = time.perf_counter()
+        pool = await self.stack.enter_async_context(
+            ClientPool.running(targets, args.clients, compression, self.logs)
+        )
+        return pool, time.perf_counter() - started
+
+
 async def run_setup(
     backend: str, database_url: str, args: argparse.Namespace, tmp: Path, run: int
 ) -> list[dict[str, Any]]:
@@ -645,52 +704,19 @@ async def run_setup(
     per_leg = WARMUP + n_paced + n_burst
     env = server_env(database_url)
     token = await asyncio.to_thread(create_admin, env, f"bench-admin-{run}")
-    ports = {"a": free_port(), "b": free_port(), "baseline": free_port()}
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
     rows: list[dict[str, Any]] = []
     async with contextlib.AsyncExitStack() as stack:
-        http = await stack.enter_async_context(
-            httpx.AsyncClient(timeout=60, trust_env=False, limits=limits)
-        )
-
-        async def serve(name: str, environment: dict[str, str]) -> str:
-            base = f"http://{HOST}:{ports[name]}"
-            process = stack.enter_context(
-                running_server(environment, ports[name], tmp / f"serve-{name}-{run}.log")
-            )
-            await wait_until_healthy(http, base, process)
-            return base
-
-        base_a = await serve("a", env)
-        bl_base = f"http://{HOST}:{ports['baseline']}"
-        bl_process = stack.enter_context(
-            baseline_server(ports["baseline"], tmp / f"baseline-{run}.log")
-        )
-        await wait_until_healthy(http, bl_base, bl_process)
+        stage = await Stage.opened(stack, tmp)
+        base_a = await stage.arbiter("a", env, f"serve-a-{run}.log")
+        bl_base = await stage.baseline(f"baseline-{run}.log")
 
         wf = f"fanout-{backend}-{run}"
-        items = await create_items(http, f"{base_a}/graphql", token, wf, per_leg * 3)
+        items = await create_items(stage.http, f"{base_a}/graphql", token, wf, per_leg * 3)
         legs_items = [items[i * per_leg : (i + 1) * per_leg] for i in range(3)]
-        arbiter = Target("arbiter", http, f"{base_a}/graphql", token)
-        baseline = Target("baseline", http, f"{bl_base}/trigger")
-        targets = [
-            {
-                "name": "arbiter",
-                "url": f"ws://{HOST}:{ports['a']}/graphql",
-                "token": token,
-                "variables": {"wf": wf},
-                "n": subs,
-            },
-            {"name": "baseline", "url": f"ws://{HOST}:{ports['baseline']}/ws", "n": subs},
-        ]
-        compression = None if args.no_compression else "deflate"
-        print(f"  [{backend} #{run}] connecting {subs}+{subs} subscribers ...", flush=True)
-        connect_started = time.perf_counter()
-        pool = await stack.enter_async_context(
-            ClientPool.running(targets, args.clients, compression, tmp)
-        )
-        connect_s = time.perf_counter() - connect_started
-        connected = {t["name"]: pool.connected(t["name"]) for t in targets}
+        arbiter = Target("arbiter", stage.http, f"{base_a}/graphql", token)
+        baseline = Target("baseline", stage.http, f"{bl_base}/trigger")
+        pool, connect_s = await stage.subscribers(f"{backend} #{run}", token, wf, args)
+        connected = {name: pool.connected(name) for name in ("arbiter", "baseline")}
         if connected["arbiter"] < subs or connected["baseline"] < subs:
             raise RuntimeError(f"only {connected} of {subs} subscribers connected")
         await warm_up(pool, arbiter, legs_items[0][:WARMUP])
@@ -728,49 +754,21 @@ async def run_redis(
     async with scratch_redis(REDIS_URL) as redis_url:
         env = server_env(database_url, redis_url)
         token = await asyncio.to_thread(create_admin, env, f"bench-redis-admin-{run}")
-        ports = {"a": free_port(), "b": free_port(), "baseline": free_port()}
-        limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
         async with contextlib.AsyncExitStack() as stack:
-            http = await stack.enter_async_context(
-                httpx.AsyncClient(timeout=60, trust_env=False, limits=limits)
-            )
-            bases: dict[str, str] = {}
-            for name in ("a", "b"):
-                bases[name] = f"http://{HOST}:{ports[name]}"
-                process = stack.enter_context(
-                    running_server(env, ports[name], tmp / f"serve-redis-{name}-{run}.log")
-                )
-                await wait_until_healthy(http, bases[name], process)
-            bl_base = f"http://{HOST}:{ports['baseline']}"
-            bl_process = stack.enter_context(
-                baseline_server(ports["baseline"], tmp / f"baseline-redis-{run}.log")
-            )
-            await wait_until_healthy(http, bl_base, bl_process)
+            stage = await Stage.opened(stack, tmp)
+            bases = {
+                name: await stage.arbiter(name, env, f"serve-redis-{name}-{run}.log")
+                for name in ("a", "b")
+            }
+            bl_base = await stage.baseline(f"baseline-redis-{run}.log")
             wf = f"fanout-redis-{run}"
+            http = stage.http
             items = await create_items(http, f"{bases['a']}/graphql", token, wf, per_leg * 2)
             foreign = ForeignCounter(redis_url, items)
             on_a = Target("arbiter", http, f"{bases['a']}/graphql", token)
             on_b = Target("arbiter", http, f"{bases['b']}/graphql", token)
             baseline = Target("baseline", http, f"{bl_base}/trigger")
-            targets = [
-                {
-                    "name": "arbiter",
-                    "url": f"ws://{HOST}:{ports['a']}/graphql",
-                    "token": token,
-                    "variables": {"wf": wf},
-                    "n": subs,
-                },
-                {"name": "baseline", "url": f"ws://{HOST}:{ports['baseline']}/ws", "n": subs},
-            ]
-            compression = None if args.no_compression else "deflate"
-            print(
-                f"  [{backend}+redis #{run}] connecting {subs}+{subs} subscribers ...", flush=True
-            )
-            connect_started = time.perf_counter()
-            pool = await stack.enter_async_context(
-                ClientPool.running(targets, args.clients, compression, tmp)
-            )
-            connect_s = time.perf_counter() - connect_started
+            pool, connect_s = await stage.subscribers(f"{backend}+redis #{run}", token, wf, args)
             if pool.connected("arbiter") < subs or pool.connected("baseline") < subs:
                 raise RuntimeError("not every subscriber connected")
             await warm_up(pool, on_a, items[:WARMUP])
@@ -969,7 +967,7 @@ def fmt(value: Any, width: int = 8, digits: int = 1) -> str:
     return f"{value!s:>{width}}"
 
 
-def report(results: dict[str, Any]) -> None:
+def report(results: dict[str, Any], path: Path) -> None:
     setup = results["setup"]
     print(
         f"\nfan-out: {setup['subscribers']} graphql-transport-ws subscribers, "
@@ -1008,7 +1006,7 @@ def report(results: dict[str, Any]) -> None:
                 f"+{row['added_vs_in_process_p50_ms']:.1f} / "
                 f"+{row['added_vs_in_process_p99_ms']:.1f} ms{extra}"
             )
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    print(f"written to {path.relative_to(ROOT)}")
 
 
 async def main() -> int:
@@ -1051,8 +1049,6 @@ async def main() -> int:
                 raise
     machine["loadavg_at_end"] = list(os.getloadavg())
     results = {
-        "benchmark": "fanout",
-        "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine,
         "setup": {
             "subscribers": args.subscribers,
@@ -1079,9 +1075,7 @@ async def main() -> int:
         "summary": combine(runs),
         "runs": runs,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    report(results)
+    report(results, save_result("fanout", results))
     return 0
 
 
