@@ -29,7 +29,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
-from strawberry.types.execution import ExecutionResult
+from strawberry.types.execution import ExecutionResult, StreamExecutionResult
 from strawberry.types.graphql import OperationType
 
 from api.metrics import count_request
@@ -101,14 +101,16 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
     trusted_only = settings.trusted_documents_only
     introspection_for_admins_only = settings.introspection == "admin"
 
-    class RequestPipeline(MaskErrors):
+    class RequestPipeline(SchemaExtension):
         def __init__(self) -> None:
-            super().__init__(should_mask_error=_is_unexpected, error_message="Unexpected error.")
+            self.masking = MaskErrors(
+                should_mask_error=_is_unexpected, error_message="Unexpected error."
+            )
             self.trusted = False
             self.refused = False
             self.closed_schema = False
 
-        async def on_operation(self) -> AsyncIterator[None]:  # type: ignore[override]
+        async def on_operation(self) -> AsyncIterator[None]:
             context = self.execution_context
             request = context.context
             user = getattr(request, "user", None)
@@ -132,7 +134,10 @@ def extensions_for(settings: Settings) -> list[type[SchemaExtension]]:
             answer_database_unavailable(context)  # sees the errors before they are masked
             result = context.result
             if isinstance(result, GraphQLExecutionResult | ExecutionResult):
-                self._process_result(result)
+                self.masking._process_result(result)
+
+        def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
+            yield from self.masking.on_stream_result(result)
 
         def on_parse(self) -> Iterator[None]:
             context = self.execution_context

@@ -24,6 +24,7 @@ from strawberry.types.base import (
     StrawberryMaybe,
     StrawberryObjectDefinition,
     StrawberryOptional,
+    get_object_definition,
 )
 
 
@@ -69,7 +70,8 @@ def build_input(cls: type, value: Mapping[str, Any], context: InputContext) -> A
     """`from_input` for every input type of the schema."""
     plan = _plans.get(cls)
     if plan is None:
-        plan = _plans[cls] = _plan(cls, cls.__strawberry_definition__, context)  # type: ignore[attr-defined]
+        definition = get_object_definition(cls, strict=True)
+        plan = _plans[cls] = _plan(cls, definition, context)
     defaults, steps = plan
     kwargs = dict(defaults)
     for graphql_name, python_name, kind, type_ in steps:

@@ -21,9 +21,13 @@ R = TypeVar("R")
 def now_or_later(loader: DataLoader[K, V], key: K, convert: Callable[[V], R]) -> Any:
     """`convert(value)` when `loader` holds `key` already, else an awaitable of it."""
     cached = loader.cache_map.get(key) if loader.cache else None
-    ready = cached is not None and cached.done() and not cached.cancelled()
-    if ready and cached.exception() is None:  # type: ignore[union-attr]
-        return convert(cached.result())  # type: ignore[union-attr]
+    if (
+        cached is not None
+        and cached.done()
+        and not cached.cancelled()
+        and cached.exception() is None
+    ):
+        return convert(cached.result())
 
     async def later() -> R:
         return convert(await loader.load(key))

@@ -18,6 +18,10 @@ from domain.enums import (
     Window,
     WorkflowKind,
 )
+from domain.events import QueueEventKind
+from domain.jobs import JobKind, JobState
+from domain.learning import ModelEventKind, ModelKind, ModelStatus
+from domain.webhooks import DeliveryStatus
 
 for _enum in (
     Role,
@@ -28,11 +32,25 @@ for _enum in (
     RecommendationStatus,
     Verdict,
     Window,
+    JobKind,
+    JobState,
+    ModelKind,
+    ModelStatus,
+    ModelEventKind,
+    DeliveryStatus,
+    QueueEventKind,
 ):
     strawberry.enum(_enum)
 
 __all__ = [
+    "DeliveryStatus",
     "FloorAction",
+    "JobKind",
+    "JobState",
+    "ModelEventKind",
+    "ModelKind",
+    "ModelStatus",
+    "QueueEventKind",
     "RecommendationStatus",
     "ReviewerRole",
     "Role",

@@ -6,18 +6,16 @@ from datetime import datetime
 
 import strawberry
 
+from api.schema.common.enums import JobKind, JobState
 from api.schema.common.types import JSON, Node
 from domain import jobs
-
-JobKind = strawberry.enum(jobs.JobKind, name="JobKind")
-JobState = strawberry.enum(jobs.JobState, name="JobState")
 
 
 @strawberry.type(name="Job")
 class Job(Node):
     id: strawberry.ID
-    kind: JobKind  # type: ignore[valid-type]
-    state: JobState  # type: ignore[valid-type]
+    kind: JobKind
+    state: JobState
     progress: float
     message: str | None
     result: JSON | None
@@ -33,7 +31,7 @@ class Job(Node):
             state=job.state,
             progress=job.progress,
             message=job.message,
-            result=job.result,  # type: ignore[arg-type]
+            result=JSON(job.result),
             created_at=job.created_at,
             started_at=job.started_at,
             finished_at=job.finished_at,

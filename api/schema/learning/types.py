@@ -7,17 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from api.schema.common.enums import Window
+from api.schema.common.enums import ModelEventKind, ModelKind, ModelStatus, Window
 from api.schema.common.types import Info, Node
 from api.schema.jobs.types import Job
 from domain import learning
 
 if TYPE_CHECKING:
     from api.schema.workflows.types import Workflow
-
-ModelKind = strawberry.enum(learning.ModelKind, name="ModelKind")
-ModelStatus = strawberry.enum(learning.ModelStatus, name="ModelStatus")
-ModelEventKind = strawberry.enum(learning.ModelEventKind, name="ModelEventKind")
 
 WorkflowRef = Annotated["Workflow", strawberry.lazy("api.schema.workflows.types")]
 
@@ -61,8 +57,8 @@ class ModelMetrics:
 class ModelVersion(Node):
     id: strawberry.ID
     version: int
-    kind: ModelKind  # type: ignore[valid-type]
-    status: ModelStatus  # type: ignore[valid-type]
+    kind: ModelKind
+    status: ModelStatus
     features: list[str] = strawberry.field(description="Payload fields the model uses.")
     trained_on: int
     metrics: ModelMetrics | None
@@ -186,7 +182,7 @@ class FeedbackReport:
 @strawberry.type(name="ModelEvent")
 class ModelEvent:
     id: strawberry.ID
-    kind: ModelEventKind  # type: ignore[valid-type]
+    kind: ModelEventKind
     model: ModelVersion
     report: FeedbackReport | None = strawberry.field(
         description="On PROMOTED: what the promotion changed."

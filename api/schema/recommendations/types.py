@@ -149,7 +149,7 @@ class Recommendation(Node):
             id=strawberry.ID(item.id),
             external_id=item.external_id,
             subject=item.subject,
-            payload=item.payload,  # type: ignore[arg-type]
+            payload=JSON(item.payload),
             proposed_action=item.proposed_action,
             confidence=item.confidence,
             stakes=item.stakes,

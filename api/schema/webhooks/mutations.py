@@ -6,9 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from api.schema.common.enums import QueueEventKind
 from api.schema.common.problems import Forbidden, InvalidInput, NotFound, returns_problems
 from api.schema.common.types import Info
-from api.schema.live.types import QueueEventKind
 from api.schema.webhooks.types import Webhook
 from domain.usecases.webhooks import create_webhook, delete_webhook
 
@@ -40,7 +40,7 @@ class WebhookMutations:
         info: Info,
         workflow: str,
         url: str,
-        events: list[QueueEventKind],  # type: ignore[valid-type]
+        events: list[QueueEventKind],
     ) -> WebhookResult:
         hook, secret = await info.context.run(create_webhook, workflow, url, list(events))
         return WebhookSuccess(webhook=Webhook.from_domain(hook), secret=secret)

@@ -7,14 +7,12 @@ from datetime import datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from api.schema.common.enums import DeliveryStatus, QueueEventKind
 from api.schema.common.problems import PublicError
 from api.schema.common.types import Info, Node
-from api.schema.live.types import QueueEventKind
 from api.schema.workflows.types import Workflow, load_workflow
 from domain import webhooks
 from store.webhook_queries import MAX_DELIVERIES, WebhookReadModel
-
-DeliveryStatus = strawberry.enum(webhooks.DeliveryStatus, name="DeliveryStatus")
 
 DEFAULT_DELIVERIES = 20
 
@@ -27,8 +25,8 @@ class WebhookDelivery:
     event_id: strawberry.ID = strawberry.field(
         description="The event's id: the X-Arbiter-Event-Id of every attempt."
     )
-    event_kind: QueueEventKind  # type: ignore[valid-type]
-    status: DeliveryStatus  # type: ignore[valid-type]
+    event_kind: QueueEventKind
+    status: DeliveryStatus
     attempts: int = strawberry.field(description="Attempts made so far.")
     last_error: str | None = strawberry.field(
         description="What went wrong on the latest failed attempt (kept once a later "
@@ -79,7 +77,7 @@ def deliveries_loader(info: Info) -> DeliveryLoader:
 class Webhook(Node):
     id: strawberry.ID
     url: str
-    events: list[QueueEventKind]  # type: ignore[valid-type]
+    events: list[QueueEventKind]
     active: bool = strawberry.field(description="False once the webhook was deleted.")
     created_at: datetime
     _hook: strawberry.Private[webhooks.Webhook]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import Any
 
 import strawberry
+from strawberry import UNSET
+from strawberry.types.base import get_object_definition
 
 from api.schema.common.enums import FloorAction, ReviewerRole, WorkflowKind
 
@@ -30,11 +31,8 @@ class EscalationPolicyInput:
 
     def changes(self) -> dict[str, Any]:
         """The fields the caller set, by their domain (snake_case) names."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)  # type: ignore[arg-type]
-            if getattr(self, f.name) is not strawberry.UNSET
-        }
+        names = (f.python_name for f in get_object_definition(self, strict=True).fields)
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not UNSET}
 
 
 @strawberry.input
