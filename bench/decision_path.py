@@ -23,7 +23,6 @@ Targets: Arbiter >= 0.5 of the baseline's decisions/s; p99 <= 50 ms on PostgreSQ
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import tempfile
@@ -162,35 +161,32 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
     return rows
 
 
-async def main() -> None:
-    parser = harness.arguments(__doc__, reviewers=50, items_per_run=8000, think_ms=1000)
-    args = parser.parse_args()
-    rows = await harness.each_backend(args, measure)
-    harness.report(
-        "decision_path",
-        rows,
-        [
-            "backend",
-            "load",
-            "arbiter_decisions_per_s",
-            "bare_decisions_per_s",
-            "ratio",
-            "arbiter_p99_ms",
-            "bare_p99_ms",
-            "met",
-        ],
-        target=f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; "
-        f"p99 <= {TARGET_P99_MS} ms on PostgreSQL",
-        settings={
-            "mutation": APPROVE,
-            "reviewers": args.reviewers,
-            "think_ms": args.think_ms,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-            "wrk_threads": 1,
-        },
-    )
+COLUMNS = (
+    "backend load arbiter_decisions_per_s bare_decisions_per_s ratio arbiter_p99_ms bare_p99_ms met"
+)
+TARGET_TEXT = (
+    f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; "
+    f"p99 <= {TARGET_P99_MS} ms on PostgreSQL"
+)
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "mutation": APPROVE,
+        **harness.options(args, "reviewers", "think_ms", "seconds", "rounds"),
+        "wrk_threads": 1,
+    }
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    harness.main(
+        __doc__,
+        "decision_path",
+        measure,
+        COLUMNS,
+        TARGET_TEXT,
+        settings,
+        reviewers=50,
+        items_per_run=8000,
+        think_ms=1000,
+    )

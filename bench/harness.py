@@ -217,7 +217,7 @@ def latency_medians(
 # ---------------------------------------------------------------- the command line
 
 
-def arguments(doc: str, **options: float) -> argparse.ArgumentParser:
+def arguments(doc: str, **defaults: float) -> argparse.ArgumentParser:
     """The command line of an HTTP benchmark: the first line of its docstring, then
     --backend (sqlite, postgresql or all), --rounds (3), --seconds (8) and one option per
     keyword (`items_per_run=8000` is `--items-per-run`, an int defaulting to 8000)."""
@@ -225,31 +225,45 @@ def arguments(doc: str, **options: float) -> argparse.ArgumentParser:
     parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8)
-    for name, default in options.items():
+    for name, default in defaults.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default)
     return parser
 
 
-async def each_backend(
+def options(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The values of the command line's `names`, for a result's settings."""
+    return {name: getattr(args, name) for name in names}
+
+
+async def _each_backend(
     args: argparse.Namespace, measure: Callable[[str, argparse.Namespace], Awaitable[list[Row]]]
 ) -> list[Row]:
-    """The rows of `measure(backend, args)` for the backend asked for, or for each."""
     rows: list[Row] = []
     for backend in BACKENDS if args.backend == "all" else (args.backend,):
         rows.extend(await measure(backend, args))
     return rows
 
 
+def main(
+    doc: str,
+    name: str,
+    measure: Callable[[str, argparse.Namespace], Awaitable[list[Row]]],
+    columns: str,
+    target: str,
+    settings: Callable[[argparse.Namespace], dict[str, Any]],
+    **defaults: float,
+) -> None:
+    """An HTTP benchmark from its command line (`arguments(doc, **defaults)`): the rows of
+    `measure(backend, args)` on the backend asked for, or on each; then `columns` of them
+    (names separated by spaces) as a table on stdout, and all of them in
+    bench/results/<name>.json beside `target` and `settings(args)`."""
+    args = arguments(doc, **defaults).parse_args()
+    rows = asyncio.run(_each_backend(args, measure))
+    print_table(rows, columns.split())
+    write_result(name, {"target": target, "settings": settings(args), "summary": rows})
+
+
 # ---------------------------------------------------------------- results
-
-
-def report(
-    name: str, rows: list[Row], columns: list[str], target: str, settings: dict[str, Any]
-) -> Path:
-    """The rows as a table of `columns` on stdout, and all of them in
-    bench/results/<name>.json beside the target and the settings."""
-    print_table(rows, columns)
-    return write_result(name, {"target": target, "settings": settings, "summary": rows})
 
 
 def write_result(name: str, result: dict[str, Any]) -> Path:

@@ -16,7 +16,6 @@ Target: >= 5,000 items/s on PostgreSQL; the ratio against the raw executemany.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -72,30 +71,18 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
     return [row]
 
 
-async def main() -> None:
-    args = harness.arguments(__doc__, connections=4, batch=500).parse_args()
-    rows = await harness.each_backend(args, measure)
-    harness.report(
-        "ingestion",
-        rows,
-        [
-            "backend",
-            "arbiter_items_per_s",
-            "bare_items_per_s",
-            "ratio",
-            "arbiter_batch_p99_ms",
-            "met",
-        ],
-        target=f">= {TARGET_ITEMS_PER_S} items/s on PostgreSQL; ratio against a bare "
-        "endpoint storing the same rows by executemany",
-        settings={
-            "batch": args.batch,
-            "connections": args.connections,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-        },
-    )
+COLUMNS = "backend arbiter_items_per_s bare_items_per_s ratio arbiter_batch_p99_ms met"
+TARGET_TEXT = (
+    f">= {TARGET_ITEMS_PER_S} items/s on PostgreSQL; ratio against a bare "
+    "endpoint storing the same rows by executemany"
+)
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    return harness.options(args, "batch", "connections", "seconds", "rounds")
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    harness.main(
+        __doc__, "ingestion", measure, COLUMNS, TARGET_TEXT, settings, connections=4, batch=500
+    )

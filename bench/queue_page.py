@@ -17,7 +17,6 @@ alternate; medians.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -105,32 +104,17 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
     return [row]
 
 
-async def main() -> None:
-    args = harness.arguments(__doc__, connections=4).parse_args()
-    rows = await harness.each_backend(args, measure)
-    harness.report(
-        "queue_page",
-        rows,
-        [
-            "backend",
-            "statements",
-            "constant",
-            "arbiter_p50_ms",
-            "arbiter_p99_ms",
-            "bare_p50_ms",
-            "ratio",
-            "met",
-        ],
-        target=f"statements constant as the page grows, <= {TARGET_STATEMENTS}",
-        settings={
-            "query": PAGE,
-            "first": 100,
-            "connections": args.connections,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-        },
-    )
+COLUMNS = "backend statements constant arbiter_p50_ms arbiter_p99_ms bare_p50_ms ratio met"
+TARGET_TEXT = f"statements constant as the page grows, <= {TARGET_STATEMENTS}"
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "query": PAGE,
+        "first": 100,
+        **harness.options(args, "connections", "seconds", "rounds"),
+    }
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    harness.main(__doc__, "queue_page", measure, COLUMNS, TARGET_TEXT, settings, connections=4)

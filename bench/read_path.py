@@ -19,7 +19,6 @@ Target: Arbiter >= 0.40 of the bare endpoint's throughput.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -69,23 +68,17 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
     return rows
 
 
-async def main() -> None:
-    args = harness.arguments(__doc__, connections=32).parse_args()
-    rows = await harness.each_backend(args, measure)
-    harness.report(
-        "read_path",
-        rows,
-        ["backend", "condition", "arbiter_rps", "bare_rps", "ratio", "arbiter_p99_ms", "met"],
-        target=f"arbiter >= {TARGET} of the bare endpoint's requests/s",
-        settings={
-            "query": QUERY,
-            "connections": args.connections,
-            "seconds": args.seconds,
-            "rounds": args.rounds,
-            "wrk_threads": 1,
-        },
-    )
+COLUMNS = "backend condition arbiter_rps bare_rps ratio arbiter_p99_ms met"
+TARGET_TEXT = f"arbiter >= {TARGET} of the bare endpoint's requests/s"
+
+
+def settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "query": QUERY,
+        **harness.options(args, "connections", "seconds", "rounds"),
+        "wrk_threads": 1,
+    }
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    harness.main(__doc__, "read_path", measure, COLUMNS, TARGET_TEXT, settings, connections=32)
