@@ -116,7 +116,7 @@ class ArbiterGraphQL(GraphQL[Context, None]):
             document_id=document_id,
         )
 
-    async def execute_single(  # type: ignore[override]
+    async def execute_single(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,

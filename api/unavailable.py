@@ -84,12 +84,12 @@ def answer_database_unavailable(context: ExecutionContext) -> None:
     (called when the operation has ended, before unexpected errors are masked)."""
     result = context.result
     errors = getattr(result, "errors", None)
-    if not errors or not any(is_database_unavailable(e) for e in errors):
+    if result is None or not errors or not any(is_database_unavailable(e) for e in errors):
         return
     # One clear error and no partial data: what was read before the loss is not worth
     # keeping, and the client is to retry the whole operation.
-    result.data = None  # type: ignore[union-attr]
-    result.errors = [GraphQLError(MESSAGE, extensions={"code": CODE})]  # type: ignore[union-attr]
+    result.data = None
+    result.errors = [GraphQLError(MESSAGE, extensions={"code": CODE})]
     response = getattr(context.context, "response", None)
     if response is not None and hasattr(response, "status_code"):
         response.status_code = STATUS

@@ -38,7 +38,8 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if not isinstance(payload, dict) or not self.connection_acknowledged:
             await super().handle_subscribe(message)
             return
-        raw_id = payload.get("documentId")  # type: ignore[typeddict-item]
+        fields: Mapping[str, object] = payload  # documentId is not in the TypedDict
+        raw_id = fields.get("documentId")
         try:
             identifier = document_id_from_request(payload.get("extensions"), raw_id)
         except DocumentIdError as error:
