@@ -6,14 +6,12 @@ from datetime import datetime
 
 import strawberry
 
-from api.schema.common.enums import Tier
+from api.schema.common.enums import QueueEventKind, Tier
 from api.schema.common.types import Info
 from api.schema.decisions.types import Decision
 from api.schema.recommendations.types import Recommendation
 from api.schema.users.types import User, load_user
 from domain import events
-
-QueueEventKind = strawberry.enum(events.QueueEventKind, name="QueueEventKind")
 
 
 @strawberry.type(name="QueueEvent")
@@ -21,7 +19,7 @@ class QueueEvent:
     id: strawberry.ID = strawberry.field(
         description="The event's id: the same in every delivery of it (subscriptions, webhooks)."
     )
-    kind: QueueEventKind  # type: ignore[valid-type]
+    kind: QueueEventKind
     at: datetime
     recommendation: Recommendation = strawberry.field(
         description="The item as it is after the change."
