@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 import strawberry
 
@@ -84,7 +84,8 @@ class returns_problems(Generic[R]):
     answered as an unexpected error.
 
     mypy rejects a listed problem that SomeResult lacks, and a resolver that does not
-    return SomeResult.
+    return SomeResult. (The union is named in brackets because mypy can hold the listed
+    problems against a union only when it knows the union before it sees the resolver.)
     """
 
     def __init__(self, *problems: type[R]) -> None:
@@ -93,7 +94,7 @@ class returns_problems(Generic[R]):
                 raise TypeError(f"{listed.__name__} is not a Problem")
         self.problems = problems
 
-    def __call__(self, resolver: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]:
+    def __call__(self, resolver: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         admitted = self.problems
 
         @functools.wraps(resolver)
