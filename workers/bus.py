@@ -26,7 +26,12 @@ SUBSCRIBER_BUFFER = 10_000
 
 @dataclass(frozen=True)
 class Envelope:
-    """One message on the bus. `type` is "queue", "job" or "model"."""
+    """One message on the bus, as a transport sees it.
+
+    `type` is a domain.messages.MessageType ("queue", "job" or "model") and `id` the
+    message's delivery id (subscribers dedupe by it); `data` is the message in its
+    domain encoding (domain.messages, with its `version`), which only the domain decodes.
+    """
 
     type: str
     id: str
