@@ -32,6 +32,7 @@ POSTGRES_ADMIN_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres
 
 
 def free_port() -> int:
+    """A TCP port on HOST that is free now (the OS picks it)."""
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
@@ -108,6 +109,7 @@ def stop_process(process: Any, grace: float = 15) -> None:
 async def wait_until_healthy(
     http: httpx.AsyncClient, base: str, process: Any, path: str = "/healthz"
 ) -> None:
+    """Until `base` answers 200 at `path` (30 s at most); raises if `process` exits first."""
     async with asyncio.timeout(30):
         while True:
             if process.poll() is not None:

@@ -143,6 +143,7 @@ def fake_ids(n: int) -> list[str]:
 
 
 def key_of(target: Target, item: str) -> str:
+    """The key under which the subscribers report the DECIDED event of `item`."""
     return f"{target.name}:{item}:DECIDED"
 
 
@@ -194,6 +195,7 @@ async def warm_up(pool: ClientPool, target: Target, items: list[str]) -> None:
 
 
 async def create_items(http: httpx.AsyncClient, url: str, token: str, wf: str, n: int) -> list[str]:
+    """Workflow `wf` with `n` PENDING items (submitted 100 at a time); their ids."""
     data = await graphql(http, url, token, CREATE_WORKFLOW, {"key": wf})
     if data["createWorkflow"]["__typename"] != "WorkflowSuccess":
         raise RuntimeError(f"createWorkflow: {data}")

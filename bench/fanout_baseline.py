@@ -94,6 +94,7 @@ def baseline_app() -> Any:
 
 
 def baseline_main(port: int) -> None:
+    """Serve the baseline on HOST:port with uvicorn until the process is stopped."""
     import uvicorn
 
     uvicorn.run(baseline_app(), host=HOST, port=port, log_level="warning")

@@ -79,6 +79,8 @@ def make_rows(
     subscribers: int,
     connect_s: float,
 ) -> list[dict[str, Any]]:
+    """One row per (arbiter, baseline) pair of phases: the arbiter's figures, the
+    baseline's beside them, message sizes, client errors and the ratios."""
     rows = []
     messages = receipts["messages"]
     sizes = {t: receipts["bytes"][t] / messages[t] if messages.get(t) else None for t in messages}
@@ -184,6 +186,7 @@ def combine(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
 
 
 def fmt(value: Any, width: int = 8, digits: int = 1) -> str:
+    """A table cell: right-aligned, floats to `digits` places, "-" for none."""
     if value is None:
         return f"{'-':>{width}}"
     if isinstance(value, float):
@@ -192,6 +195,7 @@ def fmt(value: Any, width: int = 8, digits: int = 1) -> str:
 
 
 def report(results: dict[str, Any], path: Path) -> None:
+    """The table of the combined rows on stdout, and where the results were written."""
     setup = results["setup"]
     print(
         f"\nfan-out: {setup['subscribers']} graphql-transport-ws subscribers, "

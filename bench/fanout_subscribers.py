@@ -297,6 +297,7 @@ class ClientPool:
 
 
 def run_loop(coroutine: Any) -> Any:
+    """Run `coroutine` on uvloop when it is installed, else on asyncio's loop."""
     try:
         import uvloop
     except ImportError:

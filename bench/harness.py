@@ -79,6 +79,8 @@ async def scratch_database(backend: str) -> AsyncIterator[str]:
 
 @dataclass
 class Server:
+    """A started server process: its name, base URL and log file."""
+
     name: str
     url: str
     process: subprocess.Popen[bytes]

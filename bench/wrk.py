@@ -33,6 +33,9 @@ def wrk_version() -> str | None:
 
 @dataclass
 class WrkRun:
+    """One wrk run's figures: requests, duration, errors, latency (ms) and the script's
+    counters."""
+
     requests: int
     seconds: float
     errors: int  # socket errors, timeouts and non-2xx answers
