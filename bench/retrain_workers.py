@@ -124,6 +124,8 @@ def _save_for_raw(workdir: Path, examples: Any, trained: Any) -> None:
 
 
 def worker_end_to_end(size: int, seed: int, rule: str, threads: int, workdir: Path) -> dict:
+    """Timed: `train_classifier` on a generated world of `size` examples (generated first,
+    untimed); then, untimed, the arrays it trained on saved in `workdir` for the raw run."""
     from ml.classifier import train_classifier
     from ml.worlds import generate_world, training_examples
 
@@ -296,6 +298,8 @@ async def _streamed(workdir: Path) -> Any:
 
 
 def worker_database(workdir: Path, threads: int, seed: int, streaming: bool) -> dict:
+    """Timed: the RETRAIN job's training from the decision log in `workdir` (streamed, or
+    all rows first); when streamed, the arrays it trained on saved for the raw run."""
     import numpy  # noqa: F401  # loaded before the clock starts, as in the job's process
 
     import ml.classifier  # noqa: F401
@@ -308,6 +312,8 @@ def worker_database(workdir: Path, threads: int, seed: int, streaming: bool) -> 
 
 
 def worker_raw(workdir: Path) -> dict:
+    """Timed: raw LightGBM on the arrays in `workdir` with the saved parameters and rounds;
+    then whether its trees predict what the end-to-end model does."""
     import lightgbm as lgb
     import numpy as np
 
