@@ -1,5 +1,8 @@
 """The payloads of the overrides and of the contrast, flattened and encoded by field.
 
+Payloads are flattened as the model's features are (ml.columns.flatten: a list as its
+"<name>.length"), so that a theme's fields and the model's features have the same names.
+
 A numeric field (nearly all its values numbers) is a float column, NaN where missing;
 any other field a column of category codes, -1 where missing.
 """
@@ -15,34 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from ml.columns import flatten
 from ml.themes.settings import ThemeSettings
 
 _SCALAR_TYPES = frozenset({str, int, float, bool})
 _NUMBER_TYPES = (int, float)
 _NONE_TYPE = type(None)
 _FLOAT_OR_INT = frozenset({int, float})
-
-
-def flatten(payload: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects as dotted names; None and lists are left out (a list's
-    items are not one condition).
-
-    Unlike ml.columns.flatten, which the model's features come from, a list gives no
-    "<name>.length" here. Kept so, for now, because one flatten changes what themes
-    find when payloads hold lists (and tests/ml/test_themes.py's flatten test)."""
-    out: dict[str, Any] = {}
-    stack: list[tuple[str, Mapping[str, Any]]] = [(prefix, payload)]
-    while stack:
-        pre, obj = stack.pop()
-        for key, value in obj.items():
-            if value is None:
-                continue
-            kind = type(value)
-            if kind is dict or (kind not in _SCALAR_TYPES and isinstance(value, Mapping)):
-                stack.append((f"{pre}{key}.", value))
-            elif kind in _SCALAR_TYPES or not isinstance(value, list | tuple | set | frozenset):
-                out[f"{pre}{key}"] = value
-    return out
 
 
 def _is_number(value: Any) -> bool:

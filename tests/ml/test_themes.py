@@ -456,9 +456,9 @@ def test_odd_reasons_and_payloads():
     assert themes[0].label == "young"
 
 
-def test_flatten_uses_dotted_names():
+def test_themes_flatten_payloads_as_the_models_features_do():
     payload = {"a": 1, "b": {"c": "x", "d": {"e": 2.5}}, "f": None, "g": [1, 2], "h": True}
-    assert flatten(payload) == {"a": 1, "b.c": "x", "b.d.e": 2.5, "h": True}
+    assert flatten(payload) == {"a": 1, "b.c": "x", "b.d.e": 2.5, "g.length": 2, "h": True}
 
 
 def test_normalisation_joins_phrasing_variants():
