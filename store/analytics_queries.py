@@ -30,7 +30,8 @@ from domain.canaries import caught
 from domain.enums import Tier, Verdict, Window
 from domain.model import Workflow
 from domain.policy import EscalationPolicy
-from store.queries import ReadModel, canary_item
+from store.queries import ReadModel
+from store.standing import is_undone, standing_decisions_on_real_items
 from store.tables import decisions_t, recs_t
 
 d = decisions_t.c
@@ -38,23 +39,25 @@ _COUNTED = [v.value for v in COUNTED_VERDICTS]
 
 
 def _counted(
-    workflow_id: str, since: datetime, tiers: Collection[Tier], human_only: bool = True
-) -> list[Any]:
-    """Conditions on `decisions` for counted decisions (see domain.analytics) of a workflow
-    since a time, in some tiers: no FLAG, UNDO or REQUEST_MORE_DATA, nothing undone."""
-    undo = decisions_t.alias("undo")
-    where = [
+    *columns: Any,
+    workflow_id: str,
+    since: datetime,
+    tiers: Collection[Tier],
+    human_only: bool = True,
+) -> sa.Select[Any]:
+    """SELECT `columns` of the counted decisions (see domain.analytics) of a workflow since
+    a time, in some tiers: no FLAG, UNDO or REQUEST_MORE_DATA, nothing undone, and none on
+    a canary (canaries are checks on the reviewer, not work: they enter auditAccuracy
+    only, through `canary_tallies`)."""
+    query = standing_decisions_on_real_items(*columns).where(
         d.workflow_id == workflow_id,
         d.created_at >= since,
         d.verdict.in_(_COUNTED),
         d.tier.in_([t.value for t in tiers]),
-        ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == d.id)),
-        # Canaries are checks on the reviewer, not work: they enter auditAccuracy only.
-        ~sa.exists(canary_item(d.recommendation_id)),
-    ]
+    )
     if human_only:
-        where.append(d.automated.is_(False))
-    return where
+        query = query.where(d.automated.is_(False))
+    return query
 
 
 def _when(condition: Any) -> Any:
@@ -136,9 +139,8 @@ class AnalyticsReadModel(ReadModel):
         since = analytics.window_since(window, now)
         tier = _tier_case(policy).label("tier")
         replay = (
-            sa.select(tier, d.verdict)
-            .select_from(decisions_t.join(recs_t, recs_t.c.id == d.recommendation_id))
-            .where(*_counted(workflow.id, since, list(Tier)))
+            _counted(tier, d.verdict, workflow_id=workflow.id, since=since, tiers=list(Tier))
+            .join(recs_t, recs_t.c.id == d.recommendation_id)
             .subquery()
         )
         approved = sa.func.sum(sa.case((replay.c.verdict == Verdict.APPROVE.value, 1), else_=0))
@@ -164,7 +166,7 @@ class AnalyticsReadModel(ReadModel):
         today = analytics.utc_day_start(now)
         sampled = recs_t.c.sampled_for_audit.is_(True)
         query = (
-            sa.select(
+            _counted(
                 d.automated,
                 d.actor_id,
                 d.tier,
@@ -173,9 +175,12 @@ class AnalyticsReadModel(ReadModel):
                 _when(d.dwell_ms < min_dwell_ms).label("fast"),
                 _when(sampled).label("audited"),
                 _when(sa.and_(sampled, d.verdict == Verdict.APPROVE.value)).label("audited_ok"),
+                workflow_id=workflow_id,
+                since=since,
+                tiers=tiers,
+                human_only=human_only,
             )
-            .select_from(decisions_t.join(recs_t, recs_t.c.id == d.recommendation_id))
-            .where(*_counted(workflow_id, since, tiers, human_only))
+            .join(recs_t, recs_t.c.id == d.recommendation_id)
             .group_by(d.automated, d.actor_id, d.tier)
         )
         return [
@@ -197,8 +202,10 @@ class AnalyticsReadModel(ReadModel):
     ) -> list[GroupTally]:
         """Reviewers' counted decisions on canaries, per (reviewer, tier), as groups with
         an empty tally: how many canaries they decided and how many they missed
-        (domain.canaries.caught; the right answer is the source item's final action)."""
-        undo = decisions_t.alias("undo")
+        (domain.canaries.caught; the right answer is the source item's final action).
+
+        The one read that counts decisions on canaries, which is what it is for; undone
+        ones still do not count."""
         canary = recs_t.alias("canary")
         source = recs_t.alias("source")
         query = (
@@ -215,7 +222,7 @@ class AnalyticsReadModel(ReadModel):
                 d.tier.in_([t.value for t in tiers]),
                 d.automated.is_(False),
                 canary.c.canary.is_(True),
-                ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == d.id)),
+                ~is_undone(d.id),
             )
         )
         groups: dict[tuple[str, str], GroupTally] = {}
@@ -232,11 +239,15 @@ class AnalyticsReadModel(ReadModel):
         self, workflow_id: str, since: datetime, tiers: Collection[Tier]
     ) -> list[tuple[str, str, str | None, int]]:
         """Counted human decisions per (proposed action, verdict, final action)."""
-        query = (
-            sa.select(d.proposed_action, d.verdict, d.final_action, sa.func.count())
-            .where(*_counted(workflow_id, since, tiers))
-            .group_by(d.proposed_action, d.verdict, d.final_action)
-        )
+        query = _counted(
+            d.proposed_action,
+            d.verdict,
+            d.final_action,
+            sa.func.count(),
+            workflow_id=workflow_id,
+            since=since,
+            tiers=tiers,
+        ).group_by(d.proposed_action, d.verdict, d.final_action)
         return [(p, v, f, int(n)) for p, v, f, n in await self._execute(query)]
 
     async def series_counts(
@@ -248,11 +259,13 @@ class AnalyticsReadModel(ReadModel):
             *[(d.created_at < start, index) for index, start in enumerate(starts[1:])],
             else_=last,
         )
-        inner = (
-            sa.select(bucket.label("bucket"), d.verdict)
-            .where(*_counted(workflow_id, starts[0], scope.tiers))
-            .subquery()
-        )
+        inner = _counted(
+            bucket.label("bucket"),
+            d.verdict,
+            workflow_id=workflow_id,
+            since=starts[0],
+            tiers=scope.tiers,
+        ).subquery()
         v = inner.c.verdict
         query = sa.select(
             inner.c.bucket,
@@ -271,15 +284,18 @@ class AnalyticsReadModel(ReadModel):
         database ranks the values; only the one or two middle ones per reviewer come back
         (averaged), so the answer stays small however long the log is."""
         ranked = (
-            sa.select(
+            _counted(
                 d.actor_id,
                 d.dwell_ms,
                 sa.func.row_number()
                 .over(partition_by=d.actor_id, order_by=(d.dwell_ms, d.id))
                 .label("rank"),
                 sa.func.count().over(partition_by=d.actor_id).label("n"),
+                workflow_id=workflow_id,
+                since=since,
+                tiers=tiers,
             )
-            .where(*_counted(workflow_id, since, tiers), d.dwell_ms.is_not(None))
+            .where(d.dwell_ms.is_not(None))
             .subquery()
         )
         # Integer division on both databases: the middle one, or the middle two.
@@ -306,16 +322,15 @@ class AnalyticsReadModel(ReadModel):
             d.dwell_ms.is_not(None),
             d.dwell_ms < min_dwell_ms,
         )
-        marked = (
-            sa.select(
-                d.actor_id,
-                d.created_at,
-                d.seq,
-                sa.case((fast, 1), else_=0).label("fast"),
-            )
-            .where(*_counted(workflow_id, since, tiers))
-            .subquery()
-        )
+        marked = _counted(
+            d.actor_id,
+            d.created_at,
+            d.seq,
+            sa.case((fast, 1), else_=0).label("fast"),
+            workflow_id=workflow_id,
+            since=since,
+            tiers=tiers,
+        ).subquery()
         order = (marked.c.created_at, marked.c.seq)
         ranked = sa.select(
             marked.c.actor_id,

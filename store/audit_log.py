@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from domain.audit import ChainBreak, ChainVerifier
 from store import mappers
 from store.database import Database
-from store.repositories import decisions_t, workflows_t
+from store.tables import decisions_t, workflows_t
 
 BATCH = 5_000
 

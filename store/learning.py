@@ -24,7 +24,13 @@ from domain.learning import (
     ThemeSummary,
     feedback_message,
 )
-from store.queries import ReadModel, canary_item, undone_override
+from store.queries import ReadModel
+from store.standing import (
+    standing_decisions,
+    standing_decisions_on_real_items,
+    standing_overrides,
+    visible_recommendations,
+)
 from store.tables import (
     decisions_t,
     models_t,
@@ -67,11 +73,6 @@ def theme_report(row: Any) -> ThemeReport:
     )
 
 
-def _not_undone() -> Any:
-    undo = decisions_t.alias("undo")
-    return ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == decisions_t.c.id))
-
-
 LEARNING_BATCH = 5000  # rows per batch when the decision log is streamed for training
 
 
@@ -97,7 +98,7 @@ def learning_query(workflow_id: str) -> Any:
     """The labelled decisions of a workflow (see `LearningReadModel.learning_rows`)."""
     c = decisions_t.c
     ranked = (
-        sa.select(
+        standing_decisions(
             c.recommendation_id,
             c.verdict,
             c.final_action,
@@ -110,20 +111,19 @@ def learning_query(workflow_id: str) -> Any:
             c.workflow_id == workflow_id,
             c.automated.is_(False),
             c.verdict.in_(HUMAN_FINAL),
-            _not_undone(),
         )
         .subquery()
     )
     return (
-        sa.select(
+        visible_recommendations(
             sa.type_coerce(recs_t.c.payload, _PayloadJson()).label("payload"),
             recs_t.c.proposed_action,
             ranked.c.verdict,
             ranked.c.final_action,
             ranked.c.created_at.label("decided_at"),
         )
-        .join(recs_t, recs_t.c.id == ranked.c.recommendation_id)
-        .where(ranked.c.rank == 1, recs_t.c.canary.is_(False))
+        .join_from(ranked, recs_t, recs_t.c.id == ranked.c.recommendation_id)
+        .where(ranked.c.rank == 1)
         .order_by(ranked.c.created_at)
     )
 
@@ -260,19 +260,15 @@ class LearningReadModel(ReadModel):
     ) -> int:
         """Human rejects, overrides and edits (not undone) decided in [start, end)."""
         c = decisions_t.c
-        where = [
+        query = standing_decisions_on_real_items(sa.func.count()).where(
             c.workflow_id == workflow_id,
             c.automated.is_(False),
             c.verdict.in_([v.value for v in CORRECTIONS]),
             c.created_at >= start,
-            _not_undone(),
-            ~sa.exists(canary_item(c.recommendation_id)),
-        ]
-        if end is not None:
-            where.append(c.created_at < end)
-        result = await self._execute(
-            sa.select(sa.func.count()).select_from(decisions_t).where(*where)
         )
+        if end is not None:
+            query = query.where(c.created_at < end)
+        result = await self._execute(query)
         return int(result.scalar_one())
 
     async def learning_rows(self, workflow_id: str, limit: int | None = None) -> list[Any]:
@@ -301,7 +297,7 @@ class LearningReadModel(ReadModel):
     async def overrides_since(self, workflow_id: str, since: datetime) -> list[Any]:
         """(id, reason, proposed_action, chosen_action, payload) of the window's overrides."""
         query = (
-            sa.select(
+            standing_overrides(
                 overrides_t.c.id,
                 overrides_t.c.reason,
                 overrides_t.c.proposed_action,
@@ -312,8 +308,6 @@ class LearningReadModel(ReadModel):
             .where(
                 overrides_t.c.workflow_id == workflow_id,
                 overrides_t.c.created_at >= since,
-                recs_t.c.canary.is_(False),
-                ~sa.exists(undone_override(overrides_t.c.decision_id)),
             )
             .order_by(overrides_t.c.created_at, overrides_t.c.id)
         )
@@ -324,16 +318,14 @@ class LearningReadModel(ReadModel):
     ) -> list[dict[str, Any]]:
         """Payloads of items decided in the window without an override (the contrast)."""
         c = recs_t.c
-        overridden = sa.select(overrides_t.c.recommendation_id).where(
-            overrides_t.c.recommendation_id == c.id,
-            ~sa.exists(undone_override(overrides_t.c.decision_id)),
+        overridden = standing_overrides(overrides_t.c.recommendation_id).where(
+            overrides_t.c.recommendation_id == c.id
         )
         result = await self._execute(
-            sa.select(sa.type_coerce(c.payload, _PayloadJson()).label("payload"))
+            visible_recommendations(sa.type_coerce(c.payload, _PayloadJson()).label("payload"))
             .where(
                 c.workflow_id == workflow_id,
                 c.decided_at >= since,
-                c.canary.is_(False),
                 ~sa.exists(overridden),
             )
             .order_by(c.decided_at.desc())

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import as_utc
-from domain.enums import RecommendationStatus, Role, Tier
+from domain.enums import OPEN_STATUSES, RecommendationStatus, Role, Tier
 from domain.errors import InvalidInputError
 from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
@@ -21,6 +21,7 @@ from domain.policy import EscalationPolicy
 from store import mappers
 from store.cursors import DECISIONS_CURSOR, OVERRIDES_CURSOR, QUEUE_CURSOR
 from store.effective_status import effective_status, status_is
+from store.standing import is_undone, standing_overrides, visible_recommendations
 from store.tables import (
     decisions_t,
     jobs_t,
@@ -152,17 +153,19 @@ class ReadModel:
         return history
 
     async def recommendations(self, ids: Iterable[str]) -> dict[str, Recommendation]:
+        """Items by id, canaries included: a canary's id reaches only its reviewer (through
+        the claim), who reads it by that id."""
         result = await self._execute(sa.select(recs_t).where(recs_t.c.id.in_(set(ids))))
         return {row.id: mappers.recommendation(row) for row in result}
 
     @staticmethod
     def _decisions_select() -> Any:
         """Decisions with whether an UNDO record reverts each, and their actors, in the
-        same statement."""
+        same statement. Undone ones are included, flagged: they are part of the log."""
         actor = users_t.alias("actor")
         return sa.select(
             decisions_t,
-            sa.exists(undone_override(decisions_t.c.id)).label("is_undone"),
+            is_undone(decisions_t.c.id).label("is_undone"),
             *_user_columns(actor, "joined_actor"),
         ).outerjoin(actor, actor.c.id == decisions_t.c.actor_id)
 
@@ -208,9 +211,9 @@ class ReadModel:
         """Open items (PENDING, CLAIMED, FLAGGED, AWAITING_CONFIRMATION) by workflow and tier."""
         c = recs_t.c
         result = await self._execute(
-            sa.select(workflows_t.c.key, c.tier, sa.func.count())
+            visible_recommendations(workflows_t.c.key, c.tier, sa.func.count())
             .join(workflows_t, workflows_t.c.id == c.workflow_id)
-            .where(c.status.in_([s.value for s in _OPEN]), c.canary.is_(False))
+            .where(c.status.in_(_values(OPEN_STATUSES)))
             .group_by(workflows_t.c.key, c.tier)
         )
         return {(key, tier): int(count) for key, tier, count in result}
@@ -225,14 +228,13 @@ class ReadModel:
         """Open items per workflow, tier and (effective) status."""
         c = recs_t.c
         status = effective_status(now).label("effective")
-        open_statuses = [s.value for s in (*_OPEN, Status.NEEDS_DATA)]
+        waiting = _values(OPEN_STATUSES | {Status.NEEDS_DATA})
         result = await self._execute(
-            sa.select(c.workflow_id, c.tier, status, sa.func.count())
+            visible_recommendations(c.workflow_id, c.tier, status, sa.func.count())
             .where(
                 c.workflow_id.in_(set(workflow_ids)),
                 c.tier.in_([t.value for t in tiers]),
-                c.status.in_(open_statuses),
-                c.canary.is_(False),
+                c.status.in_(waiting),
             )
             .group_by(c.workflow_id, c.tier, status)
         )
@@ -258,24 +260,17 @@ class ReadModel:
         first = _page_size(first)
         start = None if after is None else QUEUE_CURSOR.decode(after)
         c = recs_t.c
-        where = [
+        listed = visible_recommendations().where(
             c.workflow_id == workflow_id,
             c.tier.in_([t.value for t in tiers]),
             sa.or_(*[status_is(s, now) for s in statuses]),
-            # A canary is seen only by the reviewer it was handed to, through its claim.
-            c.canary.is_(False),
-        ]
-        total_of_all = sa.select(sa.func.count()).select_from(recs_t).where(*where).correlate(None)
-        reviewer = users_t.alias("reviewer")
-        query = (
-            sa.select(
-                recs_t,
-                total_of_all.scalar_subquery().label("total_count"),
-                *_user_columns(reviewer, "joined_reviewer"),
-            )
-            .outerjoin(reviewer, reviewer.c.id == c.claimed_by_id)
-            .where(*where)
         )
+        total_of_all = _count_of(listed).correlate(None)
+        reviewer = users_t.alias("reviewer")
+        query = listed.add_columns(
+            total_of_all.scalar_subquery().label("total_count"),
+            *_user_columns(reviewer, "joined_reviewer"),
+        ).outerjoin(reviewer, reviewer.c.id == c.claimed_by_id)
         if start is not None:
             due, created, rec_id = start
             key = sa.tuple_(c.due_sort, c.created_at, c.id)
@@ -295,7 +290,7 @@ class ReadModel:
             for r in rows[:first]
         ]
         # The count rides along with the rows; only a page past the end needs its own.
-        total = int(rows[0].total_count) if rows else await self._count(recs_t, where)
+        total = int(rows[0].total_count) if rows else await self._count(listed)
         return Page(items, len(rows) > first, after is not None, total)
 
     async def decisions_page(
@@ -306,14 +301,18 @@ class ReadModel:
         first: int | None,
         after: str | None,
     ) -> Page[Decision]:
-        """The decision log in chain order."""
+        """The decision log in chain order: every decision, as the hash chain holds them.
+
+        Neither standing rule applies: undone decisions are listed (flagged is_undone) and
+        so are the UNDO records and decisions on canaries, since the log is the record
+        of everything decided."""
         first = _page_size(first)
         start = None if after is None else DECISIONS_CURSOR.decode(after)
         c = decisions_t.c
         where = [c.workflow_id == workflow_id, c.tier.in_([t.value for t in tiers])]
         if since is not None:
             where.append(c.created_at >= _since(since))
-        total = await self._count(decisions_t, where)
+        total = await self._count(sa.select(decisions_t).where(*where))
         query = self._decisions_select().where(*where)
         if start is not None:
             (seq,) = start
@@ -335,19 +334,13 @@ class ReadModel:
         first = _page_size(first)
         start = None if after is None else OVERRIDES_CURSOR.decode(after)
         c = overrides_t.c
-        visible = sa.select(decisions_t.c.id).where(
+        in_tiers = sa.select(decisions_t.c.id).where(
             decisions_t.c.id == c.decision_id, decisions_t.c.tier.in_([t.value for t in tiers])
         )
-        where = [
-            c.workflow_id == workflow_id,
-            sa.exists(visible),
-            ~sa.exists(undone_override(c.decision_id)),
-            ~sa.exists(canary_item(c.recommendation_id)),
-        ]
+        query = standing_overrides().where(c.workflow_id == workflow_id, sa.exists(in_tiers))
         if since is not None:
-            where.append(c.created_at >= _since(since))
-        total = await self._count(overrides_t, where)
-        query = sa.select(overrides_t).where(*where)
+            query = query.where(c.created_at >= _since(since))
+        total = await self._count(query)
         if start is not None:
             created, override_id = start
             query = query.where(
@@ -361,9 +354,19 @@ class ReadModel:
         ]
         return Page(items, len(rows) > first, after is not None, total)
 
-    async def _count(self, table: Any, where: list[Any]) -> int:
-        result = await self._execute(sa.select(sa.func.count()).select_from(table).where(*where))
+    async def _count(self, query: Any) -> int:
+        result = await self._execute(_count_of(query))
         return int(result.scalar_one())
+
+
+def _count_of(query: Any) -> Any:
+    """SELECT count(*) over the rows `query` selects (its FROM and WHERE kept)."""
+    return query.with_only_columns(sa.func.count())
+
+
+def _values(statuses: Iterable[Status]) -> list[str]:
+    """The statuses' stored values, in a stable order (bound as one IN list)."""
+    return sorted(s.value for s in statuses)
 
 
 def _user_columns(users: Any, prefix: str) -> list[Any]:
@@ -371,18 +374,3 @@ def _user_columns(users: Any, prefix: str) -> list[Any]:
     return [
         users.c[name].label(f"{prefix}_{name}") for name in ("id", "name", "role", "created_at")
     ]
-
-
-def undone_override(decision_id: Any) -> Any:
-    """SELECT of the UNDO records that revert the decision `decision_id` (a column)."""
-    undo = decisions_t.alias("undo")
-    return sa.select(undo.c.id).where(undo.c.reverts_id == decision_id)
-
-
-def canary_item(rec_id: Any) -> Any:
-    """SELECT of the canary item `rec_id` (a column), empty for real items."""
-    item = recs_t.alias("canary_item")
-    return sa.select(item.c.id).where(item.c.id == rec_id, item.c.canary.is_(True))
-
-
-_OPEN = (Status.PENDING, Status.CLAIMED, Status.FLAGGED, Status.AWAITING_CONFIRMATION)

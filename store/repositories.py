@@ -21,6 +21,7 @@ from domain.ports import ConfirmationGrant
 from domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery
 from store import mappers
 from store.effective_status import lapsed, live_claim, status_is
+from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
     decisions_t,
     deliveries_t,
@@ -188,6 +189,7 @@ class SqlRecommendations:
         return bool(result.rowcount == 1)
 
     async def pending_for_reroute(self, workflow_id: str, now: datetime) -> list[Recommendation]:
+        # Every waiting item, canaries included: a new policy re-routes all of them.
         waiting = status_is(RecommendationStatus.PENDING, now)
         query = sa.select(recs_t).where(recs_t.c.workflow_id == workflow_id, waiting)
         if self.skip_locked:
@@ -199,11 +201,10 @@ class SqlRecommendations:
     ) -> Recommendation | None:
         free = status_is(RecommendationStatus.PENDING, now)
         query = (
-            sa.select(recs_t)
+            visible_recommendations()
             .where(
                 recs_t.c.workflow_id == workflow_id,
                 recs_t.c.tier.in_([t.value for t in tiers]),
-                recs_t.c.canary.is_(False),
                 free,
             )
             .order_by(recs_t.c.due_sort, recs_t.c.created_at, recs_t.c.id)
@@ -218,6 +219,7 @@ class SqlRecommendations:
         return mappers.recommendation(row) if row else None
 
     async def due_for_sweep(self, now: datetime, limit: int) -> list[Recommendation]:
+        # Canaries included: a canary's lapsed lease or SLA is swept like any other.
         c = recs_t.c
         open_ = c.status.in_([s.value for s in OPEN_STATUSES])
         overdue = open_ & (c.sla_due_at <= now)
@@ -257,13 +259,13 @@ class SqlRecommendations:
     async def canary_sources(
         self, workflow_id: str, tiers: Sequence[Tier], limit: int
     ) -> list[Recommendation]:
+        """The latest overridden real items: a canary is never copied from a canary."""
         c = recs_t.c
         result = await self.session.execute(
-            sa.select(recs_t)
+            visible_recommendations()
             .where(
                 c.workflow_id == workflow_id,
                 c.status == RecommendationStatus.OVERRIDDEN.value,
-                c.canary.is_(False),
                 c.final_action.is_not(None),
                 c.tier.in_([t.value for t in tiers]),
             )
@@ -336,6 +338,7 @@ class SqlDecisions:
         return mappers.decision(row) if row else None
 
     async def of_recommendation(self, rec_id: str) -> list[Decision]:
+        # Every decision of the item, undone ones flagged: undo reads the whole history.
         rows = list(
             await self.session.execute(
                 sa.select(decisions_t)
@@ -347,18 +350,16 @@ class SqlDecisions:
         return [mappers.decision(row, row.id in undone) for row in rows]
 
     async def human_count_since(self, workflow_id: str, actor_id: str, since: datetime) -> int:
+        # Decisions on canaries count: the daily cap limits how much a reviewer decides,
+        # and a canary is decided like any other item.
         c = decisions_t.c
-        undo = decisions_t.alias("undo")
         result = await self.session.execute(
-            sa.select(sa.func.count())
-            .select_from(decisions_t)
-            .where(
+            standing_decisions(sa.func.count()).where(
                 c.workflow_id == workflow_id,
                 c.actor_id == actor_id,
                 c.automated.is_(False),
                 c.verdict != Verdict.UNDO.value,
                 c.created_at >= since,
-                ~sa.exists(sa.select(undo.c.id).where(undo.c.reverts_id == c.id)),
             )
         )
         return int(result.scalar_one())
