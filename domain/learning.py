@@ -82,6 +82,16 @@ class ModelVersion:
     classes: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ModelArtifact:
+    """What it takes to load a trained model version: LightGBM's model text, how payloads
+    become its features, and its calibration (the draft scorer keeps `n_hash` there)."""
+
+    model_text: str
+    feature_spec: dict[str, Any]
+    calibration: dict[str, Any]
+
+
 def promotion_verdict(metrics: ModelMetrics, margin: float) -> tuple[bool, str]:
     """Promote only when the candidate is not worse than the proposals it would replace,
     on the same holdout (within `margin`)."""

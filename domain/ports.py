@@ -12,7 +12,8 @@ from typing import Protocol
 
 from domain.enums import RecommendationStatus, Tier
 from domain.events import QueueEvent
-from domain.jobs import Job
+from domain.jobs import Job, JobKind
+from domain.learning import ModelArtifact, ModelKind, ModelVersion, ThemeReport
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from domain.trusted_documents import TrustedDocument
@@ -125,9 +126,45 @@ class EventRepository(Protocol):
 
 
 class JobRepository(Protocol):
+    """Jobs as rows: the rules of their life are domain.jobs.Job's."""
+
     async def add(self, job: Job) -> None: ...
-    async def get(self, job_id: str) -> Job | None: ...
+    async def add_many(self, jobs: Sequence[Job]) -> None: ...
+    async def get(self, job_id: str, *, for_update: bool = False) -> Job | None: ...
     async def save(self, job: Job) -> None: ...
+    async def beat(self, job_id: str, now: datetime) -> None:
+        """Only the heartbeat of the job's worker."""
+        ...
+
+    async def running(self) -> list[Job]:
+        """Every RUNNING job not being written right now, locked for update."""
+        ...
+
+    async def delete_finished(self, kind: JobKind, created_before: datetime) -> None: ...
+    async def lost(self, overdue_before: datetime) -> list[str]:
+        """Ids of QUEUED jobs that should have started running before that time."""
+        ...
+
+    async def has_unfinished(self, kind: JobKind, workflow_id: str) -> bool: ...
+
+
+class ModelRepository(Protocol):
+    """Trained model versions; the ACTIVE one of a kind is found only through `active`."""
+
+    async def next_version(self, workflow_id: str) -> int: ...
+    async def add(self, model: ModelVersion, artifact: ModelArtifact) -> None: ...
+    async def active(self, workflow_id: str, kind: ModelKind) -> ModelVersion | None: ...
+    async def active_by_key(self, workflow_key: str, kind: ModelKind) -> ModelVersion | None: ...
+    async def artifact(self, model_id: str) -> ModelArtifact | None: ...
+    async def latest_created_at(self, workflow_id: str, kind: ModelKind) -> datetime | None: ...
+    async def promote(
+        self, model_id: str, workflow_id: str, kind: ModelKind, now: datetime
+    ) -> bool:
+        """Retire the ACTIVE model of this kind and activate this CANDIDATE; False when
+        it is no longer a candidate."""
+        ...
+
+    async def add_theme_report(self, report: ThemeReport, members: dict[str, str]) -> None: ...
 
 
 class WebhookRepository(Protocol):
@@ -157,6 +194,7 @@ class UnitOfWork(Protocol):
     confirmations: ConfirmationRepository
     events: EventRepository
     jobs: JobRepository
+    models: ModelRepository
     webhooks: WebhookRepository
     trusted_documents: TrustedDocumentRepository
 

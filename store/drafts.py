@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,8 +29,18 @@ class SqlOutcomes:
         )
 
 
-async def outcome_rows(session: AsyncSession, workflow_id: str) -> list[Any]:
-    """Shipped drafts with a recorded outcome: (content, payload, value, recorded_at)."""
+@dataclass(frozen=True)
+class RecordedOutcome:
+    """A shipped draft and the outcome measured for it: what the draft scorer learns."""
+
+    content: str | None
+    payload: dict[str, Any]
+    value: float
+    recorded_at: datetime
+
+
+async def outcome_rows(session: AsyncSession, workflow_id: str) -> list[RecordedOutcome]:
+    """Shipped drafts with a recorded outcome, oldest outcome first."""
     c = recs_t.c
     result = await session.execute(
         sa.select(
@@ -46,4 +57,4 @@ async def outcome_rows(session: AsyncSession, workflow_id: str) -> list[Any]:
         )
         .order_by(c.outcome_at)
     )
-    return list(result)
+    return [RecordedOutcome(row.content, row.payload, row.value, row.recorded_at) for row in result]
