@@ -5,7 +5,7 @@ Repositories never commit; the unit of work does, once per use case.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -112,8 +112,7 @@ class ConfirmationRepository(Protocol):
 
 class EventRepository(Protocol):
     async def add(self, events: Sequence[QueueEvent]) -> None:
-        """Write to the outbox (and create the webhook deliveries they call for).
-        Events about canary items are dropped: nobody but their reviewer sees them."""
+        """Write the events to the outbox, as given (domain.outbox decides which)."""
         ...
 
     async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:
@@ -176,6 +175,11 @@ class WebhookRepository(Protocol):
     ) -> WebhookDelivery | None: ...
     async def save_delivery(self, delivery: WebhookDelivery, expected_attempts: int) -> bool: ...
     async def event(self, event_id: str) -> QueueEvent | None: ...
+    async def active_of(self, workflow_ids: Iterable[str]) -> list[Webhook]:
+        """The active webhooks of these workflows."""
+        ...
+
+    async def add_deliveries(self, deliveries: Sequence[WebhookDelivery]) -> None: ...
 
 
 class TrustedDocumentRepository(Protocol):

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import audit
 from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier, Verdict
 from domain.events import QueueEvent
-from domain.ids import new_id
-from domain.jobs import Job, JobKind
+from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
@@ -427,56 +426,19 @@ class SqlConfirmations:
 
 
 class SqlEvents:
-    """The outbox. Adding events also creates the webhook deliveries they call for,
-    in the same transaction, so that nothing committed can be left undelivered."""
+    """The outbox: queue events written in the transaction of the change they describe.
+    Which events are written, and the webhook deliveries they call for, is
+    domain.outbox's decision."""
 
-    def __init__(self, session: AsyncSession, jobs: SqlJobs) -> None:
+    def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.jobs = jobs
         self.added: list[QueueEvent] = []
 
     async def add(self, events: Sequence[QueueEvent]) -> None:
-        # Canaries are seen by their reviewer only: no outbox, no subscription, no webhook.
-        events = [e for e in events if not e.recommendation.canary]
         if not events:
             return
         await self.session.execute(events_t.insert(), [mappers.event_row(e) for e in events])
         self.added.extend(events)
-        workflow_ids = {e.workflow_id for e in events}
-        hooks = [
-            mappers.webhook(row)
-            for row in await self.session.execute(
-                sa.select(webhooks_t).where(
-                    webhooks_t.c.workflow_id.in_(workflow_ids),
-                    webhooks_t.c.active.is_(True),
-                )
-            )
-        ]
-        if not hooks:
-            return
-        now = events[0].at
-        deliveries, jobs = [], []
-        for event in events:
-            for hook in hooks:
-                if hook.workflow_id != event.workflow_id or not hook.wants(event.kind):
-                    continue
-                delivery_id = new_id("dlv")
-                deliveries.append(
-                    {
-                        "id": delivery_id,
-                        "webhook_id": hook.id,
-                        "event_id": event.id,
-                        "event_kind": event.kind.value,
-                        "status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                    }
-                )
-                jobs.append(Job.new(JobKind.WEBHOOK_DELIVERY, now, delivery_id=delivery_id))
-        if deliveries:
-            await self.session.execute(deliveries_t.insert(), deliveries)
-            await self.jobs.add_many(jobs)
 
     async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:
         caused = sa.select(events_t.c.id).where(events_t.c.decision_id == decision_id)

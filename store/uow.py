@@ -16,10 +16,10 @@ from store.repositories import (
     SqlOverrides,
     SqlRecommendations,
     SqlUsers,
-    SqlWebhooks,
     SqlWorkflows,
 )
 from store.trusted_documents import SqlTrustedDocuments
+from store.webhooks import SqlWebhooks
 
 
 class SqlUnitOfWork:
@@ -40,7 +40,7 @@ class SqlUnitOfWork:
         self.overrides = SqlOverrides(session)
         self.confirmations = SqlConfirmations(session)
         self.jobs = SqlJobs(session)
-        self.events = SqlEvents(session, self.jobs)
+        self.events = SqlEvents(session)
         self.webhooks = SqlWebhooks(session)
         self.outcomes = SqlOutcomes(session)
         self.trusted_documents = SqlTrustedDocuments(session)

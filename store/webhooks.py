@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -79,3 +80,29 @@ class SqlWebhooks:
             await self.session.execute(sa.select(events_t).where(events_t.c.id == event_id))
         ).first()
         return mappers.event(row) if row else None
+
+    async def active_of(self, workflow_ids: Iterable[str]) -> list[Webhook]:
+        """The active webhooks of these workflows (deleted ones are inactive)."""
+        query = sa.select(webhooks_t).where(
+            webhooks_t.c.workflow_id.in_(set(workflow_ids)), webhooks_t.c.active.is_(True)
+        )
+        return [mappers.webhook(row) for row in await self.session.execute(query)]
+
+    async def add_deliveries(self, deliveries: Sequence[WebhookDelivery]) -> None:
+        """Store new deliveries, as domain.outbox made them."""
+        if not deliveries:
+            return
+        rows = [
+            {
+                "id": d.id,
+                "webhook_id": d.webhook_id,
+                "event_id": d.event_id,
+                "event_kind": d.event_kind.value,
+                "status": d.status.value,
+                "attempts": d.attempts,
+                "next_attempt_at": d.next_attempt_at,
+                "created_at": d.created_at,
+            }
+            for d in deliveries
+        ]
+        await self.session.execute(deliveries_t.insert(), rows)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain import validation
+from domain import outbox, validation
 from domain.clock import as_utc, utcnow
 from domain.enums import Verdict
 from domain.errors import ConfirmationRequiredError, ConflictError, InvalidInputError
@@ -135,7 +135,7 @@ async def decide(
             current.version if current else None,
         )
     kind = QueueEventKind.FLAGGED if request.verdict is Verdict.FLAG else QueueEventKind.DECIDED
-    await uow.events.add([QueueEvent.of(kind, item, now, actor.id, decision.id)])
+    await outbox.record(uow, [QueueEvent.of(kind, item, now, actor.id, decision.id)])
     # Late: it locks the workflow's chain head until commit (an override row, which
     # refers to the decision, is all that follows).
     await uow.decisions.append([decision])

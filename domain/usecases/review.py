@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from domain import canaries
+from domain import canaries, outbox
 from domain.clock import utcnow
 from domain.enums import Tier
 from domain.errors import ConflictError, ForbiddenError, NotFoundError, QueueEmptyError
@@ -51,7 +51,7 @@ async def claim(uow: UnitOfWork, actor: User, rec_id: str, lease: timedelta) -> 
     lease_claim = item.claim_for(actor, now, lease)
     if not await uow.recommendations.save(item, expected_version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
-    await uow.events.add([QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
+    await outbox.record(uow, [QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
     await uow.commit()
     return Claimed(item, lease_claim)
 
@@ -130,7 +130,7 @@ async def claim_next(
         expected_version, expected_status = item.version, item.status
         lease_claim = item.claim_for(actor, now, lease)
         if await uow.recommendations.save(item, expected_version, expected_status):
-            await uow.events.add([QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
+            await outbox.record(uow, [QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
             await uow.commit()
             return Claimed(item, lease_claim)
         skip.append(item.id)  # another reviewer won it between our read and our write
@@ -145,6 +145,6 @@ async def release(uow: UnitOfWork, actor: User, rec_id: str) -> Recommendation:
     item.release_by(actor, now)
     if not await uow.recommendations.save(item, expected_version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
-    await uow.events.add([QueueEvent.of(QueueEventKind.RELEASED, item, now, actor.id)])
+    await outbox.record(uow, [QueueEvent.of(QueueEventKind.RELEASED, item, now, actor.id)])
     await uow.commit()
     return item

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from domain import outbox
 from domain.events import QueueEvent, QueueEventKind
 from domain.model import Workflow
 from domain.ports import UnitOfWork
@@ -60,6 +61,6 @@ async def sweep_sla(uow: UnitOfWork, now: datetime, limit: int = BATCH) -> Sweep
                     QueueEventKind(kind), item, now, previous_tier=moved.value if moved else None
                 )
             )
-    await uow.events.add(events)
+    await outbox.record(uow, events)
     await uow.commit()
     return result

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain import validation
+from domain import outbox, validation
 from domain.clock import utcnow
 from domain.enums import Role, Verdict, WorkflowKind
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -149,7 +149,7 @@ async def submit_recommendations(
         result.recommendations.append(rec)
         result.created += 1
     await uow.recommendations.add_many(new_items)
-    await uow.events.add(events)
+    await outbox.record(uow, events)
     await uow.decisions.append(automated)  # last: it locks the chain head until commit
     await uow.commit()
     return result
@@ -170,6 +170,6 @@ async def provide_data(uow: UnitOfWork, actor: User, rec_id: str, data: Any) -> 
     validation.json_object(item.payload, "payload")
     if not await uow.recommendations.save(item, expected_version, expected_status):
         raise ConflictError("the item changed meanwhile; read it again")
-    await uow.events.add([QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id)])
+    await outbox.record(uow, [QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id)])
     await uow.commit()
     return item

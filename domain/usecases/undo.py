@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from domain import outbox
 from domain.clock import as_utc, utcnow
 from domain.enums import Role, Verdict
 from domain.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
@@ -140,7 +141,7 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
         await uow.recommendations.add_revision(
             item.id, DraftRevision(item.draft.content, item.draft.predicted_score, actor.id, now)
         )
-    await uow.events.add([QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id, record.id)])
+    await outbox.record(uow, [QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id, record.id)])
     await uow.decisions.append([record])  # last: it locks the chain head until commit
     await uow.commit()
     return Undone(record, item)

@@ -1,8 +1,8 @@
 """Webhooks: ADMIN registers a URL for a workflow's event kinds, or removes it.
 
-Deliveries themselves are not made here: adding queue events creates them,
-with a WEBHOOK_DELIVERY job each, in the transaction of the change (see the
-store's event repository), and the job POSTs them after commit.
+Deliveries themselves are not made here: recording queue events creates them,
+with a WEBHOOK_DELIVERY job each, in the transaction of the change (see
+domain.outbox), and the job POSTs them after commit.
 """
 
 from __future__ import annotations

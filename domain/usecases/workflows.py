@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from domain import validation
+from domain import outbox, validation
 from domain.clock import utcnow
 from domain.enums import ReviewerRole, Role, Verdict, WorkflowKind
 from domain.errors import ConflictError, InvalidInputError, NotFoundError
@@ -133,7 +133,7 @@ async def update_policy(
     # The workflow row is written last: writers lock items before their workflow.
     await uow.workflows.add_policy(workflow, policy)
     workflow.policy = policy
-    await uow.events.add(events)
+    await outbox.record(uow, events)
     await uow.decisions.append(automated)  # last: it locks the chain head until commit
     await uow.commit()
     return PolicyUpdate(policy=policy, rerouted=rerouted)
