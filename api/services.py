@@ -7,7 +7,8 @@ from api.settings import Settings
 from api.token_cache import TokenCache
 from api.trusted_documents import TrustedDocumentRegistry
 from store.database import Database, connect
-from workers.runtime import Runtime, RuntimeOptions
+from workers.options import RuntimeOptions
+from workers.runtime import Runtime
 
 
 def runtime_options(settings: Settings) -> RuntimeOptions:

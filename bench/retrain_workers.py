@@ -266,7 +266,9 @@ async def _from_database(workdir: Path, threads: int, seed: int, streaming: bool
     async with _decision_log(workdir) as database:
         async with database.read_sessions()() as session:
             if streaming:
-                data: Any = await stream_training_set(session, DB_WORKFLOW, DB_ACTIONS)
+                data: Any = await stream_training_set(
+                    LearningReadModel(session), DB_WORKFLOW, DB_ACTIONS
+                )
             else:
                 from domain.enums import Verdict
 
@@ -291,10 +293,11 @@ async def _from_database(workdir: Path, threads: int, seed: int, streaming: bool
 
 async def _streamed(workdir: Path) -> Any:
     """Untimed: the TrainingSet the job streams from the decision log."""
+    from store.learning import LearningReadModel
     from workers.retrain import stream_training_set
 
     async with _decision_log(workdir) as database, database.read_sessions()() as session:
-        return await stream_training_set(session, DB_WORKFLOW, DB_ACTIONS)
+        return await stream_training_set(LearningReadModel(session), DB_WORKFLOW, DB_ACTIONS)
 
 
 def worker_database(workdir: Path, threads: int, seed: int, streaming: bool) -> dict:

@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.drafts import SqlOutcomes
+from store.jobs import SqlJobs
+from store.models import SqlModels
 from store.repositories import (
     SqlConfirmations,
     SqlDecisions,
     SqlEvents,
-    SqlJobs,
     SqlOverrides,
     SqlRecommendations,
     SqlUsers,
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
         self.overrides = SqlOverrides(session)
         self.confirmations = SqlConfirmations(session)
         self.jobs = SqlJobs(session)
+        self.models = SqlModels(session)
         self.events = SqlEvents(session)
         self.webhooks = SqlWebhooks(session)
         self.outcomes = SqlOutcomes(session)

@@ -6,15 +6,12 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from domain.learning import ModelKind, ModelStatus
+from domain.learning import ModelArtifact, ModelKind, ModelVersion
 from domain.usecases.drafts import DraftScores
+from workers.job_runtime import JobRuntime
 
 if TYPE_CHECKING:  # LightGBM loads on first use, off the event loop
     from ml.scorer import LoadedScorer
-
-from store.tables import models_t
 
 CACHE_SIZE = 32
 
@@ -22,39 +19,27 @@ CACHE_SIZE = 32
 class ActiveDraftScorer:
     """Implements domain.usecases.drafts.DraftScorer over the database."""
 
-    def __init__(self, runtime: Any) -> None:
+    def __init__(self, runtime: JobRuntime) -> None:
         self.runtime = runtime
-        self._cache: dict[str, tuple[int, LoadedScorer]] = {}
+        self._cache: dict[str, LoadedScorer] = {}
         self._lock = asyncio.Lock()
 
-    async def _active(self, workflow_id: str) -> tuple[str, int] | None:
-        async with self.runtime.read_session() as session:
-            row = (
-                await session.execute(
-                    sa.select(models_t.c.id, models_t.c.version).where(
-                        models_t.c.workflow_id == workflow_id,
-                        models_t.c.kind == ModelKind.SCORER.value,
-                        models_t.c.status == ModelStatus.ACTIVE.value,
-                    )
-                )
-            ).first()
-        return (row.id, row.version) if row else None
+    async def _active(self, workflow_id: str) -> ModelVersion | None:
+        async with self.runtime.job_reads() as reads:
+            return await reads.models.active(workflow_id, ModelKind.SCORER)
 
-    async def _load(self, model_id: str) -> tuple[int, LoadedScorer]:
+    async def _load(self, model: ModelVersion) -> LoadedScorer:
         async with self._lock:
-            if model_id not in self._cache:
-                async with self.runtime.read_session() as session:
-                    row = (
-                        await session.execute(sa.select(models_t).where(models_t.c.id == model_id))
-                    ).one()
-                n_hash = int(row.calibration.get("n_hash", 0))
-                loaded = await asyncio.to_thread(
-                    _load_scorer, row.feature_spec, row.model_text, n_hash
-                )
+            if model.id not in self._cache:
+                async with self.runtime.job_reads() as reads:
+                    artifact = await reads.models.artifact(model.id)
+                if artifact is None:
+                    raise LookupError(f"model {model.id} no longer exists")
+                loaded = await asyncio.to_thread(_load_scorer, artifact)
                 if len(self._cache) >= CACHE_SIZE:
                     self._cache.pop(next(iter(self._cache)))
-                self._cache[model_id] = (row.version, loaded)
-            return self._cache[model_id]
+                self._cache[model.id] = loaded
+            return self._cache[model.id]
 
     async def score(
         self, workflow_id: str, contents: Sequence[str], payloads: Sequence[dict[str, Any]]
@@ -62,13 +47,14 @@ class ActiveDraftScorer:
         active = await self._active(workflow_id)
         if active is None:
             return None
-        version, scorer = await self._load(active[0])
+        scorer = await self._load(active)
         scores = await asyncio.to_thread(scorer.predict, list(contents), list(payloads))
-        return DraftScores(model_version=f"v{version}", scores=[float(s) for s in scores])
+        return DraftScores(model_version=f"v{active.version}", scores=[float(s) for s in scores])
 
 
-def _load_scorer(*args: Any) -> LoadedScorer:
+def _load_scorer(artifact: ModelArtifact) -> LoadedScorer:
     """In a worker thread: the first call imports LightGBM (seconds), not on the event loop."""
     from ml.scorer import LoadedScorer
 
-    return LoadedScorer.load(*args)
+    n_hash = int(artifact.calibration.get("n_hash", 0))
+    return LoadedScorer.load(artifact.feature_spec, artifact.model_text, n_hash)

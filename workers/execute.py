@@ -1,8 +1,10 @@
 """Running one job: claim it, beat a heartbeat, report progress, record how it ended.
 
-The same function runs under arq and in-process. A job that is already
-finished, or RUNNING with a fresh heartbeat elsewhere, is left alone, so a
-second delivery of the same job (arq may run one twice) does nothing.
+The same function runs under arq and in-process. Whether a job may be claimed is
+the domain's rule (`Job.claimable`), decided on the row locked for update: a job
+that is already finished, or RUNNING with a fresh heartbeat elsewhere, is left
+alone, so a second delivery of the same job (arq may run one twice) does nothing
+and two workers never both run it.
 """
 
 from __future__ import annotations
@@ -11,37 +13,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
-
-import sqlalchemy as sa
 
 from domain.clock import utcnow
 from domain.jobs import Job, JobKind, JobState
 from domain.messages import MessageType, encode_job
-from store import mappers
-from store.tables import jobs_t
 from workers.bus import Envelope
+from workers.job_runtime import Handler, JobResult, JobRuntime, RetryLater
 
 log = logging.getLogger("arbiter.jobs")
-
-Report = Callable[[float, str | None], Awaitable[None]]
-Handler = Callable[[Any, Job, Report], Awaitable[dict[str, Any] | None]]
-
-
-class RetryLater(Exception):
-    """The job goes back to QUEUED; with a `delay`, it is enqueued again to run then.
-
-    Without one, a run is already scheduled (this was a duplicate delivery of the
-    job) and nothing more is enqueued.
-    """
-
-    def __init__(self, delay: float | None, message: str, attempt: int = 0) -> None:
-        super().__init__(message)
-        self.delay = delay
-        self.message = message
-        self.attempt = attempt
 
 
 def job_envelope(job: Job) -> Envelope:
@@ -50,73 +31,58 @@ def job_envelope(job: Job) -> Envelope:
     return Envelope(MessageType.JOB, delivery_id, encode_job(job))
 
 
-def handlers() -> dict[JobKind, Handler]:
-    from workers.retrain import run_retraining
-    from workers.sweep import run_sla_sweep
-    from workers.themes_job import run_theme_mining
-    from workers.webhook_delivery import deliver
+def handler_for(kind: JobKind) -> Handler | None:
+    """The function that runs jobs of this kind (workers.handlers)."""
+    # Not a cycle (no handler imports this module): the handlers load LightGBM and
+    # scikit-learn, seconds of start-up that a process pays with its first job only.
+    from workers.handlers import HANDLERS
 
-    return {
-        JobKind.SLA_SWEEP: run_sla_sweep,
-        JobKind.WEBHOOK_DELIVERY: deliver,
-        JobKind.RETRAIN: run_retraining,
-        JobKind.MINE_THEMES: run_theme_mining,
-    }
+    return HANDLERS.get(kind)
 
 
-async def _update(runtime: Any, job_id: str, condition: Any = None, **values: Any) -> Job | None:
-    """Write job fields in a short transaction of their own; None if `condition` failed."""
+async def _change(
+    runtime: JobRuntime, job_id: str, change: Callable[[Job], bool | None]
+) -> Job | None:
+    """Apply `change` to the job locked for update, in a short transaction of its own,
+    and publish it; None if the job is gone or `change` returned False (nothing written)."""
     async with runtime.unit_of_work() as uow:
-        statement = jobs_t.update().where(jobs_t.c.id == job_id)
-        if condition is not None:
-            statement = statement.where(condition)
-        result: Any = await uow.session.execute(statement.values(**values))
-        if result.rowcount != 1:
+        job = await uow.jobs.get(job_id, for_update=True)
+        if job is None or change(job) is False:
             return None
-        row = (await uow.session.execute(sa.select(jobs_t).where(jobs_t.c.id == job_id))).one()
+        await uow.jobs.save(job)
         await uow.commit()
-    job = mappers.job(row)
     await runtime.publish([job_envelope(job)])
     return job
 
 
-async def execute_job(runtime: Any, job_id: str) -> None:
+async def execute_job(runtime: JobRuntime, job_id: str) -> None:
     now = utcnow()
-    stale = now - timedelta(seconds=runtime.options.job_stale_seconds)
-    claimable = (jobs_t.c.state == JobState.QUEUED.value) | (
-        (jobs_t.c.state == JobState.RUNNING.value) & (jobs_t.c.heartbeat_at < stale)
-    )
-    job = await _update(
-        runtime,
-        job_id,
-        claimable,
-        state=JobState.RUNNING.value,
-        started_at=now,
-        heartbeat_at=now,
-        attempts=jobs_t.c.attempts + 1,
-    )
+    stale_after = timedelta(seconds=runtime.options.job_stale_seconds)
+
+    def claim(job: Job) -> bool:
+        if not job.claimable(now, stale_after):
+            return False
+        job.start(now)
+        return True
+
+    job = await _change(runtime, job_id, claim)
     if job is None:
         return  # finished, unknown, or running elsewhere
-    handler = handlers().get(job.kind)
+    handler = handler_for(job.kind)
     if handler is None:
         await _finish(runtime, job, JobState.FAILED, f"no handler for {job.kind.value} jobs")
         return
 
     async def report(progress: float, message: str | None) -> None:
-        await _update(
-            runtime,
-            job.id,
-            progress=max(0.0, min(1.0, progress)),
-            message=message,
-            heartbeat_at=utcnow(),
-        )
+        await _change(runtime, job.id, lambda current: current.report(progress, message, utcnow()))
 
     beat = asyncio.create_task(_heartbeat(runtime, job.id))
     started = time.perf_counter()
     try:
         result = await handler(runtime, job, report)
     except RetryLater as retry:
-        await _update(runtime, job.id, state=JobState.QUEUED.value, message=retry.message)
+        why = retry.message
+        await _change(runtime, job.id, lambda current: current.requeue(why))
         if retry.delay is not None:
             try:
                 await runtime.jobs.enqueue(job.id, defer_seconds=retry.delay, attempt=retry.attempt)
@@ -134,37 +100,25 @@ async def execute_job(runtime: Any, job_id: str) -> None:
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beat
-        observe = getattr(runtime, "observe_job", None)
-        if observe is not None:
-            observe(job.kind.value, time.perf_counter() - started)
+        runtime.observe_job(job.kind.value, time.perf_counter() - started)
     message = (result or {}).get("message") if isinstance(result, dict) else None
     await _finish(runtime, job, JobState.SUCCEEDED, message, result)
 
 
 async def _finish(
-    runtime: Any,
+    runtime: JobRuntime,
     job: Job,
     state: JobState,
     message: str | None,
-    result: dict[str, Any] | None = None,
+    result: JobResult | None = None,
 ) -> None:
-    await _update(
-        runtime,
-        job.id,
-        state=state.value,
-        message=message,
-        result=result,
-        progress=1.0 if state is JobState.SUCCEEDED else jobs_t.c.progress,
-        finished_at=utcnow(),
-    )
+    await _change(runtime, job.id, lambda current: current.finish(state, message, utcnow(), result))
 
 
-async def _heartbeat(runtime: Any, job_id: str) -> None:
+async def _heartbeat(runtime: JobRuntime, job_id: str) -> None:
     while True:
         await asyncio.sleep(runtime.options.job_heartbeat_seconds)
         with contextlib.suppress(Exception):
             async with runtime.unit_of_work() as uow:
-                await uow.session.execute(
-                    jobs_t.update().where(jobs_t.c.id == job_id).values(heartbeat_at=utcnow())
-                )
+                await uow.jobs.beat(job_id, utcnow())
                 await uow.commit()

@@ -11,7 +11,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from arq.connections import ArqRedis
 
 log = logging.getLogger("arbiter.jobs")
 
@@ -73,12 +76,12 @@ class ArqJobs:
 
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
-        self._pool: Any = None
+        self._pool: ArqRedis | None = None
 
     async def start(self, runner: Callable[[str], Awaitable[None]]) -> None:
         return None
 
-    async def _connection(self) -> Any:
+    async def _connection(self) -> ArqRedis:
         if self._pool is None:
             from arq import create_pool
             from arq.connections import RedisSettings

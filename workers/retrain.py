@@ -10,27 +10,30 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 from domain.clock import utcnow
 from domain.enums import Verdict, WorkflowKind
 from domain.ids import new_id
 from domain.jobs import Job
 from domain.learning import (
+    ModelArtifact,
     ModelEventKind,
     ModelKind,
     ModelStatus,
+    ModelVersion,
     label_for,
     promotion_verdict,
     scorer_promotion_verdict,
 )
 from domain.learning import ModelMetrics as DomainMetrics
-from ml.classifier import InsufficientData, TrainingExample, TrainingSet, train_classifier
-from ml.scorer import InsufficientOutcomes, OutcomeExample, train_scorer
-from store.drafts import outcome_rows
-from store.learning import LearningReadModel, SqlModels
-from workers.execute import Report
+from domain.model import Workflow
+from domain.ports import UnitOfWork
+from ml.classifier import InsufficientData, TrainedClassifier, TrainingSet, train_classifier
+from ml.scorer import InsufficientOutcomes, OutcomeExample, TrainedScorer, train_scorer
+from store.learning import LearningReadModel
+from workers.job_runtime import JobResult, JobRuntime, Report
 from workers.learning_events import publish_model_event
 
 T = TypeVar("T")
@@ -38,46 +41,16 @@ T = TypeVar("T")
 PROGRESS_EVERY = 0.5  # seconds between progress writes from the training thread
 
 
-async def load_examples(runtime: Any, workflow_id: str) -> tuple[list[TrainingExample], list[str]]:
-    """The workflow's labelled decisions, oldest first, and its actions (all in memory;
-    the job itself streams them into a TrainingSet, see `load_training_set`)."""
-    async with runtime.unit_of_work() as uow:
-        workflow = await uow.workflows.get(workflow_id)
-    if workflow is None:
-        raise LookupError(f"workflow {workflow_id} no longer exists")
-    async with runtime.read_session() as session:
-        rows = await LearningReadModel(session).learning_rows(workflow_id)
-    examples = []
-    for row in rows:
-        label = label_for(
-            Verdict(row.verdict), row.proposed_action, row.final_action, workflow.actions
-        )
-        if label is not None:
-            examples.append(
-                TrainingExample(
-                    payload=dict(row.payload),
-                    label=label,
-                    decided_at=row.decided_at,
-                    proposed_action=row.proposed_action,
-                )
-            )
-    return examples, workflow.actions
-
-
 async def load_training_set(
-    runtime: Any, workflow_id: str, report: Callable[[int], Awaitable[None]] | None = None
+    runtime: JobRuntime, workflow: Workflow, report: Callable[[int], Awaitable[None]] | None = None
 ) -> TrainingSet:
-    """The workflow's labelled decisions, streamed from the database into a TrainingSet."""
-    async with runtime.unit_of_work() as uow:
-        workflow = await uow.workflows.get(workflow_id)
-    if workflow is None:
-        raise LookupError(f"workflow {workflow_id} no longer exists")
-    async with runtime.read_session() as session:
-        return await stream_training_set(session, workflow_id, workflow.actions, report)
+    """The workflow's labelled decisions, streamed from a read session into a TrainingSet."""
+    async with runtime.job_reads() as reads:
+        return await stream_training_set(reads.learning, workflow.id, workflow.actions, report)
 
 
 async def stream_training_set(
-    session: Any,
+    reads: LearningReadModel,
     workflow_id: str,
     actions: list[str],
     report: Callable[[int], Awaitable[None]] | None = None,
@@ -92,7 +65,7 @@ async def stream_training_set(
     pending: asyncio.Future[None] | None = None
     loaded = 0
     try:
-        async for rows in LearningReadModel(session).stream_learning_rows(workflow_id):
+        async for rows in reads.stream_learning_rows(workflow_id):
             payloads, labels, decided, proposed = [], [], [], []
             for payload, proposal, verdict, final, decided_at in rows:
                 label = (
@@ -160,7 +133,12 @@ class _ThreadProgress:
 
 
 async def _train_in_thread(
-    train: Callable[..., T], examples: Any, report: Report, low: float, high: float, threads: int
+    train: Callable[..., T],
+    examples: TrainingSet | Sequence[OutcomeExample],
+    report: Report,
+    low: float,
+    high: float,
+    threads: int,
 ) -> T:
     """`train(examples)` in a worker thread, its progress reported onto [low, high] in order."""
     progress = _ThreadProgress(report, low, high)
@@ -170,20 +148,24 @@ async def _train_in_thread(
         await progress.flush()
 
 
-async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
+async def run_retraining(runtime: JobRuntime, job: Job, report: Report) -> JobResult:
     """Retrain the classifier and, for DRAFT workflows, the draft scorer. Whatever has
-    too little data is skipped with the reason; the job fails only if nothing trained."""
+    too little data is skipped with the reason; the job fails only if nothing trained.
+
+    Each model trained is stored, and promoted or rejected, in one transaction: at most
+    two commits per job (a DRAFT workflow's classifier and scorer), and none at all
+    while reading or training."""
     workflow_id = job.args["workflow_id"]
-    async with runtime.unit_of_work() as uow:
-        workflow = await uow.workflows.get(workflow_id)
+    async with runtime.job_reads() as reads:
+        workflow = await reads.workflows.get(workflow_id)
     if workflow is None:
         raise LookupError(f"workflow {workflow_id} no longer exists")
     drafts = workflow.kind is WorkflowKind.DRAFT
-    result: dict[str, Any] = {}
+    result: JobResult = {}
     skipped: list[str] = []
     try:
         result["classifier"] = await _retrain_classifier(
-            runtime, job, report, workflow_id, 0.0, 0.55 if drafts else 0.95
+            runtime, job, report, workflow, 0.0, 0.55 if drafts else 0.95
         )
     except InsufficientData as error:
         skipped.append(f"classifier: {error}")
@@ -201,8 +183,8 @@ async def run_retraining(runtime: Any, job: Job, report: Report) -> dict[str, An
 
 
 async def _retrain_classifier(
-    runtime: Any, job: Job, report: Report, workflow_id: str, low: float, high: float
-) -> dict[str, Any]:
+    runtime: JobRuntime, job: Job, report: Report, workflow: Workflow, low: float, high: float
+) -> JobResult:
     await report(low + 0.01, "loading labelled decisions")
     last = [time.monotonic()]
 
@@ -211,7 +193,7 @@ async def _retrain_classifier(
             last[0] = time.monotonic()
             await report(low + 0.03, f"loading and featurising labelled decisions: {count}")
 
-    examples = await load_training_set(runtime, workflow_id, loaded)
+    examples = await load_training_set(runtime, workflow, loaded)
     await report(low + 0.05, f"{len(examples)} labelled decisions loaded and featurised")
     trained = await _train_in_thread(
         train_classifier, examples, report, low + 0.05, high, runtime.options.training_threads
@@ -227,18 +209,10 @@ async def _retrain_classifier(
     promote, why = promotion_verdict(metrics, runtime.options.promotion_margin)
     stored = await _store_and_judge(
         runtime,
-        job,
-        workflow_id,
-        ModelKind.CLASSIFIER,
-        metrics,
+        _candidate(job, workflow.id, ModelKind.CLASSIFIER, metrics, trained, trained.classes),
+        ModelArtifact(trained.model_text, trained.spec.to_json(), trained.calibration),
         promote,
         why,
-        features=trained.used_features,
-        feature_spec=trained.spec.to_json(),
-        classes=trained.classes,
-        model_text=trained.model_text,
-        calibration=trained.calibration,
-        trained_on=trained.trained_on,
     )
     return {
         **stored,
@@ -250,19 +224,19 @@ async def _retrain_classifier(
 
 
 async def _retrain_scorer(
-    runtime: Any, job: Job, report: Report, workflow_id: str, low: float, high: float
-) -> dict[str, Any]:
+    runtime: JobRuntime, job: Job, report: Report, workflow_id: str, low: float, high: float
+) -> JobResult:
     await report(low, "loading recorded outcomes")
-    async with runtime.read_session() as session:
-        rows = await outcome_rows(session, workflow_id)
+    async with runtime.job_reads() as reads:
+        outcomes = await reads.outcomes(workflow_id)
     examples = [
         OutcomeExample(
-            content=row.content or "",
-            payload=dict(row.payload),
-            value=float(row.value),
-            recorded_at=row.recorded_at,
+            content=outcome.content or "",
+            payload=dict(outcome.payload),
+            value=float(outcome.value),
+            recorded_at=outcome.recorded_at,
         )
-        for row in rows
+        for outcome in outcomes
     ]
     trained = await _train_in_thread(
         train_scorer, examples, report, low, high, runtime.options.training_threads
@@ -277,71 +251,79 @@ async def _retrain_scorer(
     promote, why = scorer_promotion_verdict(metrics, runtime.options.promotion_margin)
     stored = await _store_and_judge(
         runtime,
-        job,
-        workflow_id,
-        ModelKind.SCORER,
-        metrics,
+        _candidate(job, workflow_id, ModelKind.SCORER, metrics, trained, classes=[]),
+        ModelArtifact(trained.model_text, trained.spec.to_json(), {"n_hash": trained.n_hash}),
         promote,
         why,
-        features=trained.used_features,
-        feature_spec=trained.spec.to_json(),
-        classes=[],
-        model_text=trained.model_text,
-        calibration={"n_hash": trained.n_hash},
-        trained_on=trained.trained_on,
     )
     return {**stored, "r2": m.r2, "meanAbsoluteError": m.mean_absolute_error}
 
 
-async def _store_and_judge(
-    runtime: Any,
+def _candidate(
     job: Job,
     workflow_id: str,
     kind: ModelKind,
     metrics: DomainMetrics,
+    trained: TrainedClassifier | TrainedScorer,
+    classes: list[str],
+) -> ModelVersion:
+    """A newly trained model; its version number is given when it is stored."""
+    return ModelVersion(
+        id=new_id("mdl"),
+        workflow_id=workflow_id,
+        version=0,
+        kind=kind,
+        status=ModelStatus.CANDIDATE,
+        features=trained.used_features,
+        trained_on=trained.trained_on,
+        created_at=utcnow(),
+        metrics=metrics,
+        job_id=job.id,
+        classes=classes,
+    )
+
+
+async def _store_and_judge(
+    runtime: JobRuntime,
+    model: ModelVersion,
+    artifact: ModelArtifact,
     promote: bool,
     why: str,
-    **values: Any,
-) -> dict[str, Any]:
-    """Store the candidate, announce it, then promote it or reject it with the reason."""
-    model_id = new_id("mdl")
-    async with runtime.unit_of_work() as uow:
-        models = SqlModels(uow.session)
-        version = await models.next_version(workflow_id)
-        await models.add(
-            {
-                "id": model_id,
-                "workflow_id": workflow_id,
-                "version": version,
-                "kind": kind.value,
-                "status": ModelStatus.CANDIDATE.value,
-                "metrics": metrics.__dict__,
-                "job_id": job.id,
-                "created_at": utcnow(),
-                **values,
-            }
-        )
-        await uow.commit()
-    await publish_model_event(runtime, ModelEventKind.TRAINED, model_id, workflow_id)
-    noun = "classifier" if kind is ModelKind.CLASSIFIER else "draft scorer"
+) -> JobResult:
+    """Store the candidate and promote it, or reject it with the reason, in one
+    transaction; then announce it (TRAINED) and what became of it."""
+    if not promote:
+        model.status, model.message = ModelStatus.REJECTED, why
+    version = await runtime.run(_store_model, model, artifact, promote)
+    await publish_model_event(runtime, ModelEventKind.TRAINED, model.id, model.workflow_id)
+    noun = "classifier" if model.kind is ModelKind.CLASSIFIER else "draft scorer"
     if promote:
-        await runtime.run(_promote, model_id, workflow_id, kind)
-        await publish_model_event(runtime, ModelEventKind.PROMOTED, model_id, workflow_id)
+        await publish_model_event(runtime, ModelEventKind.PROMOTED, model.id, model.workflow_id)
         message = f"{noun} v{version} promoted: {why}"
     else:
-        async with runtime.unit_of_work() as uow:
-            await SqlModels(uow.session).set_status(model_id, ModelStatus.REJECTED, why)
-            await uow.commit()
-        await publish_model_event(runtime, ModelEventKind.REJECTED, model_id, workflow_id)
+        await publish_model_event(runtime, ModelEventKind.REJECTED, model.id, model.workflow_id)
         message = f"{noun} v{version} {why}"
-    return {"model": model_id, "version": version, "promoted": promote, "message": message}
+    return {"model": model.id, "version": version, "promoted": promote, "message": message}
+
+
+async def _store_model(
+    uow: UnitOfWork, model: ModelVersion, artifact: ModelArtifact, promote: bool
+) -> int:
+    """One unit of work: store the model under the workflow's next version number and, if
+    it is to be promoted, make it the ACTIVE one of its kind. Returns its version."""
+    model.version = await uow.models.next_version(model.workflow_id)
+    await uow.models.add(model, artifact)
+    if promote:
+        await _promote(uow, model.id, model.workflow_id, model.kind)
+    else:
+        await uow.commit()
+    return model.version
 
 
 async def _promote(
-    uow: Any, model_id: str, workflow_id: str, kind: ModelKind = ModelKind.CLASSIFIER
+    uow: UnitOfWork, model_id: str, workflow_id: str, kind: ModelKind = ModelKind.CLASSIFIER
 ) -> None:
     """One unit of work: retire the ACTIVE model of this kind, activate this one."""
-    models = SqlModels(uow.session)
-    if not await models.promote(model_id, workflow_id, kind, utcnow()):
+    if not await uow.models.promote(model_id, workflow_id, kind, utcnow()):
         raise RuntimeError(f"model {model_id} is no longer a candidate")
     await uow.commit()

@@ -10,53 +10,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
+from store.conflicts import is_transient_conflict
 from store.database import Database
+from store.job_reads import JobReads
 from store.queries import ReadModel
 from store.uow import SqlUnitOfWork
 from workers import metrics
 from workers.bus import Envelope, EventBus, InProcessBus, RedisBus
+from workers.draft_scoring import ActiveDraftScorer
+from workers.execute import execute_job
 from workers.jobqueue import ArqJobs, InProcessJobs, JobQueue, enqueue_all
+from workers.options import RuntimeOptions
 from workers.outbox import OutboxPublisher
+from workers.schedule import parse_cron, retrain_forever, sweep_forever
+from workers.scoring import ActiveModelScorer
+
+__all__ = ["Runtime", "RuntimeOptions"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 log = logging.getLogger("arbiter.runtime")
 
 RETRIES = 4
-# PostgreSQL: serialization failure, deadlock detected. Both are safe to retry whole.
-RETRYABLE_SQLSTATES = {"40001", "40P01"}
-
-
-def _retryable(error: DBAPIError) -> bool:
-    if isinstance(error, IntegrityError):
-        # A concurrent insert of the same unique key: on retry the use case finds it.
-        return True
-    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
-    return code in RETRYABLE_SQLSTATES
-
-
-@dataclass
-class RuntimeOptions:
-    sla_sweep_seconds: float = 30.0
-    webhook_retry_seconds: float = 5.0
-    webhook_max_attempts: int = 8
-    webhook_timeout_seconds: float = 10.0
-    relay_seconds: float = 2.0
-    job_heartbeat_seconds: float = 10.0
-    job_stale_seconds: float = 120.0
-    job_lost_after_seconds: float = 60.0
-    promotion_margin: float = 0.0
-    training_threads: int = 2
-    retrain_cron: str = "0 3 1 * *"
-    retrain_min_corrections: int = 50
-    redis_channel: str = "arbiter:events"
 
 
 class Runtime:
@@ -86,8 +65,8 @@ class Runtime:
             self.bus = InProcessBus()
             self.jobs = InProcessJobs()
         self.publisher.bus = self.bus
-        self._scorer: Any = None
-        self._draft_scorer: Any = None
+        self._scorer: ActiveModelScorer | None = None
+        self._draft_scorer: ActiveDraftScorer | None = None
         self._write_sessions = database.write_sessions()
         self._read_sessions = database.read_sessions()
         self._request_sessions = database.request_sessions()
@@ -95,20 +74,16 @@ class Runtime:
         self.started = False
 
     @property
-    def scorer(self) -> Any:
+    def scorer(self) -> ActiveModelScorer:
         """The active-model scorer (domain.usecases.learning.CaseScorer), cached models."""
         if self._scorer is None:
-            from workers.scoring import ActiveModelScorer
-
             self._scorer = ActiveModelScorer(self)
         return self._scorer
 
     @property
-    def draft_scorer(self) -> Any:
+    def draft_scorer(self) -> ActiveDraftScorer:
         """The active draft scorer (domain.usecases.drafts.DraftScorer), cached models."""
         if self._draft_scorer is None:
-            from workers.draft_scoring import ActiveDraftScorer
-
             self._draft_scorer = ActiveDraftScorer(self)
         return self._draft_scorer
 
@@ -121,10 +96,6 @@ class Runtime:
     async def start(self, *, run_jobs: bool = True) -> None:
         """Start the bus listener, the outbox publisher and relay, and (embedded) the
         in-process job runner and SLA sweep."""
-        from workers.execute import execute_job
-        from workers.schedule import parse_cron, retrain_forever
-        from workers.sweep import sweep_forever
-
         parse_cron(self.options.retrain_cron)  # a bad expression stops start-up, loudly
 
         await self.bus.start()
@@ -164,6 +135,12 @@ class Runtime:
     def read_session(self) -> Any:
         return self._read_sessions()
 
+    @contextlib.asynccontextmanager
+    async def job_reads(self) -> AsyncIterator[JobReads]:
+        """What jobs and scorers read, on a read session of its own."""
+        async with self._read_sessions() as session:
+            yield JobReads(session)
+
     def request_session(self) -> Any:
         """A session for an API request's reads (no transaction of its own on PostgreSQL)."""
         return self._request_sessions()
@@ -183,8 +160,8 @@ class Runtime:
             async with self.unit_of_work() as uow:
                 try:
                     result = await use_case(uow, *args, **kwargs)
-                except DBAPIError as error:
-                    if attempt == RETRIES - 1 or not _retryable(error):
+                except Exception as error:
+                    if attempt == RETRIES - 1 or not is_transient_conflict(error):
                         raise
                 else:
                     await self._after_commit(uow)

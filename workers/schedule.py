@@ -1,26 +1,44 @@
-"""Scheduled retraining: ARBITER_RETRAIN_CRON (default monthly, "0 3 1 * *"), skipped for
-workflows with too few new corrections (ARBITER_RETRAIN_MIN_CORRECTIONS, default 50)."""
+"""The periodic work: the SLA sweep every ARBITER_SLA_SWEEP_SECONDS, and retraining on
+ARBITER_RETRAIN_CRON (default monthly, "0 3 1 * *"), skipped for workflows with too few
+new corrections (ARBITER_RETRAIN_MIN_CORRECTIONS, default 50).
+
+The cron expression is parsed here into arq's cron fields; arq's cron runs them under
+`arbiter worker`, and arq's `next_cron` says when the embedded scheduler fires next.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import calendar
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 
-import sqlalchemy as sa
+from arq.cron import next_cron
 
 from domain.clock import utcnow
-from domain.jobs import Job, JobKind, JobState
+from domain.jobs import Job, JobKind
 from domain.learning import ModelKind
-from store.learning import LearningReadModel
-from store.tables import jobs_t, models_t, workflows_t
 from workers.execute import execute_job
+from workers.job_runtime import JobRuntime
 
 log = logging.getLogger("arbiter.schedule")
 
 FIELDS = ("minute", "hour", "day", "month", "weekday")
 RANGES = {"minute": (0, 59), "hour": (0, 23), "day": (1, 31), "month": (1, 12), "weekday": (0, 6)}
+HORIZON = timedelta(days=5 * 366)  # an expression that fires no sooner "never fires"
+LEAP_YEAR = 2000  # every (month, day) that exists in some year exists in this one
+
+
+class CronFields(TypedDict, total=False):
+    """Keyword arguments of arq's `cron` and `next_cron`: the fields that are not `*`."""
+
+    month: set[int]
+    day: set[int]
+    weekday: set[int]
+    hour: set[int]
+    minute: set[int]
+    second: int | set[int]
 
 
 def parse_cron(expression: str) -> dict[str, set[int] | None]:
@@ -52,88 +70,55 @@ def parse_cron(expression: str) -> dict[str, set[int] | None]:
     return parsed
 
 
-def matches(fields: dict[str, set[int] | None], moment: datetime) -> bool:
-    values = {
-        "minute": moment.minute,
-        "hour": moment.hour,
-        "day": moment.day,
-        "month": moment.month,
-        "weekday": moment.weekday(),
-    }
-    return all(allowed is None or values[name] in allowed for name, allowed in fields.items())
+def arq_cron(expression: str) -> CronFields:
+    """arq cron fields for a five-field cron expression, at second 0."""
+    parsed = parse_cron(expression)
+    fields = CronFields(second=0)
+    if (minute := parsed["minute"]) is not None:
+        fields["minute"] = minute
+    if (hour := parsed["hour"]) is not None:
+        fields["hour"] = hour
+    if (day := parsed["day"]) is not None:
+        fields["day"] = day
+    if (month := parsed["month"]) is not None:
+        fields["month"] = month
+    if (weekday := parsed["weekday"]) is not None:
+        fields["weekday"] = weekday
+    return fields
 
 
 def next_fire(expression: str, after: datetime) -> datetime:
-    """The first whole minute after `after` that the expression matches (within 5 years).
-
-    Skips whole months, days and hours that cannot match, so it costs a few hundred
-    steps at most rather than one per minute.
-    """
-    fields = parse_cron(expression)
-    moment = after.replace(second=0, microsecond=0) + timedelta(minutes=1)
-    limit = moment + timedelta(days=5 * 366)
-
-    def allowed(name: str, value: int) -> bool:
-        values = fields[name]
-        return values is None or value in values
-
-    while moment < limit:
-        if not allowed("month", moment.month):
-            year, month = (
-                (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-            )
-            moment = moment.replace(year=year, month=month, day=1, hour=0, minute=0)
-            continue
-        if not (allowed("day", moment.day) and allowed("weekday", moment.weekday())):
-            moment = (moment + timedelta(days=1)).replace(hour=0, minute=0)
-            continue
-        if not allowed("hour", moment.hour):
-            moment = (moment + timedelta(hours=1)).replace(minute=0)
-            continue
-        if not allowed("minute", moment.minute):
-            moment += timedelta(minutes=1)
-            continue
-        return moment
-    raise ValueError(f"{expression!r} never fires")
+    """The first whole minute after `after` that the expression matches (within 5 years)."""
+    fields = arq_cron(expression)
+    days, months = fields.get("day"), fields.get("month", range(1, 13))
+    # arq's next_cron would look for a day that no month has (the 31st of February) forever.
+    if days is not None and not any(
+        day <= calendar.monthrange(LEAP_YEAR, month)[1] for month in months for day in days
+    ):
+        raise ValueError(f"{expression!r} never fires")
+    moment = next_cron(after, **fields, microsecond=0)
+    if moment >= after.replace(second=0, microsecond=0) + timedelta(minutes=1) + HORIZON:
+        raise ValueError(f"{expression!r} never fires")
+    return moment
 
 
-async def due_workflows(runtime: Any) -> list[str]:
+async def due_workflows(runtime: JobRuntime) -> list[str]:
     """Workflows with enough new corrections since their latest classifier and no
     retraining already queued or running."""
     due = []
-    async with runtime.read_session() as session:
-        model = LearningReadModel(session)
-        workflows = list(
-            await session.execute(sa.select(workflows_t.c.id, workflows_t.c.created_at))
-        )
-        for workflow in workflows:
-            latest = (
-                await session.execute(
-                    sa.select(sa.func.max(models_t.c.created_at)).where(
-                        models_t.c.workflow_id == workflow.id,
-                        models_t.c.kind == ModelKind.CLASSIFIER.value,
-                    )
-                )
-            ).scalar_one()
-            since = latest or workflow.created_at
-            corrections = await model.corrections_between(workflow.id, since, None)
+    async with runtime.job_reads() as reads:
+        for workflow_id, created_at in await reads.workflow_starts():
+            latest = await reads.models.latest_created_at(workflow_id, ModelKind.CLASSIFIER)
+            since = latest or created_at
+            corrections = await reads.learning.corrections_between(workflow_id, since, None)
             if corrections < runtime.options.retrain_min_corrections:
                 continue
-            busy = (
-                await session.execute(
-                    sa.select(sa.func.count()).where(
-                        jobs_t.c.kind == JobKind.RETRAIN.value,
-                        jobs_t.c.state.in_([JobState.QUEUED.value, JobState.RUNNING.value]),
-                        jobs_t.c.args["workflow_id"].as_string() == workflow.id,
-                    )
-                )
-            ).scalar_one()
-            if not busy:
-                due.append(workflow.id)
+            if not await reads.jobs.has_unfinished(JobKind.RETRAIN, workflow_id):
+                due.append(workflow_id)
     return due
 
 
-async def scheduled_retraining(runtime: Any) -> list[str]:
+async def scheduled_retraining(runtime: JobRuntime) -> list[str]:
     """Queue a RETRAIN job for each due workflow; returns the job ids."""
     jobs = [
         Job.new(JobKind.RETRAIN, utcnow(), workflow_id=w, scheduled=True)
@@ -143,8 +128,7 @@ async def scheduled_retraining(runtime: Any) -> list[str]:
         log.info("scheduled retraining: no workflow has enough new corrections")
         return []
     async with runtime.unit_of_work() as uow:
-        for job in jobs:
-            await uow.jobs.add(job)
+        await uow.jobs.add_many(jobs)
         await uow.commit()
     for job in jobs:
         if runtime.embedded:
@@ -154,7 +138,7 @@ async def scheduled_retraining(runtime: Any) -> list[str]:
     return [job.id for job in jobs]
 
 
-async def retrain_forever(runtime: Any) -> None:
+async def retrain_forever(runtime: JobRuntime) -> None:
     """The embedded schedule: sleep until the cron fires, retrain what is due, repeat."""
     while True:
         wait = (next_fire(runtime.options.retrain_cron, utcnow()) - utcnow()).total_seconds()
@@ -165,3 +149,25 @@ async def retrain_forever(runtime: Any) -> None:
             raise
         except Exception:
             log.exception("scheduled retraining failed; trying again at the next tick")
+
+
+async def sweep_once(runtime: JobRuntime) -> str:
+    """Create an SLA_SWEEP job and run it here; returns its id."""
+    job = Job.new(JobKind.SLA_SWEEP, utcnow())
+    async with runtime.unit_of_work() as uow:
+        await uow.jobs.add(job)
+        await uow.commit()
+    await execute_job(runtime, job.id)
+    return job.id
+
+
+async def sweep_forever(runtime: JobRuntime) -> None:
+    """The embedded sweep: every ARBITER_SLA_SWEEP_SECONDS."""
+    while True:
+        await asyncio.sleep(runtime.options.sla_sweep_seconds)
+        try:
+            await sweep_once(runtime)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("SLA sweep failed; trying again next tick")

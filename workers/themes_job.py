@@ -4,31 +4,27 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 from domain.clock import utcnow
+from domain.enums import Window
 from domain.ids import new_id
 from domain.jobs import Job
 from domain.learning import ModelKind, ThemeReport, ThemeSummary
-from domain.usecases.learning import WINDOWS
 from ml.themes import OverrideSample, mine_themes
-from store.learning import LearningReadModel, SqlModels
-from workers.execute import Report
+from workers.job_runtime import JobResult, JobRuntime, Report
 
 CONTRAST_LIMIT = 20_000
 
 
-async def run_theme_mining(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
+async def run_theme_mining(runtime: JobRuntime, job: Job, report: Report) -> JobResult:
     workflow_id = job.args["workflow_id"]
     window = job.args.get("window", "MONTH")
-    since = utcnow() - timedelta(days=WINDOWS[window])
+    since = utcnow() - timedelta(days=Window(window).days)
     await report(0.05, "loading overrides")
-    async with runtime.read_session() as session:
-        model = LearningReadModel(session)
-        rows = await model.overrides_since(workflow_id, since)
-        others = await model.decided_payloads_since(workflow_id, since, CONTRAST_LIMIT)
-    async with runtime.unit_of_work() as uow:
-        active = await SqlModels(uow.session).active_row(workflow_id, ModelKind.CLASSIFIER)
+    async with runtime.job_reads() as reads:
+        rows = await reads.learning.overrides_since(workflow_id, since)
+        others = await reads.learning.decided_payloads_since(workflow_id, since, CONTRAST_LIMIT)
+        active = await reads.models.active(workflow_id, ModelKind.CLASSIFIER)
     model_features = set(active.features) if active is not None else None
     samples = [
         OverrideSample(
@@ -66,7 +62,7 @@ async def run_theme_mining(runtime: Any, job: Job, report: Report) -> dict[str, 
     )
     await report(0.9, "storing the report")
     async with runtime.unit_of_work() as uow:
-        await SqlModels(uow.session).add_theme_report(theme_report, members)
+        await uow.models.add_theme_report(theme_report, members)
         await uow.commit()
     top = summaries[0] if summaries else None
     message = f"{len(summaries)} themes over {len(samples)} overrides" + (

@@ -11,27 +11,24 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from domain.clock import utcnow
 from domain.events import QueueEvent
 from domain.jobs import Job
 from domain.model import Decision, Recommendation
-from domain.webhooks import DeliveryStatus, next_attempt_after, sign
-from store import mappers
-from store.tables import decisions_t, workflows_t
-from workers.execute import Report, RetryLater
+from domain.webhooks import DeliveryStatus, WebhookDelivery, next_attempt_after, sign
+from workers.job_runtime import JobResult, JobRuntime, Report, RetryLater
 
 log = logging.getLogger("arbiter.webhooks")
 
 USER_AGENT = "Arbiter-Webhooks/1"
 
 
-def _iso(value: Any) -> str | None:
+def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -88,7 +85,7 @@ def event_body(event: QueueEvent, workflow_key: str, decision: Decision | None) 
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def deliver(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
+async def deliver(runtime: JobRuntime, job: Job, report: Report) -> JobResult:
     delivery_id = job.args["delivery_id"]
     async with runtime.unit_of_work() as uow:
         delivery = await uow.webhooks.delivery(delivery_id)
@@ -101,19 +98,10 @@ async def deliver(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
         decision = None
         workflow_key = ""
         if event is not None:
-            key_row = (
-                await uow.session.execute(
-                    sa.select(workflows_t.c.key).where(workflows_t.c.id == event.workflow_id)
-                )
-            ).first()
-            workflow_key = key_row.key if key_row else ""
+            workflow = await uow.workflows.get(event.workflow_id)
+            workflow_key = workflow.key if workflow else ""
             if event.decision_id:
-                row = (
-                    await uow.session.execute(
-                        sa.select(decisions_t).where(decisions_t.c.id == event.decision_id)
-                    )
-                ).first()
-                decision = mappers.decision(row) if row else None
+                decision = await uow.decisions.get(event.decision_id)
     now = utcnow()
     if hook is None or event is None:
         delivery.status, delivery.last_error = DeliveryStatus.FAILED, "the webhook was deleted"
@@ -153,9 +141,7 @@ async def deliver(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
         await _record(runtime, delivery, expected_attempts)
         return {"message": f"delivered on attempt {delivery.attempts}"}
     delivery.last_error = error
-    observe = getattr(runtime, "observe_webhook_failure", None)
-    if observe is not None:
-        observe()
+    runtime.observe_webhook_failure()
     if delivery.attempts >= runtime.options.webhook_max_attempts:
         delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
         await _record(runtime, delivery, expected_attempts)
@@ -172,7 +158,7 @@ async def deliver(runtime: Any, job: Job, report: Report) -> dict[str, Any]:
     )
 
 
-async def _record(runtime: Any, delivery: Any, expected_attempts: int) -> None:
+async def _record(runtime: JobRuntime, delivery: WebhookDelivery, expected_attempts: int) -> None:
     async with runtime.unit_of_work() as uow:
         if await uow.webhooks.save_delivery(delivery, expected_attempts):
             await uow.commit()

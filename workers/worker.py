@@ -1,4 +1,5 @@
-"""arq WorkerSettings for `arbiter worker`: job functions, the SLA cron, engine at startup."""
+"""arq WorkerSettings for `arbiter worker`: job functions, arq's cron for the SLA sweep and
+the retraining schedule, engine at startup."""
 
 from __future__ import annotations
 
@@ -12,29 +13,22 @@ from store.database import connect
 from workers.execute import execute_job
 from workers.jobqueue import ARQ_FUNCTION
 from workers.runtime import Runtime, RuntimeOptions
-from workers.schedule import parse_cron, scheduled_retraining
-from workers.sweep import sweep_once
+from workers.schedule import CronFields, arq_cron, scheduled_retraining, sweep_once
 
 log = logging.getLogger("arbiter.worker")
 
 _DIVISORS_OF_60 = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)
 
 
-def cron_schedule(every_seconds: float) -> dict[str, Any]:
+def cron_schedule(every_seconds: float) -> CronFields:
     """arq cron fields for "every N seconds", N rounded to a divisor of 60 s or 60 min."""
     seconds = max(1, round(every_seconds))
     if seconds < 60:
         step = min(_DIVISORS_OF_60, key=lambda d: abs(d - seconds))
-        return {"second": set(range(0, 60, step))}
+        return CronFields(second=set(range(0, 60, step)))
     minutes = max(1, round(seconds / 60))
     step = min((*_DIVISORS_OF_60, 60), key=lambda d: abs(d - minutes))
-    return {"minute": set(range(0, 60, step)), "second": {0}}
-
-
-def arq_cron(expression: str) -> dict[str, Any]:
-    """arq cron fields for a five-field cron expression."""
-    fields = parse_cron(expression)
-    return {"second": 0, **{name: values for name, values in fields.items() if values is not None}}
+    return CronFields(minute=set(range(0, 60, step)), second={0})
 
 
 def worker_settings(

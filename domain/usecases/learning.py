@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from domain import validation
 from domain.clock import utcnow
-from domain.enums import Role
+from domain.enums import Role, Window
 from domain.errors import InvalidInputError
 from domain.jobs import Job, JobKind
 from domain.model import User
@@ -17,8 +17,6 @@ from domain.ports import UnitOfWork
 from domain.rights import require_role
 from domain.usecases.submission import ProposalInput, Submission, submit_recommendations
 from domain.usecases.workflows import get_workflow
-
-WINDOWS = {"WEEK": 7, "MONTH": 30, "QUARTER": 91}
 
 
 @dataclass(frozen=True)
@@ -114,8 +112,9 @@ async def start_retraining(uow: UnitOfWork, actor: User, key: str) -> Job:
 async def start_theme_mining(uow: UnitOfWork, actor: User, key: str, window: str) -> Job:
     """Queue a MINE_THEMES job over the window's overrides."""
     require_role(actor.role, Role.ADMIN, doing="mining override themes")
-    if window not in WINDOWS:
-        raise InvalidInputError(f"window must be one of {', '.join(WINDOWS)}", "window")
+    names = [w.value for w in Window]
+    if window not in names:
+        raise InvalidInputError(f"window must be one of {', '.join(names)}", "window")
     workflow = await get_workflow(uow, key)
     job = Job.new(JobKind.MINE_THEMES, utcnow(), workflow_id=workflow.id, window=window)
     await uow.jobs.add(job)

@@ -14,11 +14,11 @@ from api.services import Services, runtime_options
 from domain.clock import utcnow
 from domain.enums import Role, Verdict
 from domain.jobs import Job, JobKind, JobState
+from domain.learning import ModelArtifact, ModelKind, ModelStatus, ModelVersion
 from domain.usecases.accounts import create_user
 from domain.usecases.decide import DecisionRequest, decide
 from domain.usecases.submission import ProposalInput, submit_recommendations
 from ml.worlds import generate_world
-from store.learning import SqlModels
 from store.tables import models_t, overrides_t
 from tests.conftest import make_settings, settle
 from workers.retrain import _promote
@@ -192,21 +192,19 @@ async def test_two_concurrent_promotions_leave_one_active_model(database, databa
     ids = ["mdl_" + "a" * 32, "mdl_" + "b" * 32]
     async with runtime.unit_of_work() as uow:
         for version, model_id in enumerate(ids, start=1):
-            await SqlModels(uow.session).add(
-                {
-                    "id": model_id,
-                    "workflow_id": workflow.id,
-                    "version": version,
-                    "kind": "CLASSIFIER",
-                    "status": "CANDIDATE",
-                    "features": [],
-                    "feature_spec": {},
-                    "classes": ["a", "b"],
-                    "model_text": "",
-                    "calibration": {},
-                    "metrics": None,
-                    "created_at": utcnow(),
-                }
+            await uow.models.add(
+                ModelVersion(
+                    id=model_id,
+                    workflow_id=workflow.id,
+                    version=version,
+                    kind=ModelKind.CLASSIFIER,
+                    status=ModelStatus.CANDIDATE,
+                    features=[],
+                    trained_on=0,
+                    created_at=utcnow(),
+                    classes=["a", "b"],
+                ),
+                ModelArtifact(model_text="", feature_spec={}, calibration={}),
             )
         await uow.commit()
     other_db = connect(database_url)

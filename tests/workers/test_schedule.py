@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.schedule import next_fire, parse_cron
-from workers.worker import arq_cron, cron_schedule
+from workers.schedule import arq_cron, next_fire, parse_cron
+from workers.worker import cron_schedule
 
 NOW = datetime(2026, 11, 24, 10, 7, 30, tzinfo=UTC)  # a Tuesday
 
@@ -38,3 +38,9 @@ def test_arq_gets_the_same_schedule_as_the_embedded_runner():
     assert arq_cron("0 3 1 * *") == {"second": 0, "minute": {0}, "hour": {3}, "day": {1}}
     assert cron_schedule(30) == {"second": {0, 30}}
     assert cron_schedule(1) == {"second": set(range(60))}
+
+
+@pytest.mark.parametrize("never", ["0 0 31 2 *", "0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 29 2 0"])
+def test_an_expression_with_no_fire_within_five_years_never_fires(never):
+    with pytest.raises(ValueError, match="never fires"):
+        next_fire(never, NOW)
