@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -37,8 +36,7 @@ async def readyz(request: Request) -> JSONResponse:
     """The database answers."""
     services: Services = request.app.state.services
     try:
-        async with services.database.read_engine.connect() as connection:
-            await connection.execute(sa.text("SELECT 1"))
+        await services.database.ping()
     except Exception as error:  # any failure means "not ready"; say which
         return JSONResponse(
             {"status": "unavailable", "database": type(error).__name__}, status_code=503

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from api.settings import Settings, get_settings
 from domain.errors import DomainError
+from store.revision import postgres_revision, sqlite_revision
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -177,45 +178,17 @@ def _sqlite_revision(path: Path, need: Need) -> str | None:
             return None
         raise CliError(f"no database at {path}: {MIGRATE}")
     try:
-        # mode=rw: open the existing file, never create one.
-        connection = sqlite3.connect(f"file:{quote(str(path))}?mode=rw", uri=True)
-        try:
-            found = connection.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
-            ).fetchone()
-            if found is None:
-                return None
-            row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-        finally:
-            connection.close()
+        return sqlite_revision(path)
     except sqlite3.DatabaseError as error:
         raise CliError(
             f"cannot read {path} as a SQLite database ({error}): fix ARBITER_DATABASE_URL"
         ) from error
-    return str(row[0]) if row else None
 
 
 def _postgres_revision(url: str, need: Need) -> str | None:
-    async def probe() -> str | None:
-        from sqlalchemy import text
-        from sqlalchemy.ext.asyncio import create_async_engine
-        from sqlalchemy.pool import NullPool
-
-        engine = create_async_engine(
-            url, poolclass=NullPool, connect_args={"timeout": CONNECT_SECONDS}
-        )
-        try:
-            async with engine.connect() as connection:
-                if need is not Need.MIGRATED:
-                    return None
-                if not await connection.scalar(text("SELECT to_regclass('alembic_version')")):
-                    return None
-                return await connection.scalar(text("SELECT version_num FROM alembic_version"))
-        finally:
-            await engine.dispose()
-
+    probe = postgres_revision(url, CONNECT_SECONDS, read=need is Need.MIGRATED)
     try:
-        return asyncio.run(asyncio.wait_for(probe(), CONNECT_SECONDS + 1))
+        return asyncio.run(asyncio.wait_for(probe, CONNECT_SECONDS + 1))
     except Exception as error:
         raise explain(error, url) or CliError(
             f"cannot use {describe(url)}: {_first_line(error)}"

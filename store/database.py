@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -60,6 +61,11 @@ class Database:
     def request_sessions(self) -> async_sessionmaker[Any]:
         engine = self.request_engine or self.read_engine
         return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+    async def ping(self) -> None:
+        """Ask the database for one row on the read engine; raises what the driver raised."""
+        async with self.read_engine.connect() as connection:
+            await connection.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.write_engine.dispose()

@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import audit
 from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier, Verdict
 from domain.events import QueueEvent
-from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
-from domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery
+from domain.webhooks import DeliveryStatus, WebhookDelivery
 from store import mappers
 from store.effective_status import lapsed, live_claim, status_is
 from store.standing import standing_decisions, visible_recommendations
@@ -26,13 +25,11 @@ from store.tables import (
     deliveries_t,
     events_t,
     grants_t,
-    jobs_t,
     overrides_t,
     policies_t,
     recs_t,
     revisions_t,
     users_t,
-    webhooks_t,
     workflows_t,
 )
 
@@ -468,94 +465,3 @@ class SqlEvents:
                 attempts=deliveries_t.c.attempts + 1,
             )
         )
-
-
-class SqlJobs:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.added: list[Job] = []
-
-    async def add(self, job: Job) -> None:
-        await self.add_many([job])
-
-    async def add_many(self, jobs: Sequence[Job]) -> None:
-        if not jobs:
-            return
-        await self.session.execute(jobs_t.insert(), [mappers.job_row(j) for j in jobs])
-        self.added.extend(jobs)
-
-    async def get(self, job_id: str) -> Job | None:
-        row = (await self.session.execute(sa.select(jobs_t).where(jobs_t.c.id == job_id))).first()
-        return mappers.job(row) if row else None
-
-    async def save(self, job: Job) -> None:
-        values = mappers.job_row(job)
-        values.pop("id")
-        await self.session.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(**values))
-
-
-class SqlWebhooks:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, hook: Webhook, secret: str) -> None:
-        await self.session.execute(
-            webhooks_t.insert().values(
-                id=hook.id,
-                workflow_id=hook.workflow_id,
-                url=hook.url,
-                events=[k.value for k in hook.events],
-                secret=secret,
-                active=hook.active,
-                created_at=hook.created_at,
-            )
-        )
-
-    async def get(self, hook_id: str) -> tuple[Webhook, str] | None:
-        row = (
-            await self.session.execute(
-                sa.select(webhooks_t).where(
-                    webhooks_t.c.id == hook_id, webhooks_t.c.deleted_at.is_(None)
-                )
-            )
-        ).first()
-        return (mappers.webhook(row), row.secret) if row else None
-
-    async def delete(self, hook_id: str, now: datetime) -> None:
-        await self.session.execute(
-            webhooks_t.update()
-            .where(webhooks_t.c.id == hook_id)
-            .values(active=False, deleted_at=now)
-        )
-
-    async def delivery(
-        self, delivery_id: str, *, for_update: bool = False
-    ) -> WebhookDelivery | None:
-        query = sa.select(deliveries_t).where(deliveries_t.c.id == delivery_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.session.execute(query)).first()
-        return mappers.delivery(row) if row else None
-
-    async def save_delivery(self, delivery: WebhookDelivery, expected_attempts: int) -> bool:
-        """Compare-and-swap on the attempt count, so that two workers never both record
-        the same attempt."""
-        result: Any = await self.session.execute(
-            deliveries_t.update()
-            .where(deliveries_t.c.id == delivery.id, deliveries_t.c.attempts == expected_attempts)
-            .values(
-                status=delivery.status.value,
-                attempts=delivery.attempts,
-                last_error=delivery.last_error,
-                last_attempt_at=delivery.last_attempt_at,
-                delivered_at=delivery.delivered_at,
-                next_attempt_at=delivery.next_attempt_at,
-            )
-        )
-        return bool(result.rowcount == 1)
-
-    async def event(self, event_id: str) -> QueueEvent | None:
-        row = (
-            await self.session.execute(sa.select(events_t).where(events_t.c.id == event_id))
-        ).first()
-        return mappers.event(row) if row else None
