@@ -18,10 +18,10 @@ from typing import Any, TextIO
 
 from api.cli_errors import CliError
 from api.settings import Settings
+from domain.messages import MessageError, MessageType, decode_job
 
 FOLLOW_SECONDS = 10.0
 """How long to wait, after the job ended, for its last messages to come back from Redis."""
-TERMINAL_STATES = ("SUCCEEDED", "FAILED")
 INSUFFICIENT = "InsufficientData: "
 LABEL_COUNT = re.compile(r"\bclassifier: (\d+) labelled decisions; at least \d+ are needed")
 
@@ -68,12 +68,18 @@ class Steps:
 async def follow(subscription: Any, job_id: str, steps: Steps) -> None:
     """Show the job's progress as it arrives, until a message says it ended."""
     async for envelope in subscription:
-        if envelope.type != "job" or envelope.data.get("id") != job_id:
+        if envelope.type != MessageType.JOB:
             continue
-        if envelope.data.get("state") in TERMINAL_STATES:
+        try:
+            job = decode_job(envelope.data)
+        except MessageError:  # from a newer replica; its progress is only for show
+            continue
+        if job.id != job_id:
+            continue
+        if job.finished:
             return
-        if envelope.data.get("message"):  # not the claim, which has nothing to say yet
-            steps.show(float(envelope.data["progress"]), envelope.data["message"])
+        if job.message:  # not the claim, which has nothing to say yet
+            steps.show(job.progress, job.message)
 
 
 async def retrain(settings: Settings, key: str, verbose: bool = False) -> int:

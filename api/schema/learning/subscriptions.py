@@ -9,8 +9,9 @@ import strawberry
 from api.schema.common.problems import PublicError
 from api.schema.common.types import Info
 from api.schema.learning.types import FeedbackReport, ModelEvent, ModelVersion
-from api.schema.live.subscriptions import SeenIds
+from api.schema.live.subscriptions import SeenIds, skip_unreadable
 from domain.learning import ModelEventKind
+from domain.messages import MessageError, MessageType, decode_model_event
 from store.learning import LearningReadModel
 
 
@@ -27,22 +28,27 @@ class LearningSubscriptions:
         try:
             await ctx.release()
             async for envelope in subscription:
-                if envelope.type != "model" or envelope.workflow_id != found.id:
+                if envelope.type != MessageType.MODEL or envelope.workflow_id != found.id:
                     continue
-                if not seen.first_time(envelope.id):
+                try:
+                    event = decode_model_event(envelope.data)
+                except MessageError as error:
+                    skip_unreadable(envelope, error)
+                    continue
+                if not seen.first_time(event.id):
                     continue
                 model = LearningReadModel.over(await ctx.read_model())
-                version = await model.model(str(envelope.data["model_id"]))
+                version = await model.model(event.model_id)
                 if version is None:
                     continue
-                kind = ModelEventKind(str(envelope.data["kind"]))
+                kind = event.kind
                 report = (
                     await model.feedback_report(found.id)
                     if kind is ModelEventKind.PROMOTED
                     else None
                 )
                 yield ModelEvent(
-                    id=strawberry.ID(envelope.id),
+                    id=strawberry.ID(event.id),
                     kind=kind,
                     model=ModelVersion.from_domain(version),
                     report=FeedbackReport.from_domain(report) if report else None,

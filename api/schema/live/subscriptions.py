@@ -48,7 +48,8 @@ class SeenIds:
         return True
 
 
-def _skip(envelope: Envelope, error: MessageError) -> None:
+def skip_unreadable(envelope: Envelope, error: MessageError) -> None:
+    """Log a message this replica cannot decode; the subscription carries on."""
     log.warning("skipped a %s message this replica cannot read (%s)", envelope.type, error)
 
 
@@ -76,7 +77,7 @@ class LiveSubscriptions:
                 try:
                     event = decode_queue_event(envelope.data)
                 except MessageError as error:
-                    _skip(envelope, error)
+                    skip_unreadable(envelope, error)
                     continue
                 left = Tier(event.previous_tier) if event.previous_tier else None
                 visible = event.recommendation.tier in wanted or (
@@ -122,7 +123,7 @@ class LiveSubscriptions:
                 try:
                     job = decode_job(envelope.data)
                 except MessageError as error:
-                    _skip(envelope, error)
+                    skip_unreadable(envelope, error)
                     continue
                 if job.id != str(id):
                     continue
