@@ -4,13 +4,12 @@ allow_operation_names)."""
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.types import ExecutionContext
 
 from api.operation_labels import allow_operation_names, operation_label
-from workers import metrics
 
 __all__ = [
     "allow_operation_names",
@@ -19,6 +18,22 @@ __all__ = [
     "metrics_endpoint",
     "observe_decision",
 ]
+
+GRAPHQL_REQUESTS = Counter(
+    "arbiter_graphql_requests_total",
+    "GraphQL operations by type, name and outcome (ok, problem, error).",
+    ["type", "operation", "outcome"],
+)
+PROBLEMS = Counter(
+    "arbiter_problems_total", "Typed problems returned by mutations, by type.", ["type"]
+)
+DECISION_SECONDS = Histogram(
+    "arbiter_decision_seconds",
+    "Time to decide an item (the decision use case, database included).",
+    ["verdict"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
+)
+QUEUE_DEPTH = Gauge("arbiter_queue_depth", "Open items by workflow and tier.", ["workflow", "tier"])
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -29,9 +44,9 @@ async def metrics_endpoint(request: Request) -> Response:
     except Exception:  # a database outage must not hide the other metrics
         depths = None
     if depths is not None:
-        metrics.QUEUE_DEPTH.clear()
+        QUEUE_DEPTH.clear()
         for (workflow, tier), count in depths.items():
-            metrics.QUEUE_DEPTH.labels(workflow, tier).set(count)
+            QUEUE_DEPTH.labels(workflow, tier).set(count)
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
@@ -47,17 +62,17 @@ def count_request(context: ExecutionContext) -> None:
         outcome = "problem"
     else:
         outcome = "ok"
-    metrics.GRAPHQL_REQUESTS.labels(operation_type, name, outcome).inc()
+    GRAPHQL_REQUESTS.labels(operation_type, name, outcome).inc()
 
 
 def count_problem(problem_type: str) -> None:
     """arbiter_problems_total{type}: a mutation answered with this typed problem."""
-    metrics.PROBLEMS.labels(problem_type).inc()
+    PROBLEMS.labels(problem_type).inc()
 
 
 def observe_decision(verdict: str, seconds: float) -> None:
     """arbiter_decision_seconds{verdict}: how long the decision use case took."""
-    metrics.DECISION_SECONDS.labels(verdict).observe(seconds)
+    DECISION_SECONDS.labels(verdict).observe(seconds)
 
 
 def _has_problem(data: object) -> bool:

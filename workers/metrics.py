@@ -1,24 +1,10 @@
-"""Prometheus metrics shared by API processes and workers (one registry per process)."""
+"""Prometheus metrics of the event bus and of jobs, in API processes and workers alike
+(one registry per process). The API's own are in api/metrics.py."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
-GRAPHQL_REQUESTS = Counter(
-    "arbiter_graphql_requests_total",
-    "GraphQL operations by type, name and outcome (ok, problem, error).",
-    ["type", "operation", "outcome"],
-)
-PROBLEMS = Counter(
-    "arbiter_problems_total", "Typed problems returned by mutations, by type.", ["type"]
-)
-DECISION_SECONDS = Histogram(
-    "arbiter_decision_seconds",
-    "Time to decide an item (the decision use case, database included).",
-    ["verdict"],
-    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5),
-)
-QUEUE_DEPTH = Gauge("arbiter_queue_depth", "Open items by workflow and tier.", ["workflow", "tier"])
 EVENT_LAG_SECONDS = Histogram(
     "arbiter_event_lag_seconds",
     "From an event's commit to its publication on the bus.",
