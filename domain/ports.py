@@ -103,7 +103,7 @@ class ConfirmationGrant:
     expires_at: datetime
 
 
-class ConfirmationRepository(Protocol):
+class ConfirmationGrantRepository(Protocol):
     async def add(self, grant: ConfirmationGrant) -> None: ...
     async def consume(self, token_hash: str, now: datetime) -> ConfirmationGrant | None:
         """Mark a grant used and return it; None when unknown, used or expired."""
@@ -195,7 +195,7 @@ class UnitOfWork(Protocol):
     recommendations: RecommendationRepository
     decisions: DecisionRepository
     overrides: OverrideRepository
-    confirmations: ConfirmationRepository
+    confirmation_grants: ConfirmationGrantRepository
     events: EventRepository
     jobs: JobRepository
     models: ModelRepository

@@ -21,10 +21,10 @@ from store import mappers
 from store.effective_status import lapsed, live_claim, status_is
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
+    confirmation_grants_t,
     decisions_t,
     deliveries_t,
     events_t,
-    grants_t,
     overrides_t,
     policies_t,
     recs_t,
@@ -383,13 +383,13 @@ class SqlOverrides:
         )
 
 
-class SqlConfirmations:
+class SqlConfirmationGrants:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def add(self, grant: ConfirmationGrant) -> None:
         await self.session.execute(
-            grants_t.insert().values(
+            confirmation_grants_t.insert().values(
                 token_hash=grant.token_hash,
                 user_id=grant.user_id,
                 recommendation_id=grant.recommendation_id,
@@ -401,15 +401,20 @@ class SqlConfirmations:
 
     async def consume(self, token_hash: str, now: datetime) -> ConfirmationGrant | None:
         used: Any = await self.session.execute(
-            grants_t.update()
-            .where(grants_t.c.token_hash == token_hash, grants_t.c.used_at.is_(None))
+            confirmation_grants_t.update()
+            .where(
+                confirmation_grants_t.c.token_hash == token_hash,
+                confirmation_grants_t.c.used_at.is_(None),
+            )
             .values(used_at=now)
         )
         if used.rowcount != 1:
             return None
         row = (
             await self.session.execute(
-                sa.select(grants_t).where(grants_t.c.token_hash == token_hash)
+                sa.select(confirmation_grants_t).where(
+                    confirmation_grants_t.c.token_hash == token_hash
+                )
             )
         ).one()
         return ConfirmationGrant(

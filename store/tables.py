@@ -176,7 +176,7 @@ class OverrideRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
-class ConfirmationRow(SQLModel, table=True):
+class ConfirmationGrantRow(SQLModel, table=True):
     __tablename__ = "confirmation_grants"
     token_hash: str = Field(primary_key=True, max_length=64)
     user_id: str = Field(foreign_key="users.id", max_length=40)
@@ -312,7 +312,7 @@ recs_t = RecommendationRow.__table__  # type: ignore[attr-defined]
 revisions_t = DraftRevisionRow.__table__  # type: ignore[attr-defined]
 decisions_t = DecisionRow.__table__  # type: ignore[attr-defined]
 overrides_t = OverrideRow.__table__  # type: ignore[attr-defined]
-grants_t = ConfirmationRow.__table__  # type: ignore[attr-defined]
+confirmation_grants_t = ConfirmationGrantRow.__table__  # type: ignore[attr-defined]
 events_t = EventRow.__table__  # type: ignore[attr-defined]
 jobs_t = JobRow.__table__  # type: ignore[attr-defined]
 webhooks_t = WebhookRow.__table__  # type: ignore[attr-defined]

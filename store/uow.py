@@ -11,7 +11,7 @@ from store.drafts import SqlOutcomes
 from store.jobs import SqlJobs
 from store.models import SqlModels
 from store.repositories import (
-    SqlConfirmations,
+    SqlConfirmationGrants,
     SqlDecisions,
     SqlEvents,
     SqlOverrides,
@@ -39,7 +39,7 @@ class SqlUnitOfWork:
         self.recommendations = SqlRecommendations(session, skip_locked=self._skip_locked)
         self.decisions = SqlDecisions(session)
         self.overrides = SqlOverrides(session)
-        self.confirmations = SqlConfirmations(session)
+        self.confirmation_grants = SqlConfirmationGrants(session)
         self.jobs = SqlJobs(session)
         self.models = SqlModels(session)
         self.events = SqlEvents(session)

@@ -177,7 +177,7 @@ async def _commit_challenge(
     token = new_token()
     expires_at = now + ttl
     expected_status = item.status
-    await uow.confirmations.add(
+    await uow.confirmation_grants.add(
         ConfirmationGrant(hash_token(token), actor.id, item.id, item.version, verb, expires_at)
     )
     item.await_confirmation(expires_at)
@@ -200,7 +200,7 @@ async def _require_confirmation(
     now: datetime,
 ) -> None:
     assert request.confirmation_token is not None
-    grant = await uow.confirmations.consume(hash_token(request.confirmation_token), now)
+    grant = await uow.confirmation_grants.consume(hash_token(request.confirmation_token), now)
     valid = (
         grant is not None
         and grant.user_id == actor.id
