@@ -70,4 +70,5 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 
 def next_attempt_after(attempts: int, first_retry: timedelta) -> timedelta:
     """Backoff after `attempts` failed attempts: first_retry, then doubling."""
-    return first_retry * (2 ** max(0, attempts - 1))
+    factor: int = 2 ** max(0, attempts - 1)
+    return first_retry * factor
