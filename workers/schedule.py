@@ -161,13 +161,27 @@ async def sweep_once(runtime: JobRuntime) -> str:
     return job.id
 
 
+SWEEP_STOP_GRACE_SECONDS = 10.0
+"""How long a stopping process waits for a sweep under way to end and record its outcome."""
+
+
 async def sweep_forever(runtime: JobRuntime) -> None:
-    """The embedded sweep: every ARBITER_SLA_SWEEP_SECONDS."""
+    """The embedded sweep: every ARBITER_SLA_SWEEP_SECONDS.
+
+    Stopping the process lets a sweep under way finish (within SWEEP_STOP_GRACE_SECONDS),
+    so that a routine shutdown does not leave a sweep recorded as FAILED.
+    """
     while True:
         await asyncio.sleep(runtime.options.sla_sweep_seconds)
+        sweep = asyncio.ensure_future(sweep_once(runtime))
         try:
-            await sweep_once(runtime)
+            await asyncio.shield(sweep)
         except asyncio.CancelledError:
+            done, _ = await asyncio.wait({sweep}, timeout=SWEEP_STOP_GRACE_SECONDS)
+            if not done:
+                sweep.cancel()
+            elif not sweep.cancelled() and sweep.exception() is not None:
+                log.warning("SLA sweep failed while stopping: %s", sweep.exception())
             raise
         except Exception:
             log.exception("SLA sweep failed; trying again next tick")
