@@ -138,7 +138,8 @@ class ThemeSummary:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ThemeSummary:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})  # type: ignore[arg-type]
+        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
+        return cls(**values)
 
 
 @dataclass

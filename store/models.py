@@ -40,7 +40,7 @@ def model_version(row: Any) -> ModelVersion:
         status=ModelStatus(row.status),
         features=list(row.features or []),
         trained_on=row.trained_on,
-        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at),
         metrics=metrics,
         promoted_at=as_utc(row.promoted_at),
         message=row.message,
@@ -56,7 +56,7 @@ def theme_report(row: Any) -> ThemeReport:
         window=row.window,
         overrides_analysed=row.overrides_analysed,
         themes=[ThemeSummary.from_json(t) for t in row.themes or []],
-        created_at=as_utc(row.created_at),  # type: ignore[arg-type]
+        created_at=as_utc(row.created_at),
     )
 
 
@@ -135,7 +135,8 @@ class SqlModels:
                 models_t.c.workflow_id == workflow_id, models_t.c.kind == kind.value
             )
         )
-        return as_utc(result.scalar_one())
+        latest: datetime | None = result.scalar_one()
+        return as_utc(latest)
 
     async def promote(
         self, model_id: str, workflow_id: str, kind: ModelKind, now: datetime

@@ -41,13 +41,13 @@ class SqlOutbox:
         """Yields the unpublished events of these items (or committed by then), at most
         `limit`, in commit order, marked published; the marks are committed when the block
         ends without an error and rolled back otherwise."""
-        condition = events_t.c.published_at.is_(None)
+        conditions: list[sa.ColumnElement[bool]] = [events_t.c.published_at.is_(None)]
         if recommendation_ids is not None:
-            condition &= events_t.c.recommendation_id.in_(sorted(set(recommendation_ids)))
+            conditions.append(events_t.c.recommendation_id.in_(sorted(set(recommendation_ids))))
         if committed_by is not None:
-            condition &= events_t.c.at <= committed_by
+            conditions.append(events_t.c.at <= committed_by)
         async with self._write_sessions() as session:
-            chosen = sa.select(events_t.c.seq).where(condition).order_by(events_t.c.seq)
+            chosen = sa.select(events_t.c.seq).where(*conditions).order_by(events_t.c.seq)
             if limit is not None:
                 chosen = chosen.limit(limit)
             marked = (

@@ -304,21 +304,29 @@ class ThemeReportRow(SQLModel, table=True):
 
 metadata = SQLModel.metadata
 
+
+def table_of(row: type[SQLModel]) -> sa.Table:
+    """The Core table a SQLModel class maps, typed (SQLModel does not declare __table__)."""
+    table = sa.inspect(row).local_table
+    assert isinstance(table, sa.Table)
+    return table
+
+
 # Core tables, for the repositories' and queries' SQL.
-users_t = UserRow.__table__  # type: ignore[attr-defined]
-workflows_t = WorkflowRow.__table__  # type: ignore[attr-defined]
-policies_t = PolicyRow.__table__  # type: ignore[attr-defined]
-recs_t = RecommendationRow.__table__  # type: ignore[attr-defined]
-revisions_t = DraftRevisionRow.__table__  # type: ignore[attr-defined]
-decisions_t = DecisionRow.__table__  # type: ignore[attr-defined]
-overrides_t = OverrideRow.__table__  # type: ignore[attr-defined]
-confirmation_grants_t = ConfirmationGrantRow.__table__  # type: ignore[attr-defined]
-events_t = EventRow.__table__  # type: ignore[attr-defined]
-jobs_t = JobRow.__table__  # type: ignore[attr-defined]
-webhooks_t = WebhookRow.__table__  # type: ignore[attr-defined]
-deliveries_t = WebhookDeliveryRow.__table__  # type: ignore[attr-defined]
-models_t = ModelVersionRow.__table__  # type: ignore[attr-defined]
-theme_reports_t = ThemeReportRow.__table__  # type: ignore[attr-defined]
+users_t = table_of(UserRow)
+workflows_t = table_of(WorkflowRow)
+policies_t = table_of(PolicyRow)
+recs_t = table_of(RecommendationRow)
+revisions_t = table_of(DraftRevisionRow)
+decisions_t = table_of(DecisionRow)
+overrides_t = table_of(OverrideRow)
+confirmation_grants_t = table_of(ConfirmationGrantRow)
+events_t = table_of(EventRow)
+jobs_t = table_of(JobRow)
+webhooks_t = table_of(WebhookRow)
+deliveries_t = table_of(WebhookDeliveryRow)
+models_t = table_of(ModelVersionRow)
+theme_reports_t = table_of(ThemeReportRow)
 
 
 class TrustedDocumentRow(SQLModel, table=True):

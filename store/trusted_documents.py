@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.trusted_documents import TrustedDocument
-from store.tables import TrustedDocumentRow
+from store.tables import TrustedDocumentRow, table_of
 
-trusted_documents_t = TrustedDocumentRow.__table__  # type: ignore[attr-defined]
+trusted_documents_t = table_of(TrustedDocumentRow)
 
 
 class SqlTrustedDocuments:
