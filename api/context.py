@@ -18,8 +18,8 @@ from domain.learning import ModelVersion
 from domain.model import Decision, DraftRevision, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from domain.rights import visible_tiers
-from store.learning import LearningReadModel
-from store.queries import ReadModel
+from store.learning import LearningReads
+from store.queries import Reads
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -40,7 +40,7 @@ class Loaders:
     """One set per request, so that nested fields cost one query per kind, not per item."""
 
     def __init__(self, ctx: Context) -> None:
-        read = ctx.read_model
+        read = ctx.reads
 
         async def workflows(ids: list[str]) -> dict[str, Workflow]:
             return {w.id: w for w in await (await read()).workflows(ids)}
@@ -69,7 +69,7 @@ class Loaders:
             return await (await read()).queue_counts(ids, ctx.visible_tiers, ctx.now)
 
         async def models_of(ids: list[str]) -> dict[str, list[ModelVersion]]:
-            return await LearningReadModel.over(await read()).models_of(ids)
+            return await LearningReads.over(await read()).models_of(ids)
 
         self.models_of = DataLoader(_by_key(models_of, list))
         self.workflow = DataLoader(_by_key(workflows))
@@ -115,11 +115,11 @@ class Context:
         allowed = set(self.visible_tiers)
         return [t for t in tiers if t in allowed]
 
-    async def read_model(self) -> ReadModel:
+    async def reads(self) -> Reads:
         """The request's read session, opened on first use and closed with the request."""
         if self._session is None:
             self._session = self.services.request_session()
-        return ReadModel(self._session, self._lock, on_users=self._prime_users)
+        return Reads(self._session, self._lock, on_users=self._prime_users)
 
     def _prime_users(self, users: dict[str, User]) -> None:
         """Users read along with other rows need no statement of their own."""

@@ -21,7 +21,7 @@ from domain.usecases.decide import DecisionRequest, decide
 from domain.usecases.submission import ProposalInput, submit_recommendations
 from domain.usecases.workflows import WorkflowSpec, create_workflow
 from ml.worlds import generate_world
-from store.learning import LearningReadModel
+from store.learning import LearningReads
 from workers.execute import execute_job
 from workers.runtime import Runtime
 
@@ -118,7 +118,7 @@ async def run_demo(runtime: Runtime, say: Any = print) -> dict[str, Any]:
         assert done is not None
         say(f"{kind.value.lower()}: {done.state.value.lower()}: {done.message}")
     async with runtime.read_session() as session:
-        model = LearningReadModel(session)
+        model = LearningReads(session)
         report = await model.latest_theme_report(workflow_id)
         feedback = await model.feedback_report(workflow_id)
     if report and report.themes:

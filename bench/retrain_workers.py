@@ -260,19 +260,19 @@ async def _from_database(workdir: Path, threads: int, seed: int, streaming: bool
     False, the job's former way: all rows, then all TrainingExamples, then training."""
     from domain.learning import label_for
     from ml.classifier import TrainingExample, train_classifier
-    from store.learning import LearningReadModel
+    from store.learning import LearningReads
     from workers.retrain import stream_training_set
 
     async with _decision_log(workdir) as database:
         async with database.read_sessions()() as session:
             if streaming:
                 data: Any = await stream_training_set(
-                    LearningReadModel(session), DB_WORKFLOW, DB_ACTIONS
+                    LearningReads(session), DB_WORKFLOW, DB_ACTIONS
                 )
             else:
                 from domain.enums import Verdict
 
-                rows = await LearningReadModel(session).learning_rows(DB_WORKFLOW)
+                rows = await LearningReads(session).learning_rows(DB_WORKFLOW)
                 data = []
                 for row in rows:
                     label = label_for(
@@ -293,11 +293,11 @@ async def _from_database(workdir: Path, threads: int, seed: int, streaming: bool
 
 async def _streamed(workdir: Path) -> Any:
     """Untimed: the TrainingSet the job streams from the decision log."""
-    from store.learning import LearningReadModel
+    from store.learning import LearningReads
     from workers.retrain import stream_training_set
 
     async with _decision_log(workdir) as database, database.read_sessions()() as session:
-        return await stream_training_set(LearningReadModel(session), DB_WORKFLOW, DB_ACTIONS)
+        return await stream_training_set(LearningReads(session), DB_WORKFLOW, DB_ACTIONS)
 
 
 def worker_database(workdir: Path, threads: int, seed: int, streaming: bool) -> dict:

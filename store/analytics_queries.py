@@ -30,7 +30,7 @@ from domain.canaries import caught
 from domain.enums import Tier, Verdict, Window
 from domain.model import Workflow
 from domain.policy import EscalationPolicy
-from store.queries import ReadModel
+from store.queries import Reads
 from store.standing import is_undone, standing_decisions_on_real_items
 from store.tables import decisions_t, recs_t
 
@@ -85,11 +85,11 @@ def _tally(row: Any) -> Tally:
     )
 
 
-class AnalyticsReadModel(ReadModel):
+class AnalyticsReads(Reads):
     """Analytics queries over a request's read session (shares its lock)."""
 
     @classmethod
-    def over(cls, model: ReadModel) -> AnalyticsReadModel:
+    def over(cls, model: Reads) -> AnalyticsReads:
         return cls(model.session, model._lock)
 
     # -------------------------------------------------------------- reports

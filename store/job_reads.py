@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.drafts import RecordedOutcome, outcome_rows
 from store.jobs import SqlJobs
-from store.learning import LearningReadModel
+from store.learning import LearningReads
 from store.models import SqlModels
 from store.repositories import SqlWorkflows
 from store.tables import workflows_t
@@ -22,7 +22,7 @@ class JobReads:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        self.learning = LearningReadModel(session)
+        self.learning = LearningReads(session)
         self.models = SqlModels(session)
         self.jobs = SqlJobs(session)
         self.workflows = SqlWorkflows(session)

@@ -21,7 +21,7 @@ from domain.learning import (
     feedback_message,
 )
 from store.models import model_version, theme_report
-from store.queries import ReadModel
+from store.queries import Reads
 from store.standing import (
     standing_decisions,
     standing_decisions_on_real_items,
@@ -62,7 +62,7 @@ class _PayloadJson(sa.types.TypeDecorator[Any]):
 
 
 def learning_query(workflow_id: str) -> Any:
-    """The labelled decisions of a workflow (see `LearningReadModel.learning_rows`)."""
+    """The labelled decisions of a workflow (see `LearningReads.learning_rows`)."""
     c = decisions_t.c
     ranked = (
         standing_decisions(
@@ -95,11 +95,11 @@ def learning_query(workflow_id: str) -> Any:
     )
 
 
-class LearningReadModel(ReadModel):
+class LearningReads(Reads):
     """Read queries for models, reports and the learning data."""
 
     @classmethod
-    def over(cls, model: ReadModel) -> LearningReadModel:
+    def over(cls, model: Reads) -> LearningReads:
         return cls(model.session, model._lock)
 
     async def models_of(self, workflow_ids: Iterable[str]) -> dict[str, list[ModelVersion]]:

@@ -64,7 +64,7 @@ def _since(value: datetime) -> datetime:
     return converted
 
 
-class ReadModel:
+class Reads:
     """Queries over one read session; everything a request may look at."""
 
     def __init__(
@@ -370,7 +370,7 @@ def _values(statuses: Iterable[Status]) -> list[str]:
 
 
 def _user_columns(users: Any, prefix: str) -> list[Any]:
-    """A joined user's columns, labelled `<prefix>_id`, ... (see ReadModel._saw)."""
+    """A joined user's columns, labelled `<prefix>_id`, ... (see Reads._saw)."""
     return [
         users.c[name].label(f"{prefix}_{name}") for name in ("id", "name", "role", "created_at")
     ]

@@ -8,17 +8,17 @@ import sqlalchemy as sa
 
 from domain.webhooks import Webhook, WebhookDelivery
 from store import mappers
-from store.queries import ReadModel
+from store.queries import Reads
 from store.tables import deliveries_t, events_t, webhooks_t
 
 MAX_DELIVERIES = 200
 
 
-class WebhookReadModel(ReadModel):
+class WebhookReads(Reads):
     """Webhook queries over a request's read session (shares its lock)."""
 
     @classmethod
-    def over(cls, model: ReadModel) -> WebhookReadModel:
+    def over(cls, model: Reads) -> WebhookReads:
         return cls(model.session, model._lock)
 
     async def webhook(self, hook_id: str) -> Webhook | None:

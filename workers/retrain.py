@@ -32,7 +32,7 @@ from domain.model import Workflow
 from domain.ports import UnitOfWork
 from ml.classifier import InsufficientData, TrainedClassifier, TrainingSet, train_classifier
 from ml.scorer import InsufficientOutcomes, OutcomeExample, TrainedScorer, train_scorer
-from store.learning import LearningReadModel
+from store.learning import LearningReads
 from workers.job_runtime import JobResult, JobRuntime, Report
 from workers.learning_events import publish_model_event
 
@@ -50,7 +50,7 @@ async def load_training_set(
 
 
 async def stream_training_set(
-    reads: LearningReadModel,
+    reads: LearningReads,
     workflow_id: str,
     actions: list[str],
     report: Callable[[int], Awaitable[None]] | None = None,

@@ -17,7 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from store.conflicts import is_transient_conflict
 from store.database import Database
 from store.job_reads import JobReads
-from store.queries import ReadModel
+from store.queries import Reads
 from store.uow import SqlUnitOfWork
 from workers import metrics
 from workers.bus import Envelope, EventBus, InProcessBus, RedisBus
@@ -181,9 +181,9 @@ class Runtime:
         if uow.jobs.added:
             await enqueue_all(self.jobs, [j.id for j in uow.jobs.added])
 
-    async def read(self, query: Callable[[ReadModel], Awaitable[R]]) -> R:
+    async def read(self, query: Callable[[Reads], Awaitable[R]]) -> R:
         async with self.read_session() as session:
-            return await query(ReadModel(session))
+            return await query(Reads(session))
 
     # ------------------------------------------------------------ metrics
 

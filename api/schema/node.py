@@ -13,7 +13,7 @@ from api.schema.webhooks.types import Webhook
 from api.schema.workflows.types import Workflow
 from domain.enums import Role
 from domain.ids import kind_of
-from store.webhook_queries import WebhookReadModel
+from store.webhook_queries import WebhookReads
 
 
 @strawberry.type
@@ -43,15 +43,15 @@ class NodeQueries:
         if kind == "Job":
             if ctx.viewer.role is not Role.ADMIN:
                 return None
-            job = await (await ctx.read_model()).job(key)
+            job = await (await ctx.reads()).job(key)
             return Job.from_domain(job) if job else None
         if kind == "Webhook":
             if ctx.viewer.role is not Role.ADMIN:
                 return None
-            hook = await WebhookReadModel.over(await ctx.read_model()).webhook(key)
+            hook = await WebhookReads.over(await ctx.reads()).webhook(key)
             return Webhook.from_domain(hook) if hook else None
         if kind == "Override":
-            model = await ctx.read_model()
+            model = await ctx.reads()
             override = (await model.overrides([key])).get(key)
             if override is None:
                 return None

@@ -474,7 +474,7 @@ async def test_an_unexpected_server_error_is_masked(web, monkeypatch):
     async def broken(self: Any, ids: Any = None) -> Any:
         raise RuntimeError("connection to db-primary.internal:5432 failed, password=hunter2")
 
-    monkeypatch.setattr(store.queries.ReadModel, "workflows", broken)
+    monkeypatch.setattr(store.queries.Reads, "workflows", broken)
 
     response = await web.post("{ workflows { key } }", token=admin)
 

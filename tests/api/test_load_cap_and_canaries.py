@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from store.learning import LearningReadModel
-from store.queries import ReadModel
+from store.learning import LearningReads
+from store.queries import Reads
 from store.tables import deliveries_t, events_t, recs_t
 from tests.api.test_decisions import APPROVE, CLAIM_NEXT, OVERRIDE, REJECT, UPDATE_POLICY, open_desk
 
@@ -102,9 +102,9 @@ async def _with_past_override(desk: Any) -> dict[str, Any]:
 
 async def _learning(database: Any, key: str) -> tuple[list[Any], list[Any], list[Any]]:
     async with database.read_engine.connect() as connection, AsyncSession(bind=connection) as s:
-        workflow = await ReadModel(s).workflow_by_key(key)
+        workflow = await Reads(s).workflow_by_key(key)
         assert workflow is not None
-        learning = LearningReadModel(s)
+        learning = LearningReads(s)
         return (
             await learning.learning_rows(workflow.id),
             await learning.overrides_since(workflow.id, workflow.created_at),

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.audit_log import verify_log
-from store.learning import LearningReadModel
-from store.queries import ReadModel
+from store.learning import LearningReads
+from store.queries import Reads
 from store.tables import decisions_t, deliveries_t, events_t
 from tests.api.test_decisions import (
     APPROVE,
@@ -244,9 +244,9 @@ async def test_an_undone_override_leaves_the_overrides_and_the_learning_data(gql
     after = (await gql(OVERRIDES, {"wf": desk.key}, token=desk.admin))["overrides"]
     assert after["totalCount"] == 1
     async with database.read_engine.connect() as connection, AsyncSession(bind=connection) as s:
-        workflow = await ReadModel(s).workflow_by_key(desk.key)
+        workflow = await Reads(s).workflow_by_key(desk.key)
         assert workflow is not None
-        learning = LearningReadModel(s)
+        learning = LearningReads(s)
         rows = await learning.learning_rows(workflow.id)
         mined = await learning.overrides_since(workflow.id, workflow.created_at)
     assert [(r.proposed_action, r.final_action) for r in rows] == [("A", "C")]

@@ -33,13 +33,13 @@ from domain.analytics import Scope
 from domain.clock import utcnow
 from domain.enums import RecommendationStatus, Tier, Window
 from domain.model import Workflow
-from store.analytics_queries import AnalyticsReadModel
+from store.analytics_queries import AnalyticsReads
 from store.drafts import outcome_rows
-from store.learning import LearningReadModel
-from store.queries import ReadModel
+from store.learning import LearningReads
+from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
 from store.tables import decisions_t, overrides_t, recs_t, revisions_t, users_t
-from store.webhook_queries import WebhookReadModel
+from store.webhook_queries import WebhookReads
 from tests.api.test_decisions import APPROVE, CLAIM_NEXT, OVERRIDE, UPDATE_POLICY, Desk, open_desk
 
 UNDO = "mutation($id: ID!) { undo(decisionId: $id) { __typename } }"
@@ -57,9 +57,9 @@ CAP = "the daily cap limits how much a reviewer decides, canaries included"
 class Reader:
     """The read models over one session, and the arguments that reach everything seeded."""
 
-    reads: ReadModel
-    learning: LearningReadModel
-    analytics: AnalyticsReadModel
+    reads: Reads
+    learning: LearningReads
+    analytics: AnalyticsReads
     items: SqlRecommendations
     decisions: SqlDecisions
     workflow: Workflow
@@ -91,62 +91,62 @@ async def _reviewer_counts(r: Reader) -> list[int]:
 
 _ALL = frozenset(Tier)
 READS: dict[str, Read] = {
-    "ReadModel.recommendations": Read(lambda r: r.reads.recommendations(r.ids["items"]), BY_ID),
-    "ReadModel.decisions": Read(lambda r: r.reads.decisions(r.ids["decisions"]), BY_ID, BY_ID),
-    "ReadModel.decisions_of": Read(lambda r: r.reads.decisions_of(r.ids["items"]), BY_ID, HISTORY),
-    "ReadModel.overrides": Read(lambda r: r.reads.overrides(r.ids["overrides"]), BY_ID, BY_ID),
-    "ReadModel.revisions_of": Read(lambda r: r.reads.revisions_of(r.ids["items"]), BY_ID),
-    "ReadModel.open_counts_by_workflow": Read(lambda r: r.reads.open_counts_by_workflow()),
-    "ReadModel.queue_counts": Read(lambda r: r.reads.queue_counts([r.workflow.id], _ALL, r.now)),
-    "ReadModel.queue": Read(
+    "Reads.recommendations": Read(lambda r: r.reads.recommendations(r.ids["items"]), BY_ID),
+    "Reads.decisions": Read(lambda r: r.reads.decisions(r.ids["decisions"]), BY_ID, BY_ID),
+    "Reads.decisions_of": Read(lambda r: r.reads.decisions_of(r.ids["items"]), BY_ID, HISTORY),
+    "Reads.overrides": Read(lambda r: r.reads.overrides(r.ids["overrides"]), BY_ID, BY_ID),
+    "Reads.revisions_of": Read(lambda r: r.reads.revisions_of(r.ids["items"]), BY_ID),
+    "Reads.open_counts_by_workflow": Read(lambda r: r.reads.open_counts_by_workflow()),
+    "Reads.queue_counts": Read(lambda r: r.reads.queue_counts([r.workflow.id], _ALL, r.now)),
+    "Reads.queue": Read(
         lambda r: r.reads.queue(
             r.workflow.id, list(Tier), list(RecommendationStatus), 500, None, r.now
         )
     ),
-    "ReadModel.decisions_page": Read(
+    "Reads.decisions_page": Read(
         lambda r: r.reads.decisions_page(r.workflow.id, list(Tier), r.since, 500, None), LOG, LOG
     ),
-    "ReadModel.overrides_page": Read(
+    "Reads.overrides_page": Read(
         lambda r: r.reads.overrides_page(r.workflow.id, list(Tier), r.since, 500, None)
     ),
-    "LearningReadModel.corrections_between": Read(
+    "LearningReads.corrections_between": Read(
         lambda r: r.learning.corrections_between(r.workflow.id, r.since, None)
     ),
-    "LearningReadModel.learning_rows": Read(lambda r: r.learning.learning_rows(r.workflow.id)),
-    "LearningReadModel.stream_learning_rows": Read(_streamed),
-    "LearningReadModel.overrides_since": Read(
+    "LearningReads.learning_rows": Read(lambda r: r.learning.learning_rows(r.workflow.id)),
+    "LearningReads.stream_learning_rows": Read(_streamed),
+    "LearningReads.overrides_since": Read(
         lambda r: r.learning.overrides_since(r.workflow.id, r.since)
     ),
-    "LearningReadModel.decided_payloads_since": Read(
+    "LearningReads.decided_payloads_since": Read(
         lambda r: r.learning.decided_payloads_since(r.workflow.id, r.since, 100)
     ),
-    "AnalyticsReadModel.divergence": Read(
+    "AnalyticsReads.divergence": Read(
         lambda r: r.analytics.divergence(r.workflow, Window.QUARTER, r.now, Scope(_ALL)), AUDIT
     ),
-    "AnalyticsReadModel.reviewer_stats": Read(
+    "AnalyticsReads.reviewer_stats": Read(
         lambda r: r.analytics.reviewer_stats(r.workflow, r.now, Scope(_ALL)), AUDIT
     ),
-    "AnalyticsReadModel.simulate": Read(
+    "AnalyticsReads.simulate": Read(
         lambda r: r.analytics.simulate(r.workflow, r.workflow.policy, Window.QUARTER, r.now)
     ),
-    "AnalyticsReadModel.group_tallies": Read(
+    "AnalyticsReads.group_tallies": Read(
         lambda r: r.analytics.group_tallies(r.workflow.id, r.since, r.now, EVERYTHING, _ALL)
     ),
-    "AnalyticsReadModel.canary_tallies": Read(
+    "AnalyticsReads.canary_tallies": Read(
         lambda r: r.analytics.canary_tallies(r.workflow.id, r.since, _ALL), AUDIT
     ),
-    "AnalyticsReadModel.action_counts": Read(
+    "AnalyticsReads.action_counts": Read(
         lambda r: r.analytics.action_counts(r.workflow.id, r.since, _ALL)
     ),
-    "AnalyticsReadModel.series_counts": Read(
+    "AnalyticsReads.series_counts": Read(
         lambda r: r.analytics.series_counts(
             r.workflow.id, analytics.bucket_starts(Window.QUARTER, r.now), Scope(_ALL)
         )
     ),
-    "AnalyticsReadModel.median_dwell": Read(
+    "AnalyticsReads.median_dwell": Read(
         lambda r: r.analytics.median_dwell(r.workflow.id, r.since, _ALL)
     ),
-    "AnalyticsReadModel.fast_streaks": Read(
+    "AnalyticsReads.fast_streaks": Read(
         lambda r: r.analytics.fast_streaks(r.workflow.id, r.since, EVERYTHING, _ALL)
     ),
     "SqlRecommendations.get": Read(lambda r: r.items.get(r.ids["items"][-1]), BY_ID),
@@ -168,23 +168,23 @@ READS: dict[str, Read] = {
 NEITHER = "reads neither items nor decisions"
 WRITE = "writes"
 EXEMPT: dict[str, str] = {
-    "ReadModel.users": NEITHER,
-    "ReadModel.workflows": NEITHER,
-    "ReadModel.workflow_by_key": NEITHER,
-    "ReadModel.policy_histories": NEITHER,
-    "ReadModel.job": NEITHER,
-    "LearningReadModel.over": "builds the read model",
-    "LearningReadModel.models_of": NEITHER,
-    "LearningReadModel.model": NEITHER,
-    "LearningReadModel.latest_theme_report": NEITHER,
-    "LearningReadModel.theme_report": NEITHER,
-    "LearningReadModel.workflow_created_at": NEITHER,
-    "LearningReadModel.feedback_report": "counts through corrections_between (held above)",
-    "AnalyticsReadModel.over": "builds the read model",
-    "WebhookReadModel.over": "builds the read model",
-    "WebhookReadModel.webhook": NEITHER,
-    "WebhookReadModel.webhooks_of": NEITHER,
-    "WebhookReadModel.deliveries_of": NEITHER,
+    "Reads.users": NEITHER,
+    "Reads.workflows": NEITHER,
+    "Reads.workflow_by_key": NEITHER,
+    "Reads.policy_histories": NEITHER,
+    "Reads.job": NEITHER,
+    "LearningReads.over": "builds the read model",
+    "LearningReads.models_of": NEITHER,
+    "LearningReads.model": NEITHER,
+    "LearningReads.latest_theme_report": NEITHER,
+    "LearningReads.theme_report": NEITHER,
+    "LearningReads.workflow_created_at": NEITHER,
+    "LearningReads.feedback_report": "counts through corrections_between (held above)",
+    "AnalyticsReads.over": "builds the read model",
+    "WebhookReads.over": "builds the read model",
+    "WebhookReads.webhook": NEITHER,
+    "WebhookReads.webhooks_of": NEITHER,
+    "WebhookReads.deliveries_of": NEITHER,
     "SqlRecommendations.add_many": WRITE,
     "SqlRecommendations.save": WRITE,
     "SqlRecommendations.add_revision": WRITE,
@@ -194,10 +194,10 @@ EXEMPT: dict[str, str] = {
     "SqlDecisions.append": WRITE,
 }
 CLASSES = (
-    ReadModel,
-    LearningReadModel,
-    AnalyticsReadModel,
-    WebhookReadModel,
+    Reads,
+    LearningReads,
+    AnalyticsReads,
+    WebhookReads,
     SqlRecommendations,
     SqlDecisions,
 )
@@ -213,7 +213,7 @@ def test_every_read_is_listed():
     }
     assert public | {"outcome_rows"} == set(READS) | set(EXEMPT)
     assert not set(READS) & set(EXEMPT)
-    assert set(ReadModel.__subclasses__()) <= set(CLASSES)
+    assert set(Reads.__subclasses__()) <= set(CLASSES)
 
 
 async def _decide(desk: Desk, token: str, mutation: str, dwell: float = 0, **variables: Any) -> str:
@@ -289,13 +289,13 @@ async def _ids(connection: Any) -> dict[str, list[str]]:
 
 async def _read_all(database: Any, key: str, now: datetime) -> dict[str, Any]:
     async with database.read_engine.connect() as connection, AsyncSession(bind=connection) as s:
-        reads = ReadModel(s)
+        reads = Reads(s)
         workflow = await reads.workflow_by_key(key)
         assert workflow is not None
         reader = Reader(
             reads,
-            LearningReadModel.over(reads),
-            AnalyticsReadModel.over(reads),
+            LearningReads.over(reads),
+            AnalyticsReads.over(reads),
             SqlRecommendations(s, skip_locked=False),
             SqlDecisions(s),
             workflow,
@@ -348,7 +348,7 @@ async def test_no_read_shows_or_counts_a_canary_or_an_undone_decision(gql, datab
     ]
     assert not broken, "\n".join(broken)
     # What the rules hide was there to be seen: the log lists it, and canaries are audited.
-    log = "ReadModel.decisions_page"
+    log = "Reads.decisions_page"
     assert (seeded[log].total, standing[log].total, real[log].total) == (11, 5, 3)
-    audited = standing["AnalyticsReadModel.canary_tallies"]
+    audited = standing["AnalyticsReads.canary_tallies"]
     assert [(g.canaries, g.canaries_missed) for g in audited] == [(2, 1)]

@@ -13,7 +13,7 @@ from domain import analytics
 from domain.analytics import Scope
 from domain.errors import ForbiddenError, InvalidInputError
 from domain.model import Workflow
-from store.analytics_queries import AnalyticsReadModel
+from store.analytics_queries import AnalyticsReads
 
 
 def _scope(info: Info, doing: str) -> Scope:
@@ -24,12 +24,12 @@ def _scope(info: Info, doing: str) -> Scope:
         raise PublicError(error.message, "FORBIDDEN") from error
 
 
-async def _workflow(info: Info, key: str) -> tuple[AnalyticsReadModel, Workflow]:
-    model = await info.context.read_model()
+async def _workflow(info: Info, key: str) -> tuple[AnalyticsReads, Workflow]:
+    model = await info.context.reads()
     found = await model.workflow_by_key(key)
     if found is None:
         raise PublicError(f"no workflow with key {key!r}", "NOT_FOUND")
-    return AnalyticsReadModel.over(model), found
+    return AnalyticsReads.over(model), found
 
 
 @strawberry.type

@@ -19,15 +19,15 @@ from api.schema.decisions.types import (
     OverrideEdge,
 )
 from domain.errors import InvalidInputError
-from store.queries import Page, ReadModel
+from store.queries import Page, Reads
 
 T = TypeVar("T")
 
 
 async def _page(
-    info: Info, workflow: str, fetch: Callable[[ReadModel, str], Awaitable[Page[T]]]
+    info: Info, workflow: str, fetch: Callable[[Reads, str], Awaitable[Page[T]]]
 ) -> Page[T]:
-    model = await info.context.read_model()
+    model = await info.context.reads()
     found = await model.workflow_by_key(workflow)
     if found is None:
         raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
@@ -50,7 +50,7 @@ class DecisionQueries:
     ) -> DecisionConnection:
         tiers = info.context.visible_tiers
 
-        async def fetch(model: ReadModel, workflow_id: str) -> Page[Any]:
+        async def fetch(model: Reads, workflow_id: str) -> Page[Any]:
             return await model.decisions_page(workflow_id, tiers, since, first, after)
 
         page = await _page(info, workflow, fetch)
@@ -71,7 +71,7 @@ class DecisionQueries:
     ) -> OverrideConnection:
         tiers = info.context.visible_tiers
 
-        async def fetch(model: ReadModel, workflow_id: str) -> Page[Any]:
+        async def fetch(model: Reads, workflow_id: str) -> Page[Any]:
             return await model.overrides_page(workflow_id, tiers, since, first, after)
 
         page = await _page(info, workflow, fetch)

@@ -15,5 +15,5 @@ class JobQueries:
     async def job(self, info: Info, id: strawberry.ID) -> Job | None:
         if info.context.viewer.role is not Role.ADMIN:
             return None
-        found = await (await info.context.read_model()).job(str(id))
+        found = await (await info.context.reads()).job(str(id))
         return Job.from_domain(found) if found else None

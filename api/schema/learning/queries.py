@@ -8,15 +8,15 @@ from api.schema.common.problems import PublicError
 from api.schema.common.types import Info
 from api.schema.learning.types import FeedbackReport, OverrideThemeReport
 from domain.model import Workflow
-from store.learning import LearningReadModel
+from store.learning import LearningReads
 
 
-async def _workflow(info: Info, key: str) -> tuple[LearningReadModel, Workflow]:
-    model = await info.context.read_model()
+async def _workflow(info: Info, key: str) -> tuple[LearningReads, Workflow]:
+    model = await info.context.reads()
     found = await model.workflow_by_key(key)
     if found is None:
         raise PublicError(f"no workflow with key {key!r}", "NOT_FOUND")
-    return LearningReadModel.over(model), found
+    return LearningReads.over(model), found
 
 
 @strawberry.type

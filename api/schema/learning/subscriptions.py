@@ -12,7 +12,7 @@ from api.schema.learning.types import FeedbackReport, ModelEvent, ModelVersion
 from api.schema.live.subscriptions import SeenIds, skip_unreadable
 from domain.learning import ModelEventKind
 from domain.messages import MessageError, MessageType, decode_model_event
-from store.learning import LearningReadModel
+from store.learning import LearningReads
 
 
 @strawberry.type
@@ -20,7 +20,7 @@ class LearningSubscriptions:
     @strawberry.subscription(description="A workflow's models as they are trained and promoted.")
     async def model_events(self, info: Info, workflow: str) -> AsyncGenerator[ModelEvent, None]:
         ctx = info.context
-        found = await (await ctx.read_model()).workflow_by_key(workflow)
+        found = await (await ctx.reads()).workflow_by_key(workflow)
         if found is None:
             raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
         subscription = ctx.services.bus.subscribe()
@@ -37,7 +37,7 @@ class LearningSubscriptions:
                     continue
                 if not seen.first_time(event.id):
                     continue
-                model = LearningReadModel.over(await ctx.read_model())
+                model = LearningReads.over(await ctx.reads())
                 version = await model.model(event.model_id)
                 if version is None:
                     continue

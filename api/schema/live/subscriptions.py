@@ -63,7 +63,7 @@ class LiveSubscriptions:
         self, info: Info, workflow: str, tiers: list[Tier] | None = None
     ) -> AsyncGenerator[QueueEvent, None]:
         ctx = info.context
-        found = await (await ctx.read_model()).workflow_by_key(workflow)
+        found = await (await ctx.reads()).workflow_by_key(workflow)
         if found is None:
             raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
         wanted = set(ctx.can_see(tiers or list(Tier)))
@@ -110,7 +110,7 @@ class LiveSubscriptions:
             raise PublicError("jobProgress needs the role ADMIN", "FORBIDDEN")
         subscription = ctx.services.bus.subscribe()  # before reading: nothing slips between
         try:
-            current = await (await ctx.read_model()).job(str(id))
+            current = await (await ctx.reads()).job(str(id))
             if current is None:
                 raise PublicError(f"no job {id}", "NOT_FOUND")
             await ctx.release()

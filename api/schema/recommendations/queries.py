@@ -40,7 +40,7 @@ class RecommendationQueries:
         after: str | None = None,
     ) -> RecommendationConnection:
         ctx = info.context
-        model = await ctx.read_model()
+        model = await ctx.reads()
         found = await model.workflow_by_key(workflow)
         if found is None:
             raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")

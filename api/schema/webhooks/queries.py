@@ -8,7 +8,7 @@ from api.schema.common.problems import PublicError
 from api.schema.common.types import Info
 from api.schema.webhooks.types import Webhook, deliveries_loader
 from domain.enums import Role
-from store.webhook_queries import WebhookReadModel
+from store.webhook_queries import WebhookReads
 
 
 @strawberry.type
@@ -23,11 +23,11 @@ class WebhookQueries:
     ) -> list[Webhook]:
         if info.context.viewer.role is not Role.ADMIN:
             raise PublicError("webhooks need the role ADMIN", "FORBIDDEN")
-        model = await info.context.read_model()
+        model = await info.context.reads()
         found = await model.workflow_by_key(workflow)
         if found is None:
             raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
-        hooks = await WebhookReadModel.over(model).webhooks_of(
+        hooks = await WebhookReads.over(model).webhooks_of(
             found.id, include_deleted=include_deleted
         )
         loader = deliveries_loader(info)

@@ -12,7 +12,7 @@ from api.schema.common.problems import PublicError
 from api.schema.common.types import Info, Node
 from api.schema.workflows.types import Workflow, load_workflow
 from domain import webhooks
-from store.webhook_queries import MAX_DELIVERIES, WebhookReadModel
+from store.webhook_queries import MAX_DELIVERIES, WebhookReads
 
 DEFAULT_DELIVERIES = 20
 
@@ -60,7 +60,7 @@ def deliveries_loader(info: Info) -> DeliveryLoader:
     per distinct `first`."""
 
     async def load(keys: list[DeliveryKey]) -> list[list[webhooks.WebhookDelivery]]:
-        model = WebhookReadModel.over(await info.context.read_model())
+        model = WebhookReads.over(await info.context.reads())
         wanted: dict[int, set[str]] = {}
         for hook_id, first in keys:
             wanted.setdefault(first, set()).add(hook_id)

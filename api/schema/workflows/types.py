@@ -129,9 +129,9 @@ class Workflow(Node):
 
     @strawberry.field(description="Quick-pick override reasons: the latest mined theme labels.")
     async def reason_suggestions(self, info: Info) -> list[str]:
-        from store.learning import LearningReadModel
+        from store.learning import LearningReads
 
-        model = LearningReadModel.over(await info.context.read_model())
+        model = LearningReads.over(await info.context.reads())
         report = await model.latest_theme_report(self._workflow.id)
         return [t.label for t in report.themes[:REASON_SUGGESTIONS]] if report else []
 
