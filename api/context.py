@@ -17,6 +17,7 @@ from domain.enums import RecommendationStatus, Tier
 from domain.learning import ModelVersion
 from domain.model import Decision, DraftRevision, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
+from domain.ports import UnitOfWork
 from domain.rights import visible_tiers
 from store.learning import LearningReads
 from store.queries import Reads
@@ -142,7 +143,7 @@ class Context:
 
     async def run(
         self,
-        use_case: Callable[Concatenate[Any, User, P], Awaitable[R]],
+        use_case: Callable[Concatenate[UnitOfWork, User, P], Awaitable[R]],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> R:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -26,6 +26,9 @@ from starlette.routing import BaseRoute, Route
 from api.auth import bearer_token
 from api.metrics import metrics_endpoint
 from api.settings import Settings
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 
 class MetricsPortUnavailable(RuntimeError):
@@ -40,7 +43,7 @@ def metrics_routes(settings: Settings) -> list[BaseRoute]:
 
 
 @contextlib.asynccontextmanager
-async def metrics_listener(settings: Settings, services: Any) -> AsyncIterator[None]:
+async def metrics_listener(settings: Settings, services: Services) -> AsyncIterator[None]:
     """Serve /metrics (only) on ARBITER_HOST:ARBITER_METRICS_PORT while the block runs,
     with the app's services (the queue depth is read through them). Nothing without a
     metrics port."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import (
@@ -27,6 +27,9 @@ from graphql import (
 from domain.errors import InvalidInputError
 from domain.trusted_documents import TrustedDocument, document_id, normalise_document_id
 from store.trusted_documents import SqlTrustedDocuments
+
+if TYPE_CHECKING:
+    from api.services import Services
 
 DOCUMENT_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 TRUSTED_DOCUMENT_REQUIRED = "TRUSTED_DOCUMENT_REQUIRED"
@@ -90,7 +93,7 @@ class TrustedDocumentRegistry:
         """Whether `text` is a trusted document this process has already met."""
         return text is not None and text in self._known_texts
 
-    async def text_for(self, services: Any, identifier: str) -> str | None:
+    async def text_for(self, services: Services, identifier: str) -> str | None:
         """The text of the trusted document `identifier`, or None when none is registered."""
         text = self._texts.get(identifier)
         if text is not None:
@@ -102,7 +105,7 @@ class TrustedDocumentRegistry:
         self._remember(document)
         return document.text
 
-    async def is_trusted(self, services: Any, text: str | None) -> bool:
+    async def is_trusted(self, services: Services, text: str | None) -> bool:
         """Whether `text` is exactly a registered trusted document."""
         if text is None:
             return False

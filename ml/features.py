@@ -154,9 +154,10 @@ def build_spec_from_columns(
         categories: list[str] = []
         if kind == "categorical":
             types = columns.types.get(name)
+            seen: Counter[Any]
             if types is not None and types <= STRING_OR_NONE:
                 seen = Counter(col)
-                seen.pop(None, None)  # type: ignore[call-overload]
+                seen.pop(None, None)
             else:
                 seen = Counter(v for v in col if isinstance(v, str))
             ranked = sorted(seen.items(), key=lambda item: (-item[1], item[0]))
@@ -169,8 +170,9 @@ def _kind_counts(col: list[Any], types: set[type] | None) -> Counter[Kind]:
     counts: Counter[Kind] = Counter()
     if types is not None:
         kinds = {kind_of_type(t) for t in types if t is not NONE_TYPE}
-        if len(kinds) == 1 and None not in kinds:  # one kind and missing values: count them
-            counts[kinds.pop()] = len(col) - col.count(None)  # type: ignore[index]
+        only = next(iter(kinds)) if len(kinds) == 1 else None
+        if only is not None:  # one kind and missing values: count them
+            counts[only] = len(col) - col.count(None)
             return counts
     for value_type, count in Counter(map(type, col)).items():
         kind = kind_of_type(value_type)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from domain.ports import UnitOfWork
 from store.conflicts import is_transient_conflict
 from store.database import Database
 from store.job_reads import JobReads
@@ -147,7 +148,7 @@ class Runtime:
 
     async def run(
         self,
-        use_case: Callable[Concatenate[Any, P], Awaitable[R]],
+        use_case: Callable[Concatenate[UnitOfWork, P], Awaitable[R]],
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> R:

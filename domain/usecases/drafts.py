@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Protocol
 
 from domain import validation
@@ -38,14 +37,6 @@ class DraftScorer(Protocol):
     ) -> DraftScores | None:
         """The ACTIVE draft scorer's predictions; None when the workflow has none."""
         ...
-
-
-class OutcomeRepository(Protocol):
-    async def record(self, rec_id: str, value: float, at: datetime) -> None: ...
-
-
-class DraftUnitOfWork(UnitOfWork, Protocol):
-    outcomes: OutcomeRepository
 
 
 @dataclass(frozen=True)
@@ -85,9 +76,7 @@ async def score_draft(scorer: DraftScorer, item: Recommendation, content: str) -
     return scored.scores[0] if scored is not None else None
 
 
-async def record_outcome(
-    uow: DraftUnitOfWork, actor: User, rec_id: str, value: float
-) -> Recommendation:
+async def record_outcome(uow: UnitOfWork, actor: User, rec_id: str, value: float) -> Recommendation:
     """The measured result after shipping (e.g. the actual open rate): what the draft
     scorer learns from."""
     require_role(actor.role, Role.SERVICE, Role.ADMIN, doing="recording outcomes")
