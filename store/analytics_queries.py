@@ -10,7 +10,7 @@ Series buckets are a CASE over boundaries computed in Python, grouped in an oute
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,13 +75,14 @@ def _verdict_sums() -> list[Any]:
     ]
 
 
-def _tally(row: Any) -> Tally:
+def _tally(sums: Mapping[str, int | None]) -> Tally:
+    """A Tally from a row of the counts `_verdict_sums` labels (a SUM over no rows is NULL)."""
     return Tally(
-        int(row.decisions),
-        int(row.approvals or 0),
-        int(row.rejections or 0),
-        int(row.edits or 0),
-        int(row.overrides or 0),
+        int(sums["decisions"] or 0),
+        int(sums["approvals"] or 0),
+        int(sums["rejections"] or 0),
+        int(sums["edits"] or 0),
+        int(sums["overrides"] or 0),
     )
 
 
@@ -188,7 +189,7 @@ class AnalyticsReads(Reads):
                 automated=bool(row.automated),
                 actor_id=row.actor_id,
                 tier=Tier(row.tier),
-                tally=_tally(row),
+                tally=_tally(row._mapping),
                 today=int(row.today or 0),
                 fast=int(row.fast or 0),
                 audited=int(row.audited or 0),
@@ -275,7 +276,7 @@ class AnalyticsReads(Reads):
             sa.func.sum(sa.case((v == Verdict.EDIT.value, 1), else_=0)).label("edits"),
             sa.func.sum(sa.case((v == Verdict.OVERRIDE.value, 1), else_=0)).label("overrides"),
         ).group_by(inner.c.bucket)
-        return {int(row.bucket): _tally(row) for row in await self._execute(query)}
+        return {int(row.bucket): _tally(row._mapping) for row in await self._execute(query)}
 
     async def median_dwell(
         self, workflow_id: str, since: datetime, tiers: Collection[Tier]

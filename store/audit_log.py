@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from domain.audit import ChainBreak, ChainVerifier
-from store import mappers
 from store.database import Database
-from store.tables import decisions_t, workflows_t
+from store.loading import load_all
+from store.tables import DecisionRow, decisions_t, workflows_t
 
 BATCH = 5_000
 
@@ -24,9 +24,9 @@ class ChainReport:
 async def verify_log(database: Database) -> list[ChainReport]:
     """Verify every workflow's chain, reading the log in batches of `BATCH` records."""
     reports = []
-    async with database.read_engine.connect() as connection:
+    async with database.read_sessions()() as session:
         heads = list(
-            await connection.execute(
+            await session.execute(
                 sa.select(
                     workflows_t.c.id,
                     workflows_t.c.key,
@@ -38,19 +38,18 @@ async def verify_log(database: Database) -> list[ChainReport]:
         for head in heads:
             verifier, records, problem, after = ChainVerifier(), 0, None, 0
             while problem is None:
-                rows = list(
-                    await connection.execute(
-                        sa.select(decisions_t)
-                        .where(decisions_t.c.workflow_id == head.id, decisions_t.c.seq > after)
-                        .order_by(decisions_t.c.seq)
-                        .limit(BATCH)
-                    )
+                rows = await load_all(
+                    session,
+                    sa.select(DecisionRow)
+                    .where(decisions_t.c.workflow_id == head.id, decisions_t.c.seq > after)
+                    .order_by(decisions_t.c.seq)
+                    .limit(BATCH),
                 )
                 if not rows:
                     break
                 for row in rows:
                     records += 1
-                    problem = verifier.feed(mappers.decision(row))
+                    problem = verifier.feed(row.to_domain())
                     if problem is not None:
                         break
                 after = rows[-1].seq

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.jobs import FINISHED, UNFINISHED, Job, JobKind, JobState
 from domain.webhooks import DeliveryStatus
-from store import mappers
-from store.tables import deliveries_t, jobs_t
+from store.loading import load_all, load_first
+from store.tables import JobRow, deliveries_t, jobs_t, values_of
 
 # Kinds whose QUEUED jobs are re-enqueued once they waited too long; a delivery job
 # waits for its delivery's next attempt instead.
@@ -34,22 +34,22 @@ class SqlJobs:
     async def add_many(self, jobs: Sequence[Job]) -> None:
         if not jobs:
             return
-        await self.session.execute(jobs_t.insert(), [mappers.job_row(j) for j in jobs])
+        await self.session.execute(jobs_t.insert(), [values_of(JobRow.of(j)) for j in jobs])
         self.added.extend(jobs)
 
     async def get(self, job_id: str, *, for_update: bool = False) -> Job | None:
         """The job; with `for_update`, its row stays locked until the transaction ends
         (SQLite's write transactions hold the whole database anyway)."""
-        query = sa.select(jobs_t).where(jobs_t.c.id == job_id)
+        query = sa.select(JobRow).where(jobs_t.c.id == job_id)
         if for_update:
             query = query.with_for_update()
-        row = (await self.session.execute(query)).first()
-        return mappers.job(row) if row else None
+        row = await load_first(self.session, query)
+        return row.to_domain() if row else None
 
     async def save(self, job: Job) -> None:
-        values = mappers.job_row(job)
+        values = values_of(JobRow.of(job))
         values.pop("id")
-        await self.session.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(**values))
+        await self.session.execute(jobs_t.update().where(jobs_t.c.id == job.id).values(values))
 
     async def beat(self, job_id: str, now: datetime) -> None:
         """Only the heartbeat: the worker running the job is alive."""
@@ -59,9 +59,9 @@ class SqlJobs:
 
     async def running(self) -> list[Job]:
         """Every RUNNING job not being written right now, locked for update."""
-        query = sa.select(jobs_t).where(jobs_t.c.state == JobState.RUNNING.value)
+        query = sa.select(JobRow).where(jobs_t.c.state == JobState.RUNNING.value)
         locked = query.with_for_update(skip_locked=True)
-        return [mappers.job(row) for row in await self.session.execute(locked)]
+        return [row.to_domain() for row in await load_all(self.session, locked)]
 
     async def delete_finished(self, kind: JobKind, created_before: datetime) -> None:
         """Forget finished jobs of this kind created before a time."""

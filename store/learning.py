@@ -20,7 +20,7 @@ from domain.learning import (
     ThemeReport,
     feedback_message,
 )
-from store.models import model_version, theme_report
+from store.models import VERSION_ONLY
 from store.queries import Reads
 from store.standing import (
     standing_decisions,
@@ -29,6 +29,8 @@ from store.standing import (
     visible_recommendations,
 )
 from store.tables import (
+    ModelVersionRow,
+    ThemeReportRow,
     decisions_t,
     models_t,
     overrides_t,
@@ -103,36 +105,35 @@ class LearningReads(Reads):
         return cls(model.session, model._lock)
 
     async def models_of(self, workflow_ids: Iterable[str]) -> dict[str, list[ModelVersion]]:
-        result = await self._execute(
-            sa.select(models_t)
+        rows = await self._rows(
+            sa.select(ModelVersionRow)
+            .options(*VERSION_ONLY)
             .where(models_t.c.workflow_id.in_(set(workflow_ids)))
             .order_by(models_t.c.workflow_id, models_t.c.version.desc())
         )
         found: dict[str, list[ModelVersion]] = {}
-        for row in result:
-            found.setdefault(row.workflow_id, []).append(model_version(row))
+        for row in rows:
+            found.setdefault(row.workflow_id, []).append(row.to_domain())
         return found
 
     async def model(self, model_id: str) -> ModelVersion | None:
-        row = (await self._execute(sa.select(models_t).where(models_t.c.id == model_id))).first()
-        return model_version(row) if row else None
+        rows = await self._rows(
+            sa.select(ModelVersionRow).options(*VERSION_ONLY).where(models_t.c.id == model_id)
+        )
+        return rows[0].to_domain() if rows else None
 
     async def latest_theme_report(self, workflow_id: str) -> ThemeReport | None:
-        row = (
-            await self._execute(
-                sa.select(theme_reports_t)
-                .where(theme_reports_t.c.workflow_id == workflow_id)
-                .order_by(theme_reports_t.c.created_at.desc(), theme_reports_t.c.id.desc())
-                .limit(1)
-            )
-        ).first()
-        return theme_report(row) if row else None
+        rows = await self._rows(
+            sa.select(ThemeReportRow)
+            .where(theme_reports_t.c.workflow_id == workflow_id)
+            .order_by(theme_reports_t.c.created_at.desc(), theme_reports_t.c.id.desc())
+            .limit(1)
+        )
+        return rows[0].to_domain() if rows else None
 
     async def theme_report(self, report_id: str) -> ThemeReport | None:
-        row = (
-            await self._execute(sa.select(theme_reports_t).where(theme_reports_t.c.id == report_id))
-        ).first()
-        return theme_report(row) if row else None
+        rows = await self._rows(sa.select(ThemeReportRow).where(theme_reports_t.c.id == report_id))
+        return rows[0].to_domain() if rows else None
 
     async def corrections_between(
         self, workflow_id: str, start: datetime, end: datetime | None

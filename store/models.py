@@ -3,68 +3,46 @@ way to find a workflow's ACTIVE model. Never commits."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from domain.clock import as_utc
 from domain.learning import (
     ModelArtifact,
     ModelKind,
-    ModelMetrics,
     ModelStatus,
     ModelVersion,
     ThemeReport,
-    ThemeSummary,
 )
-from store.tables import models_t, overrides_t, theme_reports_t, workflows_t
+from store.loading import load_first
+from store.tables import (
+    ModelVersionRow,
+    ThemeReportRow,
+    models_t,
+    overrides_t,
+    theme_reports_t,
+    values_of,
+    workflows_t,
+)
 
-# Every column but the (large) artifact ones: what a ModelVersion is built from.
-_VERSION_COLUMNS = [
-    column
-    for column in models_t.c
-    if column.name not in ("model_text", "feature_spec", "calibration")
+# A version is read without its artifact's columns (LightGBM's text can be megabytes);
+# touching one of them on such a row raises rather than reading it behind our back.
+VERSION_ONLY = [
+    defer(getattr(ModelVersionRow, name), raiseload=True) for name in ModelVersionRow.ARTIFACT
 ]
 
 
-def model_version(row: Any) -> ModelVersion:
-    metrics = ModelMetrics(**row.metrics) if row.metrics else None
-    return ModelVersion(
-        id=row.id,
-        workflow_id=row.workflow_id,
-        version=row.version,
-        kind=ModelKind(row.kind),
-        status=ModelStatus(row.status),
-        features=list(row.features or []),
-        trained_on=row.trained_on,
-        created_at=as_utc(row.created_at),
-        metrics=metrics,
-        promoted_at=as_utc(row.promoted_at),
-        message=row.message,
-        job_id=row.job_id,
-        classes=list(row.classes or []),
-    )
-
-
-def theme_report(row: Any) -> ThemeReport:
-    return ThemeReport(
-        id=row.id,
-        workflow_id=row.workflow_id,
-        window=row.window,
-        overrides_analysed=row.overrides_analysed,
-        themes=[ThemeSummary.from_json(t) for t in row.themes or []],
-        created_at=as_utc(row.created_at),
-    )
-
-
-def _active(kind: ModelKind) -> sa.Select[Any]:
+def _active(kind: ModelKind) -> sa.Select[ModelVersionRow]:
     """The base select of a kind's ACTIVE models: the partial unique index keeps at most
     one per workflow."""
-    return sa.select(*_VERSION_COLUMNS).where(
-        models_t.c.kind == kind.value, models_t.c.status == ModelStatus.ACTIVE.value
+    return (
+        sa.select(ModelVersionRow)
+        .options(*VERSION_ONLY)
+        .where(models_t.c.kind == kind.value, models_t.c.status == ModelStatus.ACTIVE.value)
     )
 
 
@@ -84,49 +62,27 @@ class SqlModels:
 
     async def add(self, model: ModelVersion, artifact: ModelArtifact) -> None:
         await self.session.execute(
-            models_t.insert().values(
-                id=model.id,
-                workflow_id=model.workflow_id,
-                version=model.version,
-                kind=model.kind.value,
-                status=model.status.value,
-                features=model.features,
-                classes=model.classes,
-                metrics=asdict(model.metrics) if model.metrics is not None else None,
-                trained_on=model.trained_on,
-                message=model.message,
-                job_id=model.job_id,
-                created_at=model.created_at,
-                promoted_at=model.promoted_at,
-                model_text=artifact.model_text,
-                feature_spec=artifact.feature_spec,
-                calibration=artifact.calibration,
-            )
+            models_t.insert().values(values_of(ModelVersionRow.of(model, artifact)))
         )
 
     async def active(self, workflow_id: str, kind: ModelKind) -> ModelVersion | None:
         """The workflow's ACTIVE model of this kind, if it has one."""
         query = _active(kind).where(models_t.c.workflow_id == workflow_id)
-        row = (await self.session.execute(query)).first()
-        return model_version(row) if row else None
+        row = await load_first(self.session, query)
+        return row.to_domain() if row else None
 
     async def active_by_key(self, workflow_key: str, kind: ModelKind) -> ModelVersion | None:
         """As `active`, for the workflow with this key."""
         query = _active(kind).join(workflows_t, workflows_t.c.id == models_t.c.workflow_id)
-        row = (await self.session.execute(query.where(workflows_t.c.key == workflow_key))).first()
-        return model_version(row) if row else None
+        row = await load_first(self.session, query.where(workflows_t.c.key == workflow_key))
+        return row.to_domain() if row else None
 
     async def artifact(self, model_id: str) -> ModelArtifact | None:
         """What loading the model takes (its LightGBM text can be megabytes)."""
-        c = models_t.c
-        row = (
-            await self.session.execute(
-                sa.select(c.model_text, c.feature_spec, c.calibration).where(c.id == model_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        return ModelArtifact(row.model_text, dict(row.feature_spec), dict(row.calibration))
+        row = await load_first(
+            self.session, sa.select(ModelVersionRow).where(models_t.c.id == model_id)
+        )
+        return row.artifact() if row else None
 
     async def latest_created_at(self, workflow_id: str, kind: ModelKind) -> datetime | None:
         """When the workflow's latest model of this kind was trained, whatever its status."""
@@ -165,14 +121,7 @@ class SqlModels:
     async def add_theme_report(self, report: ThemeReport, members: dict[str, str]) -> None:
         """Store a report and label each override (id -> theme label) with its theme."""
         await self.session.execute(
-            theme_reports_t.insert().values(
-                id=report.id,
-                workflow_id=report.workflow_id,
-                window=report.window,
-                overrides_analysed=report.overrides_analysed,
-                themes=[t.__dict__ for t in report.themes],
-                created_at=report.created_at,
-            )
+            theme_reports_t.insert().values(values_of(ThemeReportRow.of(report)))
         )
         by_label: dict[str, list[str]] = {}
         for override_id, label in members.items():

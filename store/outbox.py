@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
 
 import sqlalchemy as sa
 
 from domain.clock import utcnow
 from domain.messages import QueueEventMessage
-from store import mappers
 from store.database import Database
-from store.tables import events_t
+from store.loading import FRESH, load_all
+from store.tables import EventRow, events_t
 
 
 class SqlOutbox:
@@ -51,23 +50,26 @@ class SqlOutbox:
             if limit is not None:
                 chosen = chosen.limit(limit)
             marked = (
-                events_t.update()
+                sa.update(EventRow)
                 .where(events_t.c.seq.in_(chosen.with_for_update()))
                 .values(published_at=utcnow())
-                .returning(*events_t.c)
+                .returning(EventRow)
             )
-            rows: list[Any] = sorted(await session.execute(marked), key=lambda r: r.seq)
+            # Nothing of these rows is in the session to keep in step: no synchronisation.
+            options = {**FRESH, "synchronize_session": False}
+            result = await session.execute(marked, execution_options=options)
+            rows = sorted(result.scalars().all(), key=lambda r: r.seq or 0)
             if not rows:
                 await session.rollback()
                 yield []
                 return
-            yield [mappers.event_message(row) for row in rows]
+            yield [row.to_message() for row in rows]
             await session.commit()
 
     async def committed_since(self, since: datetime) -> list[QueueEventMessage]:
         """Every event committed since `since`, published or not, in commit order."""
         async with self._read_sessions() as session:
-            rows = await session.execute(
-                sa.select(events_t).where(events_t.c.at >= since).order_by(events_t.c.seq)
+            rows = await load_all(
+                session, sa.select(EventRow).where(events_t.c.at >= since).order_by(events_t.c.seq)
             )
-            return [mappers.event_message(row) for row in rows]
+            return [row.to_message() for row in rows]

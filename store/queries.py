@@ -6,23 +6,32 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlmodel import col
 
 from domain.clock import as_utc
-from domain.enums import OPEN_STATUSES, RecommendationStatus, Role, Tier
+from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier
 from domain.errors import InvalidInputError
 from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
-from store import mappers
 from store.cursors import DECISIONS_CURSOR, OVERRIDES_CURSOR, QUEUE_CURSOR
 from store.effective_status import effective_status, status_is
+from store.loading import FRESH
 from store.standing import is_undone, standing_overrides, visible_recommendations
 from store.tables import (
+    DecisionRow,
+    DraftRevisionRow,
+    JobRow,
+    OverrideRow,
+    PolicyRow,
+    RecommendationRow,
+    UserRow,
+    WorkflowRow,
     decisions_t,
     jobs_t,
     overrides_t,
@@ -34,6 +43,7 @@ from store.tables import (
 )
 
 T = TypeVar("T")
+R = TypeVar("R")
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
 Status = RecommendationStatus
@@ -80,20 +90,11 @@ class Reads:
         # decision's actor) are handed here, so that the caller need not read them again.
         self._on_users = on_users
 
-    def _saw(self, rows: Iterable[Any], prefix: str) -> None:
+    def _saw(self, joined: Iterable[UserRow | None]) -> None:
+        """Hand on the users an outer join read along (None where there was none)."""
         if self._on_users is None:
             return
-        users = {}
-        for row in rows:
-            m = row._mapping
-            user_id = m[f"{prefix}_id"]
-            if user_id is not None and user_id not in users:
-                users[user_id] = User(
-                    id=user_id,
-                    name=m[f"{prefix}_name"],
-                    role=Role(m[f"{prefix}_role"]),
-                    created_at=mappers._utc(m[f"{prefix}_created_at"]),
-                )
+        users = {row.id: row.to_domain() for row in joined if row is not None}
         if users:
             self._on_users(users)
 
@@ -101,11 +102,23 @@ class Reads:
         async with self._lock:
             return await self.session.execute(statement)
 
+    async def _load(self, query: sa.Executable) -> sa.Result[*tuple[Any, ...]]:
+        """Run an ORM select of row classes, with fresh values (see store.loading)."""
+        async with self._lock:
+            result: sa.Result[*tuple[Any, ...]] = await self.session.execute(
+                query, execution_options=FRESH
+            )
+            return result
+
+    async def _rows(self, query: sa.Select[R]) -> Sequence[R]:
+        """Every row of a select of one row class, as that class."""
+        return (await self._load(query)).scalars().all()
+
     # -------------------------------------------------------------- batches
 
     async def users(self, ids: Iterable[str]) -> dict[str, User]:
-        result = await self._execute(sa.select(users_t).where(users_t.c.id.in_(set(ids))))
-        return {row.id: mappers.user(row) for row in result}
+        rows = await self._rows(sa.select(UserRow).where(users_t.c.id.in_(set(ids))))
+        return {row.id: row.to_domain() for row in rows}
 
     async def workflows(self, ids: Iterable[str] | None = None) -> list[Workflow]:
         return await self._workflows(None if ids is None else workflows_t.c.id.in_(set(ids)))
@@ -116,72 +129,67 @@ class Reads:
 
     async def _workflows(self, where: Any) -> list[Workflow]:
         """Workflows with their current policy, in one statement."""
-        author = users_t.alias("author")
+        author = aliased(UserRow, name="author")
         query = (
-            sa.select(workflows_t, policies_t, *_user_columns(author, "joined_author"))
+            sa.select(WorkflowRow, PolicyRow, author)
             .join(
                 policies_t,
                 (policies_t.c.workflow_id == workflows_t.c.id)
                 & (policies_t.c.version == workflows_t.c.policy_version),
             )
-            .outerjoin(author, author.c.id == policies_t.c.changed_by_id)
+            .outerjoin(author, col(author.id) == policies_t.c.changed_by_id)
             .order_by(workflows_t.c.key)
         )
         if where is not None:
             query = query.where(where)
-        found = []
-        rows = list(await self._execute(query))
-        self._saw(rows, "joined_author")
-        for row in rows:
-            m = row._mapping
-            wf = SimpleNamespace(**{c.name: m[workflows_t.c[c.name]] for c in workflows_t.c})
-            pol = SimpleNamespace(**{c.name: m[policies_t.c[c.name]] for c in policies_t.c})
-            found.append(mappers.workflow(wf, mappers.policy(pol)))
-        return found
+        rows: list[tuple[WorkflowRow, PolicyRow, UserRow | None]] = [
+            tuple(row) for row in await self._load(query)
+        ]
+        self._saw(joined for _, _, joined in rows)
+        return [workflow.to_domain(policy.to_domain()) for workflow, policy, _ in rows]
 
     async def policy_histories(
         self, workflow_ids: Iterable[str]
     ) -> dict[str, list[EscalationPolicy]]:
-        result = await self._execute(
-            sa.select(policies_t)
+        rows = await self._rows(
+            sa.select(PolicyRow)
             .where(policies_t.c.workflow_id.in_(set(workflow_ids)))
             .order_by(policies_t.c.workflow_id, policies_t.c.version)
         )
         history: dict[str, list[EscalationPolicy]] = {}
-        for row in result:
-            history.setdefault(row.workflow_id, []).append(mappers.policy(row))
+        for row in rows:
+            history.setdefault(row.workflow_id, []).append(row.to_domain())
         return history
 
     async def recommendations(self, ids: Iterable[str]) -> dict[str, Recommendation]:
         """Items by id, canaries included: a canary's id reaches only its reviewer (through
         the claim), who reads it by that id."""
-        result = await self._execute(sa.select(recs_t).where(recs_t.c.id.in_(set(ids))))
-        return {row.id: mappers.recommendation(row) for row in result}
+        rows = await self._rows(sa.select(RecommendationRow).where(recs_t.c.id.in_(set(ids))))
+        return {row.id: row.to_domain() for row in rows}
 
     @staticmethod
     def _decisions_select() -> Any:
         """Decisions with whether an UNDO record reverts each, and their actors, in the
         same statement. Undone ones are included, flagged: they are part of the log."""
-        actor = users_t.alias("actor")
+        actor = aliased(UserRow, name="actor")
         return sa.select(
-            decisions_t,
-            is_undone(decisions_t.c.id).label("is_undone"),
-            *_user_columns(actor, "joined_actor"),
-        ).outerjoin(actor, actor.c.id == decisions_t.c.actor_id)
+            DecisionRow, is_undone(decisions_t.c.id).label("is_undone"), actor
+        ).outerjoin(actor, col(actor.id) == decisions_t.c.actor_id)
 
     def _decisions_from(self, rows: Sequence[Any]) -> list[Decision]:
-        self._saw(rows, "joined_actor")
-        return [mappers.decision(r, bool(r.is_undone)) for r in rows]
+        found: list[tuple[DecisionRow, bool, UserRow | None]] = [tuple(row) for row in rows]
+        self._saw(actor for _, _, actor in found)
+        return [decision.to_domain(undone=bool(undone)) for decision, undone, _ in found]
 
     async def decisions(self, ids: Iterable[str]) -> dict[str, Decision]:
         rows = list(
-            await self._execute(self._decisions_select().where(decisions_t.c.id.in_(set(ids))))
+            await self._load(self._decisions_select().where(decisions_t.c.id.in_(set(ids))))
         )
         return {d.id: d for d in self._decisions_from(rows)}
 
     async def decisions_of(self, rec_ids: Iterable[str]) -> dict[str, list[Decision]]:
         rows = list(
-            await self._execute(
+            await self._load(
                 self._decisions_select()
                 .where(decisions_t.c.recommendation_id.in_(set(rec_ids)))
                 .order_by(decisions_t.c.workflow_id, decisions_t.c.seq)
@@ -193,18 +201,18 @@ class Reads:
         return grouped
 
     async def overrides(self, ids: Iterable[str]) -> dict[str, Override]:
-        result = await self._execute(sa.select(overrides_t).where(overrides_t.c.id.in_(set(ids))))
-        return {row.id: mappers.override(row) for row in result}
+        rows = await self._rows(sa.select(OverrideRow).where(overrides_t.c.id.in_(set(ids))))
+        return {row.id: row.to_domain() for row in rows}
 
     async def revisions_of(self, rec_ids: Iterable[str]) -> dict[str, list[DraftRevision]]:
-        result = await self._execute(
-            sa.select(revisions_t)
+        rows = await self._rows(
+            sa.select(DraftRevisionRow)
             .where(revisions_t.c.recommendation_id.in_(set(rec_ids)))
             .order_by(revisions_t.c.id)
         )
         grouped: dict[str, list[DraftRevision]] = {}
-        for row in result:
-            grouped.setdefault(row.recommendation_id, []).append(mappers.revision(row))
+        for row in rows:
+            grouped.setdefault(row.recommendation_id, []).append(row.to_domain())
         return grouped
 
     async def open_counts_by_workflow(self) -> dict[tuple[str, str], int]:
@@ -219,8 +227,8 @@ class Reads:
         return {(key, tier): int(count) for key, tier, count in result}
 
     async def job(self, job_id: str) -> Job | None:
-        row = (await self._execute(sa.select(jobs_t).where(jobs_t.c.id == job_id))).first()
-        return mappers.job(row) if row else None
+        rows = await self._rows(sa.select(JobRow).where(jobs_t.c.id == job_id))
+        return rows[0].to_domain() if rows else None
 
     async def queue_counts(
         self, workflow_ids: Iterable[str], tiers: Iterable[Tier], now: datetime
@@ -266,11 +274,10 @@ class Reads:
             sa.or_(*[status_is(s, now) for s in statuses]),
         )
         total_of_all = _count_of(listed).correlate(None)
-        reviewer = users_t.alias("reviewer")
+        reviewer = aliased(UserRow, name="reviewer")
         query = listed.add_columns(
-            total_of_all.scalar_subquery().label("total_count"),
-            *_user_columns(reviewer, "joined_reviewer"),
-        ).outerjoin(reviewer, reviewer.c.id == c.claimed_by_id)
+            total_of_all.scalar_subquery().label("total_count"), reviewer
+        ).outerjoin(reviewer, col(reviewer.id) == c.claimed_by_id)
         if start is not None:
             due, created, rec_id = start
             key = sa.tuple_(c.due_sort, c.created_at, c.id)
@@ -283,14 +290,16 @@ class Reads:
                 )
             )
         query = query.order_by(c.due_sort, c.created_at, c.id).limit(first + 1)
-        rows = list(await self._execute(query))
-        self._saw(rows[:first], "joined_reviewer")
+        rows: list[tuple[RecommendationRow, int, UserRow | None]] = [
+            tuple(row) for row in await self._load(query)
+        ]
+        self._saw(joined for _, _, joined in rows[:first])
         items = [
-            (QUEUE_CURSOR.encode([r.due_sort, r.created_at, r.id]), mappers.recommendation(r))
-            for r in rows[:first]
+            (QUEUE_CURSOR.encode([r.due_sort, r.created_at, r.id]), r.to_domain())
+            for r, _, _ in rows[:first]
         ]
         # The count rides along with the rows; only a page past the end needs its own.
-        total = int(rows[0].total_count) if rows else await self._count(listed)
+        total = int(rows[0][1]) if rows else await self._count(listed)
         return Page(items, len(rows) > first, after is not None, total)
 
     async def decisions_page(
@@ -317,7 +326,7 @@ class Reads:
         if start is not None:
             (seq,) = start
             query = query.where(c.seq > seq)
-        rows = list(await self._execute(query.order_by(c.seq).limit(first + 1)))
+        rows = list(await self._load(query.order_by(c.seq).limit(first + 1)))
         decided = self._decisions_from(rows[:first])
         items = [(DECISIONS_CURSOR.encode([d.seq]), d) for d in decided]
         return Page(items, len(rows) > first, after is not None, total)
@@ -347,10 +356,9 @@ class Reads:
                 sa.tuple_(c.created_at, c.id)
                 > sa.tuple_(sa.literal(created, c.created_at.type), sa.literal(override_id))
             )
-        rows = list(await self._execute(query.order_by(c.created_at, c.id).limit(first + 1)))
+        rows = await self._rows(query.order_by(c.created_at, c.id).limit(first + 1))
         items = [
-            (OVERRIDES_CURSOR.encode([r.created_at, r.id]), mappers.override(r))
-            for r in rows[:first]
+            (OVERRIDES_CURSOR.encode([r.created_at, r.id]), r.to_domain()) for r in rows[:first]
         ]
         return Page(items, len(rows) > first, after is not None, total)
 
@@ -367,10 +375,3 @@ def _count_of(query: Any) -> Any:
 def _values(statuses: Iterable[Status]) -> list[str]:
     """The statuses' stored values, in a stable order (bound as one IN list)."""
     return sorted(s.value for s in statuses)
-
-
-def _user_columns(users: Any, prefix: str) -> list[Any]:
-    """A joined user's columns, labelled `<prefix>_id`, ... (see Reads._saw)."""
-    return [
-        users.c[name].label(f"{prefix}_{name}") for name in ("id", "name", "role", "created_at")
-    ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,10 +16,20 @@ from domain.model import Decision, DraftRevision, Override, Recommendation, User
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
 from domain.webhooks import DeliveryStatus, WebhookDelivery
-from store import mappers
 from store.effective_status import lapsed, live_claim, status_is
+from store.loading import FRESH, load_all, load_first
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
+    ConfirmationGrantRow,
+    DecisionRow,
+    DraftRevisionRow,
+    EventRow,
+    OverrideRow,
+    PolicyRow,
+    RecommendationRow,
+    UserRow,
+    WebhookDeliveryRow,
+    WorkflowRow,
     confirmation_grants_t,
     decisions_t,
     deliveries_t,
@@ -30,6 +39,7 @@ from store.tables import (
     recs_t,
     revisions_t,
     users_t,
+    values_of,
     workflows_t,
 )
 
@@ -39,19 +49,11 @@ class SqlUsers:
         self.session = session
 
     async def add(self, user: User, token_hash: str) -> None:
-        await self.session.execute(
-            users_t.insert().values(
-                id=user.id,
-                name=user.name,
-                role=user.role.value,
-                token_hash=token_hash,
-                created_at=user.created_at,
-            )
-        )
+        await self.session.execute(users_t.insert().values(values_of(UserRow.of(user, token_hash))))
 
     async def _one(self, condition: Any) -> User | None:
-        row = (await self.session.execute(sa.select(users_t).where(condition))).first()
-        return mappers.user(row) if row else None
+        row = await load_first(self.session, sa.select(UserRow).where(condition))
+        return row.to_domain() if row else None
 
     async def get(self, user_id: str) -> User | None:
         return await self._one(users_t.c.id == user_id)
@@ -64,10 +66,10 @@ class SqlUsers:
 
     async def all(self) -> list[User]:
         """Every user, oldest first."""
-        rows = await self.session.execute(
-            sa.select(users_t).order_by(users_t.c.created_at, users_t.c.name)
+        rows = await load_all(
+            self.session, sa.select(UserRow).order_by(users_t.c.created_at, users_t.c.name)
         )
-        return [mappers.user(row) for row in rows]
+        return [row.to_domain() for row in rows]
 
 
 class SqlWorkflows:
@@ -75,26 +77,14 @@ class SqlWorkflows:
         self.session = session
 
     async def add(self, workflow: Workflow) -> None:
+        await self.session.execute(workflows_t.insert().values(values_of(WorkflowRow.of(workflow))))
         await self.session.execute(
-            workflows_t.insert().values(
-                id=workflow.id,
-                key=workflow.key,
-                name=workflow.name,
-                kind=workflow.kind.value,
-                reviewer_role=workflow.reviewer_role.value,
-                actions=workflow.actions,
-                score_label=workflow.score_label,
-                created_at=workflow.created_at,
-                policy_version=workflow.policy.version,
-            )
-        )
-        await self.session.execute(
-            policies_t.insert().values(**mappers.policy_row(workflow.id, workflow.policy))
+            policies_t.insert().values(values_of(PolicyRow.of(workflow.id, workflow.policy)))
         )
 
     async def _one(self, condition: Any) -> Workflow | None:
         query = (
-            sa.select(workflows_t, policies_t)
+            sa.select(WorkflowRow, PolicyRow)
             .join(
                 policies_t,
                 (policies_t.c.workflow_id == workflows_t.c.id)
@@ -102,16 +92,11 @@ class SqlWorkflows:
             )
             .where(condition)
         )
-        row = (await self.session.execute(query)).first()
-        if row is None:
+        found = (await self.session.execute(query, execution_options=FRESH)).first()
+        if found is None:
             return None
-        mapping = row._mapping
-        workflow_row = {c.name: mapping[workflows_t.c[c.name]] for c in workflows_t.c}
-        policy_row = {c.name: mapping[policies_t.c[c.name]] for c in policies_t.c}
-        return mappers.workflow(
-            SimpleNamespace(**workflow_row),
-            mappers.policy(SimpleNamespace(**policy_row)),
-        )
+        workflow, policy = found
+        return workflow.to_domain(policy.to_domain())
 
     async def get(self, workflow_id: str) -> Workflow | None:
         return await self._one(workflows_t.c.id == workflow_id)
@@ -121,7 +106,7 @@ class SqlWorkflows:
 
     async def add_policy(self, workflow: Workflow, policy: EscalationPolicy) -> None:
         await self.session.execute(
-            policies_t.insert().values(**mappers.policy_row(workflow.id, policy))
+            policies_t.insert().values(values_of(PolicyRow.of(workflow.id, policy)))
         )
         await self.session.execute(
             workflows_t.update()
@@ -139,7 +124,7 @@ class SqlRecommendations:
         if not items:
             return
         versions = await self._policy_versions({i.workflow_id for i in items})
-        rows = [mappers.recommendation_row(i, versions[i.workflow_id]) for i in items]
+        rows = [values_of(RecommendationRow.of(i, versions[i.workflow_id])) for i in items]
         await self.session.execute(recs_t.insert(), rows)
 
     async def _policy_versions(self, workflow_ids: set[str]) -> dict[str, int]:
@@ -151,24 +136,25 @@ class SqlRecommendations:
         return {row.id: row.policy_version for row in result}
 
     async def get(self, rec_id: str, *, for_update: bool = False) -> Recommendation | None:
-        query = sa.select(recs_t).where(recs_t.c.id == rec_id)
+        query = sa.select(RecommendationRow).where(recs_t.c.id == rec_id)
         if for_update:
             query = query.with_for_update()
-        row = (await self.session.execute(query)).first()
-        return mappers.recommendation(row) if row else None
+        row = await load_first(self.session, query)
+        return row.to_domain() if row else None
 
     async def by_external_ids(
         self, workflow_id: str, external_ids: Sequence[str]
     ) -> dict[str, Recommendation]:
         if not external_ids:
             return {}
-        result = await self.session.execute(
-            sa.select(recs_t).where(
+        rows = await load_all(
+            self.session,
+            sa.select(RecommendationRow).where(
                 recs_t.c.workflow_id == workflow_id,
                 recs_t.c.external_id.in_(set(external_ids)),
-            )
+            ),
         )
-        return {row.external_id: mappers.recommendation(row) for row in result}
+        return {row.external_id: row.to_domain() for row in rows if row.external_id}
 
     async def save(
         self, item: Recommendation, expected_version: int, expected_status: RecommendationStatus
@@ -180,17 +166,17 @@ class SqlRecommendations:
                 recs_t.c.version == expected_version,
                 recs_t.c.status == expected_status.value,
             )
-            .values(**mappers.recommendation_values(item))
+            .values(RecommendationRow.changes(item))
         )
         return bool(result.rowcount == 1)
 
     async def pending_for_reroute(self, workflow_id: str, now: datetime) -> list[Recommendation]:
         # Every waiting item, canaries included: a new policy re-routes all of them.
         waiting = status_is(RecommendationStatus.PENDING, now)
-        query = sa.select(recs_t).where(recs_t.c.workflow_id == workflow_id, waiting)
+        query = sa.select(RecommendationRow).where(recs_t.c.workflow_id == workflow_id, waiting)
         if self.skip_locked:
             query = query.with_for_update()
-        return [mappers.recommendation(row) for row in await self.session.execute(query)]
+        return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def next_claimable(
         self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
@@ -211,8 +197,8 @@ class SqlRecommendations:
         if self.skip_locked:
             # PostgreSQL: concurrent reviewers each lock a different row, nobody waits.
             query = query.with_for_update(skip_locked=True)
-        row = (await self.session.execute(query)).first()
-        return mappers.recommendation(row) if row else None
+        row = await load_first(self.session, query)
+        return row.to_domain() if row else None
 
     async def due_for_sweep(self, now: datetime, limit: int) -> list[Recommendation]:
         # Canaries included: a canary's lapsed lease or SLA is swept like any other.
@@ -220,7 +206,7 @@ class SqlRecommendations:
         open_ = c.status.in_([s.value for s in OPEN_STATUSES])
         overdue = open_ & (c.sla_due_at <= now)
         query = (
-            sa.select(recs_t)
+            sa.select(RecommendationRow)
             .where(
                 lapsed(now)
                 | (overdue & (c.tier == Tier.ANALYST_REVIEW.value) & ~live_claim(now))
@@ -231,33 +217,29 @@ class SqlRecommendations:
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
-        return [mappers.recommendation(row) for row in await self.session.execute(query)]
+        return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def add_revision(self, rec_id: str, revision: DraftRevision) -> None:
         await self.session.execute(
-            revisions_t.insert().values(
-                recommendation_id=rec_id,
-                content=revision.content,
-                predicted_score=revision.predicted_score,
-                author_id=revision.author_id,
-                created_at=revision.created_at,
-            )
+            revisions_t.insert().values(values_of(DraftRevisionRow.of(rec_id, revision)))
         )
 
     async def revisions(self, rec_id: str) -> list[DraftRevision]:
-        result = await self.session.execute(
-            sa.select(revisions_t)
+        rows = await load_all(
+            self.session,
+            sa.select(DraftRevisionRow)
             .where(revisions_t.c.recommendation_id == rec_id)
-            .order_by(revisions_t.c.id)
+            .order_by(revisions_t.c.id),
         )
-        return [mappers.revision(row) for row in result]
+        return [row.to_domain() for row in rows]
 
     async def canary_sources(
         self, workflow_id: str, tiers: Sequence[Tier], limit: int
     ) -> list[Recommendation]:
         """The latest overridden real items: a canary is never copied from a canary."""
         c = recs_t.c
-        result = await self.session.execute(
+        rows = await load_all(
+            self.session,
             visible_recommendations()
             .where(
                 c.workflow_id == workflow_id,
@@ -266,9 +248,9 @@ class SqlRecommendations:
                 c.tier.in_([t.value for t in tiers]),
             )
             .order_by(c.decided_at.desc(), c.id)
-            .limit(limit)
+            .limit(limit),
         )
-        return [mappers.recommendation(row) for row in result]
+        return [row.to_domain() for row in rows]
 
 
 class SqlDecisions:
@@ -303,7 +285,7 @@ class SqlDecisions:
             for d in batch:
                 audit.seal(d, seq, prev)
                 seq, prev = d.seq, d.audit_hash
-                rows.append(mappers.decision_row(d))
+                rows.append(values_of(DecisionRow.of(d)))
             heads[workflow_id] = prev
         bind = self.session.bind
         if bind is not None and bind.dialect.name == "postgresql" and len(heads) == 1:
@@ -326,24 +308,21 @@ class SqlDecisions:
         await self.session.execute(decisions_t.insert(), rows)
 
     async def get(self, decision_id: str) -> Decision | None:
-        row = (
-            await self.session.execute(
-                sa.select(decisions_t).where(decisions_t.c.id == decision_id)
-            )
-        ).first()
-        return mappers.decision(row) if row else None
+        row = await load_first(
+            self.session, sa.select(DecisionRow).where(decisions_t.c.id == decision_id)
+        )
+        return row.to_domain() if row else None
 
     async def of_recommendation(self, rec_id: str) -> list[Decision]:
         # Every decision of the item, undone ones flagged: undo reads the whole history.
-        rows = list(
-            await self.session.execute(
-                sa.select(decisions_t)
-                .where(decisions_t.c.recommendation_id == rec_id)
-                .order_by(decisions_t.c.seq)
-            )
+        rows = await load_all(
+            self.session,
+            sa.select(DecisionRow)
+            .where(decisions_t.c.recommendation_id == rec_id)
+            .order_by(decisions_t.c.seq),
         )
         undone = {row.reverts_id for row in rows if row.reverts_id is not None}
-        return [mappers.decision(row, row.id in undone) for row in rows]
+        return [row.to_domain(undone=row.id in undone) for row in rows]
 
     async def human_count_since(self, workflow_id: str, actor_id: str, since: datetime) -> int:
         # Decisions on canaries count: the daily cap limits how much a reviewer decides,
@@ -366,21 +345,7 @@ class SqlOverrides:
         self.session = session
 
     async def add(self, override: Override) -> None:
-        await self.session.execute(
-            overrides_t.insert().values(
-                id=override.id,
-                workflow_id=override.workflow_id,
-                recommendation_id=override.recommendation_id,
-                decision_id=override.decision_id,
-                proposed_action=override.proposed_action,
-                chosen_action=override.chosen_action,
-                confidence=override.confidence,
-                reason=override.reason,
-                reviewer_id=override.reviewer_id,
-                theme=override.theme,
-                created_at=override.created_at,
-            )
-        )
+        await self.session.execute(overrides_t.insert().values(values_of(OverrideRow.of(override))))
 
 
 class SqlConfirmationGrants:
@@ -389,14 +354,7 @@ class SqlConfirmationGrants:
 
     async def add(self, grant: ConfirmationGrant) -> None:
         await self.session.execute(
-            confirmation_grants_t.insert().values(
-                token_hash=grant.token_hash,
-                user_id=grant.user_id,
-                recommendation_id=grant.recommendation_id,
-                version=grant.version,
-                verb=grant.verb,
-                expires_at=grant.expires_at,
-            )
+            confirmation_grants_t.insert().values(values_of(ConfirmationGrantRow.of(grant)))
         )
 
     async def consume(self, token_hash: str, now: datetime) -> ConfirmationGrant | None:
@@ -410,21 +368,12 @@ class SqlConfirmationGrants:
         )
         if used.rowcount != 1:
             return None
-        row = (
-            await self.session.execute(
-                sa.select(confirmation_grants_t).where(
-                    confirmation_grants_t.c.token_hash == token_hash
-                )
-            )
-        ).one()
-        return ConfirmationGrant(
-            token_hash=row.token_hash,
-            user_id=row.user_id,
-            recommendation_id=row.recommendation_id,
-            version=row.version,
-            verb=row.verb,
-            expires_at=row.expires_at,
+        row = await load_first(
+            self.session,
+            sa.select(ConfirmationGrantRow).where(confirmation_grants_t.c.token_hash == token_hash),
         )
+        assert row is not None
+        return row.to_domain()
 
 
 class SqlEvents:
@@ -439,18 +388,18 @@ class SqlEvents:
     async def add(self, events: Sequence[QueueEvent]) -> None:
         if not events:
             return
-        await self.session.execute(events_t.insert(), [mappers.event_row(e) for e in events])
+        await self.session.execute(events_t.insert(), [values_of(EventRow.of(e)) for e in events])
         self.added.extend(events)
 
     async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:
         caused = sa.select(events_t.c.id).where(events_t.c.decision_id == decision_id)
         query = (
-            sa.select(deliveries_t)
+            sa.select(WebhookDeliveryRow)
             .where(deliveries_t.c.event_id.in_(caused))
             .order_by(deliveries_t.c.id)
             .with_for_update()
         )
-        return [mappers.delivery(row) for row in await self.session.execute(query)]
+        return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def cancel_deliveries(self, delivery_ids: Sequence[str], reason: str) -> None:
         if not delivery_ids:

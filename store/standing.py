@@ -19,16 +19,32 @@ method either to the rules or to its named exception.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 
-from store.tables import decisions_t, overrides_t, recs_t
+from store.tables import (
+    DecisionRow,
+    OverrideRow,
+    RecommendationRow,
+    decisions_t,
+    overrides_t,
+    recs_t,
+)
 
 
+@overload
+def visible_recommendations() -> sa.Select[RecommendationRow]: ...
+@overload
+def visible_recommendations(column: Any, /, *columns: Any) -> sa.Select[Any]: ...
 def visible_recommendations(*columns: Any) -> sa.Select[Any]:
-    """SELECT `columns` (whole rows when none) FROM recommendations, canaries left out."""
-    return sa.select(*(columns or (recs_t,))).select_from(recs_t).where(recs_t.c.canary.is_(False))
+    """SELECT `columns` (whole rows, as RecommendationRow, when none) FROM
+    recommendations, canaries left out."""
+    return (
+        sa.select(*(columns or (RecommendationRow,)))
+        .select_from(recs_t)
+        .where(recs_t.c.canary.is_(False))
+    )
 
 
 def is_undone(decision_id: Any) -> sa.Exists:
@@ -44,25 +60,38 @@ def is_canary(rec_id: Any) -> sa.Exists:
     return sa.exists(sa.select(item.c.id).where(item.c.id == rec_id, item.c.canary.is_(True)))
 
 
+@overload
+def standing_decisions() -> sa.Select[DecisionRow]: ...
+@overload
+def standing_decisions(column: Any, /, *columns: Any) -> sa.Select[Any]: ...
 def standing_decisions(*columns: Any) -> sa.Select[Any]:
-    """SELECT `columns` (whole rows when none) FROM decisions, undone decisions left out."""
+    """SELECT `columns` (whole rows, as DecisionRow, when none) FROM decisions, undone
+    decisions left out."""
     return (
-        sa.select(*(columns or (decisions_t,)))
+        sa.select(*(columns or (DecisionRow,)))
         .select_from(decisions_t)
         .where(~is_undone(decisions_t.c.id))
     )
 
 
+@overload
+def standing_decisions_on_real_items() -> sa.Select[DecisionRow]: ...
+@overload
+def standing_decisions_on_real_items(column: Any, /, *columns: Any) -> sa.Select[Any]: ...
 def standing_decisions_on_real_items(*columns: Any) -> sa.Select[Any]:
     """`standing_decisions`, decisions on canaries left out too: the real work done."""
     return standing_decisions(*columns).where(~is_canary(decisions_t.c.recommendation_id))
 
 
+@overload
+def standing_overrides() -> sa.Select[OverrideRow]: ...
+@overload
+def standing_overrides(column: Any, /, *columns: Any) -> sa.Select[Any]: ...
 def standing_overrides(*columns: Any) -> sa.Select[Any]:
-    """SELECT `columns` (whole rows when none) FROM overrides: the corrections, i.e. those
-    whose decision was not undone, on real items."""
+    """SELECT `columns` (whole rows, as OverrideRow, when none) FROM overrides: the
+    corrections, i.e. those whose decision was not undone, on real items."""
     return (
-        sa.select(*(columns or (overrides_t,)))
+        sa.select(*(columns or (OverrideRow,)))
         .select_from(overrides_t)
         .where(
             ~is_undone(overrides_t.c.decision_id),

@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.trusted_documents import TrustedDocument
-from store.tables import TrustedDocumentRow, table_of
-
-trusted_documents_t = table_of(TrustedDocumentRow)
+from store.loading import load_first
+from store.tables import TrustedDocumentRow, trusted_documents_t, values_of
 
 
 class SqlTrustedDocuments:
@@ -20,16 +19,11 @@ class SqlTrustedDocuments:
         self.session = session
 
     async def get(self, document_id: str) -> TrustedDocument | None:
-        row = (
-            await self.session.execute(
-                sa.select(trusted_documents_t).where(trusted_documents_t.c.id == document_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        return TrustedDocument(
-            row.id, row.body, tuple(row.operation_names or ()), row.registered_at
+        row = await load_first(
+            self.session,
+            sa.select(TrustedDocumentRow).where(trusted_documents_t.c.id == document_id),
         )
+        return row.to_domain() if row else None
 
     async def add_missing(self, documents: Sequence[TrustedDocument]) -> int:
         """Register the documents not registered yet; how many were new."""
@@ -47,15 +41,7 @@ class SqlTrustedDocuments:
         if new:
             await self.session.execute(
                 trusted_documents_t.insert(),
-                [
-                    {
-                        "id": d.id,
-                        "body": d.text,
-                        "operation_names": list(d.operation_names),
-                        "registered_at": d.registered_at,
-                    }
-                    for d in new
-                ],
+                [values_of(TrustedDocumentRow.of(d)) for d in new],
             )
         return len(new)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from domain.webhooks import Webhook, WebhookDelivery
-from store import mappers
 from store.queries import Reads
-from store.tables import deliveries_t, events_t, webhooks_t
+from store.tables import WebhookDeliveryRow, WebhookRow, deliveries_t, events_t, webhooks_t
 
 MAX_DELIVERIES = 200
 
@@ -23,21 +23,21 @@ class WebhookReads(Reads):
 
     async def webhook(self, hook_id: str) -> Webhook | None:
         """One webhook by id, deleted ones included (they read as inactive)."""
-        row = (await self._execute(sa.select(webhooks_t).where(webhooks_t.c.id == hook_id))).first()
-        return mappers.webhook(row) if row else None
+        rows = await self._rows(sa.select(WebhookRow).where(webhooks_t.c.id == hook_id))
+        return rows[0].to_domain() if rows else None
 
     async def webhooks_of(
         self, workflow_id: str, *, include_deleted: bool = False
     ) -> list[Webhook]:
         """The workflow's webhooks, oldest first; deleted ones (inactive) only when asked."""
         query = (
-            sa.select(webhooks_t)
+            sa.select(WebhookRow)
             .where(webhooks_t.c.workflow_id == workflow_id)
             .order_by(webhooks_t.c.created_at, webhooks_t.c.id)
         )
         if not include_deleted:
             query = query.where(webhooks_t.c.deleted_at.is_(None))
-        return [mappers.webhook(row) for row in await self._execute(query)]
+        return [row.to_domain() for row in await self._rows(query)]
 
     async def deliveries_of(
         self, hook_ids: Iterable[str], first: int
@@ -63,11 +63,12 @@ class WebhookReads(Reads):
             .where(deliveries_t.c.webhook_id.in_(ids))
             .subquery()
         )
+        delivery = aliased(WebhookDeliveryRow, ranked)
         query = (
-            sa.select(ranked)
+            sa.select(delivery)
             .where(ranked.c.rank <= first)
             .order_by(ranked.c.webhook_id, ranked.c.rank)
         )
-        for row in await self._execute(query):
-            found[row.webhook_id].append(mappers.delivery(row))
+        for row in await self._rows(query):
+            found[row.webhook_id].append(row.to_domain())
         return found

@@ -11,8 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.events import QueueEvent
 from domain.webhooks import Webhook, WebhookDelivery
-from store import mappers
-from store.tables import deliveries_t, events_t, webhooks_t
+from store.loading import load_all, load_first
+from store.tables import (
+    EventRow,
+    WebhookDeliveryRow,
+    WebhookRow,
+    deliveries_t,
+    events_t,
+    values_of,
+    webhooks_t,
+)
 
 
 class SqlWebhooks:
@@ -21,26 +29,17 @@ class SqlWebhooks:
 
     async def add(self, hook: Webhook, secret: str) -> None:
         await self.session.execute(
-            webhooks_t.insert().values(
-                id=hook.id,
-                workflow_id=hook.workflow_id,
-                url=hook.url,
-                events=[k.value for k in hook.events],
-                secret=secret,
-                active=hook.active,
-                created_at=hook.created_at,
-            )
+            webhooks_t.insert().values(values_of(WebhookRow.of(hook, secret)))
         )
 
     async def get(self, hook_id: str) -> tuple[Webhook, str] | None:
-        row = (
-            await self.session.execute(
-                sa.select(webhooks_t).where(
-                    webhooks_t.c.id == hook_id, webhooks_t.c.deleted_at.is_(None)
-                )
-            )
-        ).first()
-        return (mappers.webhook(row), row.secret) if row else None
+        row = await load_first(
+            self.session,
+            sa.select(WebhookRow).where(
+                webhooks_t.c.id == hook_id, webhooks_t.c.deleted_at.is_(None)
+            ),
+        )
+        return (row.to_domain(), row.secret) if row else None
 
     async def delete(self, hook_id: str, now: datetime) -> None:
         await self.session.execute(
@@ -52,11 +51,11 @@ class SqlWebhooks:
     async def delivery(
         self, delivery_id: str, *, for_update: bool = False
     ) -> WebhookDelivery | None:
-        query = sa.select(deliveries_t).where(deliveries_t.c.id == delivery_id)
+        query = sa.select(WebhookDeliveryRow).where(deliveries_t.c.id == delivery_id)
         if for_update:
             query = query.with_for_update()
-        row = (await self.session.execute(query)).first()
-        return mappers.delivery(row) if row else None
+        row = await load_first(self.session, query)
+        return row.to_domain() if row else None
 
     async def save_delivery(self, delivery: WebhookDelivery, expected_attempts: int) -> bool:
         """Compare-and-swap on the attempt count, so that two workers never both record
@@ -76,33 +75,19 @@ class SqlWebhooks:
         return bool(result.rowcount == 1)
 
     async def event(self, event_id: str) -> QueueEvent | None:
-        row = (
-            await self.session.execute(sa.select(events_t).where(events_t.c.id == event_id))
-        ).first()
-        return mappers.event(row) if row else None
+        row = await load_first(self.session, sa.select(EventRow).where(events_t.c.id == event_id))
+        return row.to_domain() if row else None
 
     async def active_of(self, workflow_ids: Iterable[str]) -> list[Webhook]:
         """The active webhooks of these workflows (deleted ones are inactive)."""
-        query = sa.select(webhooks_t).where(
+        query = sa.select(WebhookRow).where(
             webhooks_t.c.workflow_id.in_(set(workflow_ids)), webhooks_t.c.active.is_(True)
         )
-        return [mappers.webhook(row) for row in await self.session.execute(query)]
+        return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def add_deliveries(self, deliveries: Sequence[WebhookDelivery]) -> None:
         """Store new deliveries, as domain.outbox made them."""
         if not deliveries:
             return
-        rows = [
-            {
-                "id": d.id,
-                "webhook_id": d.webhook_id,
-                "event_id": d.event_id,
-                "event_kind": d.event_kind.value,
-                "status": d.status.value,
-                "attempts": d.attempts,
-                "next_attempt_at": d.next_attempt_at,
-                "created_at": d.created_at,
-            }
-            for d in deliveries
-        ]
+        rows = [values_of(WebhookDeliveryRow.of(d)) for d in deliveries]
         await self.session.execute(deliveries_t.insert(), rows)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from store import mappers
-from store.tables import events_t
+from store.loading import load_all
+from store.tables import EventRow, events_t
 from tests.factories import create_user, create_workflow, proposal, submit
 from workers.outbox import message_envelope, queue_envelope
 
@@ -17,12 +17,12 @@ async def test_an_envelope_from_the_row_is_the_envelope_of_the_rebuilt_event(gql
     item["payload"] = {"amount": 100, "nested": {"list": [1, 2.5, "x", None]}}
     result = await submit(gql, admin, workflow["key"], item, proposal(0.99))
     assert result["__typename"] == "SubmitSuccess"
-    async with gql.services.database.read_engine.connect() as connection:
-        rows = list(await connection.execute(sa.select(events_t).order_by(events_t.c.seq)))
+    async with gql.services.database.read_sessions()() as session:
+        rows = await load_all(session, sa.select(EventRow).order_by(events_t.c.seq))
     assert len(rows) >= 2
     for row in rows:
-        direct = message_envelope(mappers.event_message(row))
-        rebuilt = queue_envelope(mappers.event(row))
+        direct = message_envelope(row.to_message())
+        rebuilt = queue_envelope(row.to_domain())
         assert (direct.type, direct.id, direct.workflow_id) == (
             rebuilt.type,
             rebuilt.id,

@@ -1,0 +1,77 @@
+"""The tables, as typed SQLModel classes that are also each entity's one mapping.
+
+Only the store sees these; the rest of Arbiter sees domain objects. Each row class
+says how its entity is written (`of`, from the domain object) and read back
+(`to_domain`); the column types convert timestamps and enumerations (see
+store.tables.columns). Repositories read whole rows as these classes through
+store.loading and write with Core statements over the `*_t` tables below.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from store.tables.columns import BigId, JsonType, table_of, values_of
+from store.tables.decisions import ConfirmationGrantRow, DecisionRow, OverrideRow
+from store.tables.items import FAR_FUTURE, DraftRevisionRow, RecommendationRow
+from store.tables.learning import ModelVersionRow, ThemeReportRow, TrustedDocumentRow
+from store.tables.outbox import EventRow, JobRow, WebhookDeliveryRow, WebhookRow
+from store.tables.workflows import PolicyRow, UserRow, WorkflowRow
+
+metadata = SQLModel.metadata
+
+# Core tables, for the repositories' and queries' SQL.
+users_t = table_of(UserRow)
+workflows_t = table_of(WorkflowRow)
+policies_t = table_of(PolicyRow)
+recs_t = table_of(RecommendationRow)
+revisions_t = table_of(DraftRevisionRow)
+decisions_t = table_of(DecisionRow)
+overrides_t = table_of(OverrideRow)
+confirmation_grants_t = table_of(ConfirmationGrantRow)
+events_t = table_of(EventRow)
+jobs_t = table_of(JobRow)
+webhooks_t = table_of(WebhookRow)
+deliveries_t = table_of(WebhookDeliveryRow)
+models_t = table_of(ModelVersionRow)
+theme_reports_t = table_of(ThemeReportRow)
+trusted_documents_t = table_of(TrustedDocumentRow)
+
+__all__ = [
+    "FAR_FUTURE",
+    "BigId",
+    "ConfirmationGrantRow",
+    "DecisionRow",
+    "DraftRevisionRow",
+    "EventRow",
+    "JobRow",
+    "JsonType",
+    "ModelVersionRow",
+    "OverrideRow",
+    "PolicyRow",
+    "RecommendationRow",
+    "ThemeReportRow",
+    "TrustedDocumentRow",
+    "UserRow",
+    "WebhookDeliveryRow",
+    "WebhookRow",
+    "WorkflowRow",
+    "confirmation_grants_t",
+    "decisions_t",
+    "deliveries_t",
+    "events_t",
+    "jobs_t",
+    "metadata",
+    "models_t",
+    "overrides_t",
+    "policies_t",
+    "recs_t",
+    "revisions_t",
+    "table_of",
+    "theme_reports_t",
+    "trusted_documents_t",
+    "users_t",
+    "values_of",
+    "webhooks_t",
+    "workflows_t",
+]
