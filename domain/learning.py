@@ -124,6 +124,26 @@ def scorer_promotion_verdict(metrics: ModelMetrics, margin: float) -> tuple[bool
     )
 
 
+@dataclass(frozen=True)
+class SuggestedFeature:
+    """A payload field a theme points at: how strongly (0..1), why in words, and
+    whether the active model (or, without one, the proposals) already uses it."""
+
+    field: str
+    score: float
+    evidence: str
+    used_by_model: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SuggestedFeature:
+        return cls(
+            field=str(data["field"]),
+            score=float(data["score"]),
+            evidence=str(data.get("evidence", "")),
+            used_by_model=bool(data.get("used_by_model", False)),
+        )
+
+
 @dataclass
 class ThemeSummary:
     label: str
@@ -135,10 +155,19 @@ class ThemeSummary:
     conditions: list[str]
     suggested_feature: str | None
     examples: list[str]
+    suggested_features: list[SuggestedFeature] = field(default_factory=list)
+    """Ranked, best first; `suggested_feature` is the first the model does not use."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ThemeSummary:
-        values: dict[str, Any] = {k: data.get(k) for k in cls.__dataclass_fields__}
+        """A stored theme; keys it lacks (older reports) take their defaults, unknown
+        keys are ignored."""
+        values: dict[str, Any] = {
+            k: data.get(k) for k in cls.__dataclass_fields__ if k != "suggested_features"
+        }
+        values["suggested_features"] = [
+            SuggestedFeature.from_json(s) for s in data.get("suggested_features") or []
+        ]
         return cls(**values)
 
 

@@ -48,6 +48,7 @@ async def run_theme_mining(runtime: JobRuntime, job: Job, report: Report) -> Job
             conditions=list(t.conditions),
             suggested_feature=t.suggested_feature,
             examples=list(t.examples),
+            suggested_features=list(t.suggested_features),
         )
         for t in themes
     ]

@@ -2,22 +2,32 @@
 
 Keywords are the terms most typical of the theme against the other overrides
 (class-based tf-idf on document frequencies), NUM-free, shown in the words the theme's
-reasons use; the label is the first three. Examples are the most central reason of each
-of the largest pieces, skipping reasons worded like one already chosen.
+reasons use. The label is a short phrase made of the theme's conditions and its reasons'
+words ("young healthcare companies"), or its most central reason as written. Examples are
+the most central reason of each of the largest pieces, skipping reasons worded like one
+already chosen.
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
 
-from ml.text import NUM, Surfaces
+from ml.text import NUM, Surfaces, stem
+from ml.themes.conditions import Condition
 from ml.themes.corpus import Corpus, text_centroid
 from ml.themes.groups import Group
+from ml.themes.payloads import PayloadTable
+from ml.themes.pointers import BARE_ADJECTIVES, HIGH_ADJECTIVES, LOW_ADJECTIVES, read_reason
 from ml.themes.settings import ThemeSettings
 
-_LABEL_KEYWORDS = 3
+_LABEL_CONDITIONS = 3  # a label names at most this many conditions
+_GENERIC = frozenset({"has", "is", "num"})
+_LEAD = re.compile(r"^\w+\s*[:.\-]\s+")  # "Decline: ", "No. ", "declined - "
+_TRAIL = re.compile(r"(\s*\([^)]*\))?[\s.!?;,]*$")  # " (see notes)", "!"
 _LABEL_MAX_CHARS = 60  # a label made of a reason (no keywords): its start
 
 
@@ -67,11 +77,113 @@ def surfaces(
     return found
 
 
-def label(keywords: Sequence[str], reasons: Sequence[str], members: np.ndarray) -> str:
-    """The first keywords, or else the start of the theme's first reason."""
-    if keywords:
-        return ", ".join(keywords[:_LABEL_KEYWORDS])
-    return _shorten(reasons[int(members[0])].strip()) or "(no reason given)"
+def label(
+    conditions: Sequence[Condition],
+    table: PayloadTable,
+    corpus: Corpus,
+    reasons: Sequence[str],
+    members: np.ndarray,
+    settings: ThemeSettings,
+) -> str:
+    """A short phrase for the theme: from its conditions and the words of its reasons
+    ("young healthcare companies", "retail with high debt ratio"), or, without
+    conditions, its most central reason as written ("model ignores seasonality")."""
+    phrase = _condition_phrase(conditions[:_LABEL_CONDITIONS], table, reasons, members, settings)
+    return phrase or _said(corpus, reasons, members) or "(no reason given)"
+
+
+def _condition_phrase(
+    conditions: Sequence[Condition],
+    table: PayloadTable,
+    reasons: Sequence[str],
+    members: np.ndarray,
+    settings: ThemeSettings,
+) -> str:
+    """Adjectives, then category values, then a noun, then "with ..." parts: a numeric
+    condition is the adjective its reasons use most ("young" for "< 2"), or "high" /
+    "low" and the field's name; a yes/no field its participle ("unverified"); a category
+    its value ("healthcare", "non-US"); the noun a dotted prefix ("applicant") or the
+    first word of a field named by a plain adjective ("company" of company_age_years)."""
+    adjectives: list[str] = []
+    values: list[str] = []
+    withs: list[str] = []
+    nouns: list[str] = []
+    min_share = settings.min_keyword_share
+    for c in conditions:
+        leaf = c.field.rsplit(".", 1)[-1]
+        if "." in c.field:
+            nouns.append(c.field.rsplit(".", 1)[0].rsplit(".", 1)[-1])
+        name = leaf.replace("_", " ").strip()
+        if c.op in ("<", ">"):
+            adjective = _adjective(c.op, reasons, members, min_share)
+            if adjective is not None and stem(adjective) in BARE_ADJECTIVES:
+                adjectives.append(adjective)
+                entity = leaf.split("_")[0]
+                if "_" in leaf and _share_saying(entity, reasons, members) >= min_share:
+                    nouns.append(entity)
+            else:
+                withs.append(f"{adjective or ('low' if c.op == '<' else 'high')} {name}")
+            continue
+        level = table.by_name[c.field].levels[int(c.value)]
+        if level in ("true", "false"):
+            positive = (level == "true") == (c.op == "=")
+            last = name.split(" ")[-1]
+            if last.endswith("ed"):
+                adjectives.append(last if positive else f"un{last}")
+            else:
+                bare = " ".join(w for w in name.split(" ") if w not in _GENERIC)
+                withs.append(bare if positive else f"no {bare}")
+            continue
+        value = level.replace("_", " ")
+        values.append(value if c.op == "=" else f"non-{value}")
+    head = [*dict.fromkeys(adjectives), *values]
+    if nouns:
+        head.append(_plural(nouns[0].replace("_", " ")))
+    if not head:
+        return " and ".join(withs)
+    return " ".join(head) + (" with " + " and ".join(withs) if withs else "")
+
+
+def _adjective(
+    op: str, reasons: Sequence[str], members: np.ndarray, min_share: float
+) -> str | None:
+    """The adjective of this direction that most of the theme's reasons use, as written."""
+    stems = {stem(w) for w in (LOW_ADJECTIVES if op == "<" else HIGH_ADJECTIVES)}
+    counts: Counter[str] = Counter()
+    for i in members:
+        counts.update({w for t, w in read_reason(reasons[int(i)] or "").words if t in stems})
+    if not counts:
+        return None
+    word, k = min(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return word if k >= min_share * len(members) else None
+
+
+def _share_saying(word: str, reasons: Sequence[str], members: np.ndarray) -> float:
+    s = stem(word)
+    said = sum(any(t == s for t, _ in read_reason(reasons[int(i)] or "").words) for i in members)
+    return said / max(1, len(members))
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        return noun[:-1] + "ies"
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun + "es"
+    return noun + "s"
+
+
+def _said(corpus: Corpus, reasons: Sequence[str], members: np.ndarray) -> str:
+    """The theme's most central reason as written, without a one-word lead ("Decline:")
+    or trailing punctuation."""
+    rows, first, counts = np.unique(corpus.row_of[members], return_index=True, return_counts=True)
+    centroid = text_centroid(corpus, members)
+    if centroid.size and np.any(centroid):
+        sims = np.asarray(corpus.tfidf[rows] @ centroid).ravel()
+        j = int(np.lexsort((rows, -counts, -sims))[0])
+    else:
+        j = int(np.lexsort((rows, -counts))[0])
+    text = _LEAD.sub("", reasons[int(members[first[j]])].strip())
+    return _shorten(_TRAIL.sub("", text).strip())
 
 
 def _shorten(text: str, limit: int = _LABEL_MAX_CHARS) -> str:

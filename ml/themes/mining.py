@@ -20,6 +20,7 @@ from ml.themes.payloads import PayloadTable
 from ml.themes.reassignment import reassign
 from ml.themes.report import Theme, Window, report_theme, worth_reporting
 from ml.themes.settings import DEFAULT_SETTINGS, ThemeSettings
+from ml.themes.suggestions import Proposals
 
 
 @dataclass
@@ -40,24 +41,34 @@ def mine_themes(
     seed: int = 7,
     max_themes: int = 8,
     settings: ThemeSettings = DEFAULT_SETTINGS,
+    other_proposals: Sequence[str] | None = None,
 ) -> list[Theme]:
     """The concerns behind a window's overrides, largest share first (see ml.themes).
 
     `others`: payloads of the workflow's other decided items (the contrast for
     conditions); `model_features`: the flattened payload fields the active model uses
-    (None: no active model). At most `max_themes`, sorted by count (ties: label).
-    Deterministic for a given seed."""
+    (None: no active model); `other_proposals`: the proposed action of each of `others`,
+    from which, with no active model, the fields the proposals use are judged. At most
+    `max_themes`, sorted by count (ties: label). Deterministic for a given seed."""
+    if other_proposals is not None and len(other_proposals) != len(others):
+        raise ValueError(
+            f"other_proposals has {len(other_proposals)} proposals for {len(others)} others"
+        )
     if len(overrides) == 0 or max_themes <= 0:
         return []
+    proposals = None
+    if other_proposals is not None:
+        proposals = Proposals.of([o.proposed_action for o in overrides], other_proposals)
     # One BLAS / OpenMP thread by default: see ThemeSettings.threads.
     with threadpool_limits(limits=settings.threads):
-        return _mine(overrides, others, model_features, seed, max_themes, settings)
+        return _mine(overrides, others, model_features, proposals, seed, max_themes, settings)
 
 
 def _mine(
     overrides: Sequence[OverrideSample],
     others: Sequence[dict[str, Any]],
     model_features: Collection[str] | None,
+    proposals: Proposals | None,
     seed: int,
     max_themes: int,
     settings: ThemeSettings,
@@ -94,6 +105,7 @@ def _mine(
         corpus=corpus,
         table=table,
         model_features=model_features,
+        proposals=proposals,
         settings=settings,
     )
     themes = [report_theme(g, window) for g in groups[:max_themes]]

@@ -15,28 +15,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from domain.learning import SuggestedFeature
 from ml.themes.corpus import Corpus
 from ml.themes.groups import Group
 from ml.themes.labelling import examples, label, surfaces, top_terms
 from ml.themes.payloads import PayloadTable
 from ml.themes.settings import ThemeSettings
-from ml.themes.suggestions import suggested_feature
+from ml.themes.suggestions import Proposals, ThemeEvidence, first_unused, suggest_features
 
 
 @dataclass
 class Theme:
     """One concern behind a window's overrides."""
 
-    label: str  # human words, e.g. top terms "young, years old, founded"
+    label: str  # a short phrase, e.g. "young healthcare companies"
     keywords: list[str]
     count: int
     share: float  # of the overrides analysed
     proposed_action: str | None  # the proposal the theme overrides most
     share_of_action_overrides: float | None  # its overrides of it / all overrides of it
     conditions: list[str]  # e.g. ["industry = healthcare", "company_age_years < 2"]
-    suggested_feature: str | None
+    suggested_feature: str | None  # the first of suggested_features the model does not use
     examples: list[str]  # a few representative reasons
     members: list[int]  # indices into the input overrides
+    suggested_features: list[SuggestedFeature]  # every field it points at, best first
 
 
 def worth_reporting(group: Group, corpus: Corpus, n: int, settings: ThemeSettings) -> bool:
@@ -62,6 +64,7 @@ class Window:
     corpus: Corpus
     table: PayloadTable
     model_features: Collection[str] | None
+    proposals: Proposals | None  # of the overrides and the contrast, when known
     settings: ThemeSettings
 
 
@@ -80,17 +83,28 @@ def report_theme(group: Group, window: Window) -> Theme:
     if actions:
         proposed, k = min(actions.items(), key=lambda kv: (-kv[1], kv[0]))
         share_of_action = k / window.action_totals[proposed]
+    ranked = suggest_features(
+        ThemeEvidence(
+            conditions=group.conditions,
+            members=members,
+            words=words,
+            reasons=window.reasons,
+            table=window.table,
+            model_features=window.model_features,
+            proposals=window.proposals,
+            settings=s,
+        )
+    )
     return Theme(
-        label=label(keywords, window.reasons, members),
+        label=label(group.conditions, window.table, window.corpus, window.reasons, members, s),
         keywords=keywords,
         count=len(members),
         share=len(members) / n,
         proposed_action=proposed,
         share_of_action_overrides=share_of_action,
         conditions=[c.text for c in group.conditions],
-        suggested_feature=suggested_feature(
-            group.conditions, words, window.table, window.model_features
-        ),
+        suggested_feature=first_unused(ranked),
         examples=examples(window.corpus, window.reasons, group, s),
         members=[int(i) for i in members],
+        suggested_features=ranked,
     )

@@ -127,6 +127,12 @@ class ThemeSettings:
     another possible, and the rounds stop early when nothing moves."""
 
     # ------------------------------------------------------------------ report (step 6)
+    proposal_dependence: float = 0.1
+    """With no active model, the proposals use a field when the share of some proposed
+    action differs by this much between the decided items where the field's condition
+    holds and the others: ten points is more than sampling noise on a few hundred items
+    and far less than a rule the proposals follow makes."""
+
     tiny_share: float = 0.03
     """A theme with fewer than `min_count` overrides and less than this share of them
     is a leftover, not a concern, and is dropped."""

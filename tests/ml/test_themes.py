@@ -453,7 +453,7 @@ def test_odd_reasons_and_payloads():
     ]
     themes = mine_themes(overrides, [{"industry": False}], set())
     assert [t.members for t in themes] == [[2, 3]]
-    assert themes[0].label == "young"
+    assert themes[0].label == "too young"  # no condition: the reason as written
 
 
 def test_themes_flatten_payloads_as_the_models_features_do():

@@ -1,4 +1,5 @@
-"""ModelVersion, ModelMetrics, OverrideTheme(Report), FeedbackReport, ModelEvent."""
+"""ModelVersion, ModelMetrics, OverrideTheme(Report) and SuggestedFeature, FeedbackReport,
+ModelEvent."""
 
 from __future__ import annotations
 
@@ -88,6 +89,23 @@ class ModelVersion(Node):
         )
 
 
+@strawberry.type(name="SuggestedFeature")
+class SuggestedFeature:
+    field: str
+    score: float = strawberry.field(
+        description="0..1: how strongly the theme's items and words point at this field."
+    )
+    evidence: str = strawberry.field(
+        description='E.g. "company_age_years < 2 holds for 96% of the theme and 11% '
+        'elsewhere; words: young, founded".'
+    )
+    used_by_model: bool
+
+    @classmethod
+    def from_domain(cls, s: learning.SuggestedFeature) -> SuggestedFeature:
+        return cls(field=s.field, score=s.score, evidence=s.evidence, used_by_model=s.used_by_model)
+
+
 @strawberry.type(name="OverrideTheme")
 class OverrideTheme:
     label: str
@@ -107,6 +125,9 @@ class OverrideTheme:
         description="A payload field the active model does not use yet."
     )
     examples: list[str]
+    suggested_features: list[SuggestedFeature] = strawberry.field(
+        description="Ranked, best first; suggestedFeature is the first not used by the model."
+    )
 
     @classmethod
     def from_domain(cls, t: learning.ThemeSummary) -> OverrideTheme:
@@ -120,6 +141,7 @@ class OverrideTheme:
             conditions=list(t.conditions),
             suggested_feature=t.suggested_feature,
             examples=list(t.examples),
+            suggested_features=[SuggestedFeature.from_domain(s) for s in t.suggested_features],
         )
 
 
