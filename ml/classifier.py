@@ -14,8 +14,9 @@ into train, calibration, validation and holdout slices by ml.training_data:
   proposals the humans were shown on the same items (baseline_accuracy).
 
 Two classes train a binary objective (class 1 = classes[1]), more a multiclass
-one; ml.class_scores hides the difference. LightGBM sees features as f0..fN (so
-any payload key is a valid name); the spec maps them back to payload fields.
+one; ml.class_scores hides the difference. LightGBM sees columns as f0..fN (so
+any payload key is a valid name); the spec maps them back to payload fields (a text
+field has a block of columns: FeatureSpec.column_ranges).
 
 Scoring is ml.loaded_classifier's (`LoadedClassifier`); this module exports it too,
 with the training data's names, as the classifier's one entry point.
@@ -23,6 +24,7 @@ with the training data's names, as the classifier's one entry point.
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +60,7 @@ __all__ = [
     "lightgbm_names",
     "lightgbm_params",
     "prepare",
+    "stored_and_loaded",
     "train_classifier",
 ]
 
@@ -128,8 +131,26 @@ def lightgbm_params(
     return params
 
 
+def stored_and_loaded(trained: TrainedClassifier) -> LoadedClassifier:
+    """The classifier as scoring gets it from the store: its spec, classes, model text and
+    calibration through JSON, then loaded."""
+    stored = json.loads(
+        json.dumps(
+            {
+                "spec": trained.spec.to_json(),
+                "classes": trained.classes,
+                "model_text": trained.model_text,
+                "calibration": trained.calibration,
+            }
+        )
+    )
+    return LoadedClassifier.load(
+        stored["spec"], stored["classes"], stored["model_text"], stored["calibration"]
+    )
+
+
 def lightgbm_names(spec: FeatureSpec) -> list[str]:
-    return [f"f{i}" for i in range(len(spec.features))]
+    return [f"f{i}" for i in range(spec.width)]
 
 
 def train_classifier(
@@ -155,7 +176,11 @@ def train_classifier(
     spec, classes, y = data.spec, data.classes, data.y
     n_classes = len(classes)
     n_train = data.train.stop - data.train.start
-    report(0.1, f"training on {n_train} decisions with {len(spec.features)} features")
+    report(
+        0.1,
+        f"training on {n_train} decisions with {len(spec.features)} features "
+        f"({spec.width} columns)",
+    )
 
     params = lightgbm_params(n_train, n_classes, seed=seed, num_threads=num_threads)
     names = lightgbm_names(spec)
@@ -201,7 +226,8 @@ def train_classifier(
         ),
     )
     splits = booster.feature_importance(importance_type="split", iteration=best)
-    used = [name for name, count in zip(spec.names, splits, strict=True) if count > 0]
+    per_feature = np.bincount(spec.column_features(), weights=splits, minlength=len(spec.names))
+    used = [name for name, count in zip(spec.names, per_feature, strict=True) if count > 0]
     trained = TrainedClassifier(
         spec=spec,
         classes=classes,

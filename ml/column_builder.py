@@ -8,10 +8,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import scipy.sparse as sp
 
 from ml.column_pieces import K_CATEGORICAL, KIND_CODE, FieldPieces, pack_column, string_codes
 from ml.columns import CHUNK, columns_into
 from ml.features import KINDS, MIN_PRESENCE, NAN, FeatureInfo, FeatureSpec
+from ml.text_columns import TEXT_N_HASH, is_free_text, strings_block
 
 _MERGE_EVERY = 16  # a field's pieces (one per CHUNK of rows) are merged 16 at a time
 
@@ -79,6 +81,8 @@ class ColumnBuilder:
         rows: int | np.ndarray | None = None,
         max_categories: int = 100,
         min_presence: float = MIN_PRESENCE,
+        *,
+        text: bool = True,
     ) -> FeatureSpec:
         """`build_spec_from_columns` on some of the rows: the first `rows` if an int, those
         where a boolean mask over all rows is true, all of them if None."""
@@ -128,6 +132,9 @@ class ColumnBuilder:
             categories: list[str] = []
             if kind == "categorical":
                 strings = list(fld.strings)
+                if text and is_free_text(zip(strings, string_counts.tolist(), strict=True)):
+                    features.append(FeatureInfo(name, "text", n_hash=TEXT_N_HASH))
+                    continue
                 ranked = sorted(
                     ((int(c), strings[i]) for i, c in enumerate(string_counts) if c > 0),
                     key=lambda item: (-item[0], item[1]),
@@ -137,8 +144,9 @@ class ColumnBuilder:
         return FeatureSpec(features)
 
     def encode(self, spec: FeatureSpec, *, release: bool = False) -> np.ndarray:
-        """`encode_columns` for all the rows added: one C-ordered matrix. release=True
-        drops each field's arrays once encoded (the builder is then empty)."""
+        """`encode_columns` for all the rows added: one C-ordered matrix (CSR if the spec
+        has text fields). release=True drops each field's arrays once encoded (the builder
+        is then empty)."""
         (out,) = self.encode_parts(spec, [0, self.n_rows], release=release, order="C")
         return out
 
@@ -154,19 +162,29 @@ class ColumnBuilder:
         per range [b_i, b_i+1), column-major by default. Column-major matrices are filled
         a column at a time, so with release=True the builder's arrays shrink as the
         matrices grow and the peak memory is little more than the matrices'; LightGBM
-        also builds its Dataset faster from them, without a copy."""
+        also builds its Dataset faster from them, without a copy.
+
+        With text fields the matrices are CSR instead (the text columns are mostly zeros):
+        the other features' columns, then each text field's block, as `encode_columns`."""
         self._flush()
         n = self._packed
         if len(bounds) < 2 or bounds[0] != 0 or bounds[-1] != n or list(bounds) != sorted(bounds):
             raise ValueError(f"bounds {list(bounds)} do not cut rows 0..{n}")
-        width = len(spec.features)
+        ranges = spec.column_ranges()
+        width = sum(f.kind != "text" for f in spec.features)
+        texts: list[sp.csr_matrix] = []
         parts = [
             np.full((hi - lo, width), np.nan, dtype=np.float64, order=order)
             if order == "C"
             else np.empty((hi - lo, width), dtype=np.float64, order=order)
             for lo, hi in itertools.pairwise(bounds)
         ]
-        for j, info in enumerate(spec.features):
+        for info, (j, _) in zip(spec.features, ranges, strict=True):
+            if info.kind == "text":
+                texts.append(self._text_rows(info))
+                if release:
+                    self._fields.pop(info.name, None)
+                continue
             if order == "F":
                 for part in parts:
                     part[:, j] = np.nan
@@ -204,4 +222,21 @@ class ColumnBuilder:
                 fld.pieces = []
         if release:
             self._fields = {}
-        return parts
+        if not texts:
+            return parts
+        return [
+            sp.hstack([sp.csr_matrix(part), *(t[lo:hi] for t in texts)], format="csr")
+            for part, (lo, hi) in zip(parts, itertools.pairwise(bounds), strict=True)
+        ]
+
+    def _text_rows(self, info: FeatureInfo) -> sp.csr_matrix:
+        """A text field's block for all the rows (ml.text_columns.strings_block)."""
+        codes = np.full(self._packed, -1, dtype=np.intp)
+        fld = self._fields.get(info.name)
+        if fld is None:
+            return strings_block([], codes, info.n_hash)
+        for piece in fld.pieces:
+            stop = piece.start + len(piece.values)
+            is_string = piece.kinds_array() == K_CATEGORICAL
+            codes[piece.start : stop] = np.where(is_string, string_codes(piece), -1)
+        return strings_block([str(s) for s in fld.strings], codes, info.n_hash)

@@ -5,9 +5,13 @@ missing, a list is recorded as its length, "tags.length").
 
 `build_spec` infers a FeatureSpec from training payloads: each flattened field
 is numeric (int or float), boolean or categorical (string), by majority of
-the values seen; values of another type count as missing. `encode` turns
+the values seen; values of another type count as missing. A string field whose values
+are long and mostly distinct is text instead (ml.text_columns: the rule, and its hashed
+word and character n-gram columns). `encode` turns
 payloads into a float64 matrix by that spec, with NaN for anything missing,
-unseen or of the wrong type. The spec is stored with the model (`to_json`), so
+unseen or of the wrong type. The matrix has one column per numeric, boolean or
+categorical feature, in spec order, then a block of columns per text feature, in spec
+order (`FeatureSpec.column_ranges`). The spec is stored with the model (`to_json`), so
 scoring encodes exactly as training did. Scoring goes through `flatten_columns` and
 `encode_columns`; training through a `ColumnBuilder` (ml.column_builder), which
 flattens the same way chunk by chunk but keeps each field as compact arrays rather than
@@ -39,6 +43,7 @@ from ml.columns import (
     flatten,
     flatten_columns,
 )
+from ml.text_columns import TEXT_N_HASH, is_free_text, text_block, text_width
 
 __all__ = [
     "CHUNK",
@@ -59,10 +64,12 @@ __all__ = [
     "kind_of_type",
 ]
 
-Kind = Literal["numeric", "boolean", "categorical"]
+Kind = Literal["numeric", "boolean", "categorical", "text"]
 KINDS: tuple[Kind, ...] = ("numeric", "boolean", "categorical")
+"""The kinds a value has (a field's kind is their majority; "text" is a kind of field)."""
+FIELD_KINDS: tuple[Kind, ...] = (*KINDS, "text")
 MIN_PRESENCE = 0.01  # fields present in fewer than 1% of training payloads are dropped
-SPEC_VERSION = 1
+SPEC_VERSION = 2  # 2: text fields (with their n_hash); a spec without any is written as 1
 NAN = math.nan
 
 
@@ -86,6 +93,12 @@ class FeatureInfo:
     name: str
     kind: Kind
     categories: list[str] = field(default_factory=list)
+    n_hash: int = 0  # text: hashed columns per n-gram kind (ml.text_columns)
+
+    @property
+    def width(self) -> int:
+        """Its columns in the matrix: one, or a text field's block."""
+        return text_width(self.n_hash) if self.kind == "text" else 1
 
 
 @dataclass
@@ -97,42 +110,98 @@ class FeatureSpec:
         return [f.name for f in self.features]
 
     @property
+    def has_text(self) -> bool:
+        return any(f.kind == "text" for f in self.features)
+
+    def column_ranges(self) -> list[tuple[int, int]]:
+        """Each feature's columns [start, stop), in spec order: the numeric, boolean and
+        categorical features first (one column each, in spec order), then the text
+        features' blocks. Without text fields, feature i is column i."""
+        scalar = sum(f.kind != "text" for f in self.features)
+        ranges: list[tuple[int, int]] = []
+        next_scalar, next_text = 0, scalar
+        for f in self.features:
+            if f.kind == "text":
+                ranges.append((next_text, next_text + f.width))
+                next_text += f.width
+            else:
+                ranges.append((next_scalar, next_scalar + 1))
+                next_scalar += 1
+        return ranges
+
+    @property
+    def width(self) -> int:
+        """The matrix's columns."""
+        return sum(f.width for f in self.features)
+
+    def column_features(self) -> np.ndarray:
+        """The index of the feature each column belongs to."""
+        owner = np.empty(self.width, dtype=np.intp)
+        for i, (start, stop) in enumerate(self.column_ranges()):
+            owner[start:stop] = i
+        return owner
+
+    @property
     def categorical_indices(self) -> list[int]:
-        return [i for i, f in enumerate(self.features) if f.kind == "categorical"]
+        """The columns of the categorical features."""
+        return [
+            start
+            for f, (start, _) in zip(self.features, self.column_ranges(), strict=True)
+            if f.kind == "categorical"
+        ]
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "version": SPEC_VERSION,
-            "features": [
-                {"name": f.name, "kind": f.kind, "categories": list(f.categories)}
-                for f in self.features
-            ],
-        }
+        """Plain JSON; a spec without text fields is written as version 1, as it was."""
+        features: list[dict[str, Any]] = []
+        for f in self.features:
+            item: dict[str, Any] = {
+                "name": f.name,
+                "kind": f.kind,
+                "categories": list(f.categories),
+            }
+            if f.kind == "text":
+                item["n_hash"] = f.n_hash
+            features.append(item)
+        return {"version": SPEC_VERSION if self.has_text else 1, "features": features}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FeatureSpec:
+        """A stored spec, version 1 (before text fields) or 2."""
+        version = data.get("version", 1)
+        if not isinstance(version, int) or not 1 <= version <= SPEC_VERSION:
+            raise ValueError(f"feature spec version {version!r} is not one this code reads")
         features = []
         for item in data["features"]:
             kind = item["kind"]
-            if kind not in KINDS:
+            if kind not in FIELD_KINDS:
                 raise ValueError(f"unknown feature kind {kind!r} for {item['name']!r}")
+            n_hash = int(item.get("n_hash") or 0) if kind == "text" else 0
+            if kind == "text" and n_hash < 1:
+                raise ValueError(f"text feature {item['name']!r} has no positive n_hash")
             features.append(
                 FeatureInfo(
                     name=str(item["name"]),
                     kind=kind,
                     categories=[str(c) for c in item.get("categories") or []],
+                    n_hash=n_hash,
                 )
             )
         return cls(features)
 
 
-def build_spec(payloads: Sequence[Mapping[str, Any]], max_categories: int = 100) -> FeatureSpec:
+def build_spec(
+    payloads: Sequence[Mapping[str, Any]], max_categories: int = 100, *, text: bool = True
+) -> FeatureSpec:
     """Infer the features of these training payloads (see `build_spec_from_columns`)."""
-    return build_spec_from_columns(flatten_columns(payloads), max_categories)
+    return build_spec_from_columns(flatten_columns(payloads), max_categories, text=text)
 
 
 def build_spec_from_columns(
-    columns: Columns, max_categories: int = 100, min_presence: float = MIN_PRESENCE
+    columns: Columns,
+    max_categories: int = 100,
+    min_presence: float = MIN_PRESENCE,
+    *,
+    text: bool = True,
 ) -> FeatureSpec:
     """One feature per flattened field with a value in at least `min_presence` of the
     payloads (values of no kind, e.g. arbitrary objects, do not count).
@@ -140,8 +209,9 @@ def build_spec_from_columns(
     Its kind is the majority kind of its values (ties: numeric, then boolean, then
     categorical); values of the other kinds will be encoded as missing. A categorical
     keeps its `max_categories` most frequent strings (ties alphabetical); the rest encode
-    as missing, like strings never seen. Features are sorted by name, so the spec does not
-    depend on the order of keys or payloads.
+    as missing, like strings never seen. With `text`, a categorical whose strings are
+    free text (ml.text_columns.is_free_text) is a text feature instead. Features are
+    sorted by name, so the spec does not depend on the order of keys or payloads.
     """
     threshold = max(1.0, min_presence * columns.n_rows)
     features: list[FeatureInfo] = []
@@ -160,6 +230,9 @@ def build_spec_from_columns(
                 seen.pop(None, None)
             else:
                 seen = Counter(v for v in col if isinstance(v, str))
+            if text and is_free_text(seen.items()):
+                features.append(FeatureInfo(name, "text", n_hash=TEXT_N_HASH))
+                continue
             ranked = sorted(seen.items(), key=lambda item: (-item[1], item[0]))
             categories = [str(value) for value, _ in ranked[:max_categories]]
         features.append(FeatureInfo(name, kind, categories))
@@ -182,7 +255,7 @@ def _kind_counts(col: list[Any], types: set[type] | None) -> Counter[Kind]:
 
 
 def encode(spec: FeatureSpec, payloads: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """float64 matrix (len(payloads), len(spec.features)); see `encode_columns`."""
+    """float64 matrix (len(payloads), spec.width); see `encode_columns`."""
     return encode_columns(spec, flatten_columns(payloads))
 
 
@@ -192,14 +265,18 @@ def encode_columns(spec: FeatureSpec, columns: Columns) -> np.ndarray:
     numeric: the number (non-finite -> NaN); boolean: 0.0 / 1.0; categorical: the index
     of the string in `categories`. Missing fields, unseen categories and values of
     another kind are NaN (bools are not numbers here, and numbers are not booleans).
+    text: the field's block of n-gram columns (ml.text_columns.text_block), dense here;
+    a missing text is all zeros.
     """
     n = columns.n_rows
-    out = np.full((n, len(spec.features)), np.nan, dtype=np.float64)  # row-major, for LightGBM
-    for j, info in enumerate(spec.features):
+    out = np.full((n, spec.width), np.nan, dtype=np.float64)  # row-major, for LightGBM
+    for info, (j, stop) in zip(spec.features, spec.column_ranges(), strict=True):
         col = columns.values.get(info.name)
-        if col is not None:
-            if len(col) != n:
-                raise ValueError(f"column {info.name!r} has {len(col)} values, not {n}")
+        if col is not None and len(col) != n:
+            raise ValueError(f"column {info.name!r} has {len(col)} values, not {n}")
+        if info.kind == "text":
+            out[:, j:stop] = text_block(col or [None] * n, info.n_hash).toarray()
+        elif col is not None:
             types = columns.types.get(info.name)
             out[:, j] = _encode_column(info, col, set(map(type, col)) if types is None else types)
     return out

@@ -15,6 +15,7 @@ import numpy as np
 from ml.calibration import apply_calibration
 from ml.class_scores import class_contributions, class_probabilities, decide
 from ml.features import FeatureSpec, encode_columns, flatten_columns
+from ml.text_columns import describe, strongest_phrases
 
 TOP_CONTRIBUTIONS = 10
 
@@ -26,7 +27,8 @@ class Prediction:
     action: str
     confidence: float
     probabilities: dict[str, float]
-    # (payload field, its raw value or None, contribution to the predicted class's raw score)
+    # (payload field, its raw value or None, contribution to the predicted class's raw
+    # score); a text field's value is its strongest phrases ("'double your bitcoin'")
     contributions: list[tuple[str, Any, float]]
 
 
@@ -42,10 +44,8 @@ class LoadedClassifier:
         calibration: dict[str, Any],
         num_threads: int = 1,
     ) -> None:
-        if booster.num_feature() != len(spec.features):
-            raise ValueError(
-                f"model has {booster.num_feature()} features, spec has {len(spec.features)}"
-            )
+        if booster.num_feature() != spec.width:
+            raise ValueError(f"model has {booster.num_feature()} features, spec has {spec.width}")
         per_round = booster.num_model_per_iteration()
         if len(classes) < 2 or per_round != (1 if len(classes) == 2 else len(classes)):
             raise ValueError(f"model with {per_round} trees per round for classes {classes}")
@@ -75,7 +75,10 @@ class LoadedClassifier:
         """One Prediction per payload. Contributions (SHAP values from LightGBM's
         pred_contrib, on the raw score of the predicted class, before calibration) name
         payload fields with the payload's value (None if missing); the top 10 by absolute
-        value, zeros and the bias left out. explain=False skips them (several times faster)."""
+        value, zeros and the bias left out. A text field's contribution is the sum of its
+        columns' and its value the words that pushed most towards the chosen class
+        (ml.text_columns.strongest_phrases), or the text itself if none did.
+        explain=False skips them (several times faster)."""
         if not payloads:
             return []
         columns = flatten_columns(payloads)
@@ -92,8 +95,13 @@ class LoadedClassifier:
         chosen = decide(probs, raw_probs)
         names = self.spec.names
         per_class = (
-            None if contrib is None else class_contributions(contrib, len(names), len(self.classes))
+            None
+            if contrib is None
+            else class_contributions(contrib, self.spec.width, len(self.classes))
         )
+        owner = self.spec.column_features()
+        ranges = self.spec.column_ranges()
+        texts = [j for j, f in enumerate(self.spec.features) if f.kind == "text"]
         missing = [None] * len(payloads)
         raw_values = [columns.values.get(name, missing) for name in names]
         out = []
@@ -101,10 +109,19 @@ class LoadedClassifier:
             k = int(chosen[i])
             contributions: list[tuple[str, Any, float]] = []
             if per_class is not None:
-                values = per_class[i, k, :-1]
+                by_column = per_class[i, k, :-1]
+                values = np.bincount(owner, weights=by_column, minlength=len(names))
                 order = np.argsort(-np.abs(values), kind="stable")[:TOP_CONTRIBUTIONS]
+                shown = [raw_values[j][i] for j in range(len(names))]
+                for j in texts:
+                    if j in order and isinstance(shown[j], str):
+                        start, stop = ranges[j]
+                        phrases = strongest_phrases(
+                            shown[j], by_column[start:stop], self.spec.features[j].n_hash
+                        )
+                        shown[j] = describe(phrases) if phrases else shown[j]
                 contributions = [
-                    (names[j], raw_values[j][i], float(values[j]))
+                    (names[j], shown[j], float(values[j]))
                     for j in order
                     if values[j] != 0.0 and math.isfinite(values[j])
                 ]

@@ -209,7 +209,7 @@ def train_scorer(
     payloads = [e.payload for e in ordered]
     columns = flatten_columns(payloads)
     # The spec comes from what the model may learn from: nothing after the holdout cut.
-    spec = build_spec_from_columns(columns.head(n_older))
+    spec = build_spec_from_columns(columns.head(n_older), text=False)  # the draft is the text
     X = _combine(text_features([e.content for e in ordered], n_hash), encode_columns(spec, columns))
     report(
         0.1,

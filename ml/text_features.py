@@ -29,6 +29,9 @@ Hashed columns hold raw counts (alternate_sign=False, no normalisation): trees s
 
 Deterministic and stateless: sklearn's HashingVectorizer uses a fixed murmurhash seed, so
 the same text gives the same row in any process; nothing is fitted or stored except n_hash.
+
+`chunk_columns(text, n_hash)` goes the other way, for explanations: which columns each
+word of the text (as written) put its n-grams in.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 
 DEFAULT_N_HASH = 2**12
@@ -171,3 +175,46 @@ def text_features(texts: Sequence[str], n_hash: int = DEFAULT_N_HASH) -> sp.csr_
         format="csr",
         dtype=np.float64,
     )
+
+
+def chunk_columns(text: str, n_hash: int) -> tuple[list[str], list[dict[int, float]]]:
+    """The text's whitespace-separated chunks (words as written, punctuation attached) and,
+    for each, the n-gram columns of `text_features(..., n_hash)` it fills: column -> the
+    n-gram occurrences credited to the chunk there (a word bigram spanning two chunks
+    credits each with 0.5). Summed over the chunks, a column's credits are the occurrences
+    behind its count, so a column's contribution can be shared among the chunks by them.
+    Hand-feature columns are not attributed to chunks."""
+    _, chars = _vectorizers(n_hash)
+    chunks = text.split()
+    token_chunk: list[int] = []  # the chunk of each word token, in order
+    tokens: list[str] = []
+    word_pattern = re.compile(_WORD_TOKEN)
+    for k, chunk in enumerate(chunks):
+        found = word_pattern.findall(chunk.lower())
+        tokens.extend(found)
+        token_chunk.extend([k] * len(found))
+    grams: list[str] = []
+    credits: list[list[tuple[int, float]]] = []  # per gram: (chunk, credit)
+    for i, token in enumerate(tokens):
+        grams.append(token)
+        credits.append([(token_chunk[i], 1.0)])
+        if i + 1 < len(tokens):
+            grams.append(f"{token} {tokens[i + 1]}")
+            credits.append([(token_chunk[i], 0.5), (token_chunk[i + 1], 0.5)])
+    n_word = len(grams)
+    char_analyzer = chars.build_analyzer()
+    for k, chunk in enumerate(chunks):
+        for gram in char_analyzer(chunk):
+            grams.append(gram)
+            credits.append([(k, 1.0)])
+    out: list[dict[int, float]] = [{} for _ in chunks]
+    if not grams:
+        return chunks, out
+    hasher = FeatureHasher(n_features=n_hash, input_type="string", alternate_sign=False)
+    indices = hasher.transform([[g] for g in grams]).indices  # one column per gram, in order
+    base = len(TEXT_FEATURE_NAMES)
+    for g, index in enumerate(indices.tolist()):
+        column = base + index + (0 if g < n_word else n_hash)
+        for k, credit in credits[g]:
+            out[k][column] = out[k].get(column, 0.0) + credit
+    return chunks, out

@@ -19,6 +19,7 @@ from itertools import islice
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from ml.column_builder import ColumnBuilder
 from ml.features import FeatureSpec
@@ -47,11 +48,13 @@ class InsufficientData(Exception):
 @dataclass
 class PreparedData:
     """Featurised examples, time-ordered, with the slice boundaries. The matrix is kept as
-    one column-major matrix per slice (`rows(slice)`), each given to LightGBM as it is."""
+    one column-major matrix per slice (`rows(slice)`), each given to LightGBM as it is
+    (a CSR matrix if the spec has text fields)."""
 
     spec: FeatureSpec
     classes: list[str]
-    parts: list[np.ndarray]  # the rows of train, calibration, validation, holdout
+    # The rows of train, calibration, validation, holdout: np.ndarray, CSR with text.
+    parts: list[Any]
     y: np.ndarray
     proposed: list[str]
     train: slice
@@ -59,7 +62,7 @@ class PreparedData:
     validation: slice
     holdout: slice
 
-    def rows(self, part: slice) -> np.ndarray:
+    def rows(self, part: slice) -> Any:
         """The matrix rows of one of the four slices."""
         for known, matrix in zip(self.slices, self.parts, strict=True):
             if part == known:
@@ -71,8 +74,10 @@ class PreparedData:
         return [self.train, self.calibration, self.validation, self.holdout]
 
     @property
-    def X(self) -> np.ndarray:
-        """The whole matrix (a copy, C-ordered)."""
+    def X(self) -> Any:
+        """The whole matrix (a copy, C-ordered; CSR with text fields)."""
+        if self.spec.has_text:
+            return sp.vstack(self.parts, format="csr")
         return np.concatenate(self.parts)
 
 
@@ -214,7 +219,10 @@ def prepare(
         parts = data.columns.encode_parts(spec, bounds, release=True)
     else:  # rows to reorder (not the job's case: it reads them oldest first)
         X = data.columns.encode(spec, release=True)[index]
-        parts = [np.asfortranarray(X[lo:hi]) for lo, hi in itertools.pairwise(bounds)]
+        parts = [
+            X[lo:hi] if spec.has_text else np.asfortranarray(X[lo:hi])
+            for lo, hi in itertools.pairwise(bounds)
+        ]
         del X
     return PreparedData(
         spec=spec,

@@ -27,6 +27,7 @@ from ml.classifier import (
     LoadedClassifier,
     TrainedClassifier,
     TrainingExample,
+    stored_and_loaded,
     train_classifier,
 )
 from ml.features import flatten
@@ -39,19 +40,7 @@ WORLDS = [(rule, seed) for rule in RULES for seed in (1, 2)]
 
 def roundtrip(trained: TrainedClassifier) -> LoadedClassifier:
     """Load the classifier from what the store keeps: JSON and model text."""
-    stored = json.loads(
-        json.dumps(
-            {
-                "spec": trained.spec.to_json(),
-                "classes": trained.classes,
-                "model_text": trained.model_text,
-                "calibration": trained.calibration,
-            }
-        )
-    )
-    return LoadedClassifier.load(
-        stored["spec"], stored["classes"], stored["model_text"], stored["calibration"]
-    )
+    return stored_and_loaded(trained)
 
 
 @pytest.fixture(scope="module")

@@ -160,9 +160,13 @@ def test_spec_survives_json_and_encodes_identically() -> None:
     assert kinds["tags.length"] == "numeric"
 
 
-def test_spec_from_json_rejects_unknown_kinds() -> None:
+def test_spec_from_json_rejects_unknown_kinds_versions_and_text_without_columns() -> None:
     with pytest.raises(ValueError, match="unknown feature kind"):
-        FeatureSpec.from_json({"features": [{"name": "x", "kind": "text"}]})
+        FeatureSpec.from_json({"features": [{"name": "x", "kind": "image"}]})
+    with pytest.raises(ValueError, match="no positive n_hash"):
+        FeatureSpec.from_json({"version": 2, "features": [{"name": "x", "kind": "text"}]})
+    with pytest.raises(ValueError, match="version 3"):
+        FeatureSpec.from_json({"version": 3, "features": []})
 
 
 # --------------------------------------------- the training path: ColumnBuilder, TrainingSet
