@@ -63,13 +63,17 @@ class QueueEvent:
 
 @dataclass(frozen=True)
 class ModelEvent:
-    """A workflow's model was trained, promoted (the feedback report follows) or rejected."""
+    """A workflow's model was trained, promoted (the feedback report follows) or rejected,
+    or drifted (DRIFT: `message` says what moved, `episode` names the drift alarm)."""
 
     kind: ModelEventKind
     model_id: str
     workflow_id: str
+    message: str | None = None
+    episode: str | None = None
 
     @property
     def id(self) -> str:
-        """The same in every delivery of this event."""
-        return f"{self.model_id}:{self.kind.value}"
+        """The same in every delivery of this event (a model drifts in several episodes)."""
+        base = f"{self.model_id}:{self.kind.value}"
+        return f"{base}:{self.episode}" if self.episode else base

@@ -29,6 +29,7 @@ class ModelEventKind(StrEnum):
     TRAINED = "TRAINED"
     PROMOTED = "PROMOTED"
     REJECTED = "REJECTED"
+    DRIFT = "DRIFT"  # the served model's agreement with people or its calibration moved
 
 
 CORRECTIONS = frozenset({Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT})

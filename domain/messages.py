@@ -224,6 +224,8 @@ def encode_model_event(event: ModelEvent) -> dict[str, Any]:
         "kind": event.kind.value,
         "model_id": event.model_id,
         "workflow_id": event.workflow_id,
+        "message": event.message,
+        "episode": event.episode,
     }
 
 
@@ -237,4 +239,15 @@ def _build_model_event(data: Mapping[str, Any]) -> ModelEvent:
         kind=ModelEventKind(data["kind"]),
         model_id=str(data["model_id"]),
         workflow_id=str(data["workflow_id"]),
+        # Optional: messages sent before drift alarms existed have neither.
+        message=_optional_text(data.get("message")),
+        episode=_optional_text(data.get("episode")),
     )
+
+
+def _optional_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"expected text or null, not {value!r}")
+    return value
