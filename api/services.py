@@ -23,6 +23,8 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
         job_lost_after_seconds=settings.job_lost_after_seconds,
         retrain_cron=settings.retrain_cron,
         retrain_min_corrections=settings.retrain_min_corrections,
+        drift_window=settings.drift_window,
+        drift_false_alarm_rate=settings.drift_false_alarm_rate,
         promotion_margin=settings.promotion_margin,
         training_threads=settings.training_threads,
         redis_channel=settings.redis_channel,

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.drift import DEFAULT_FALSE_ALARM_RATE, DEFAULT_WINDOW, MIN_WINDOW
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ARBITER_", extra="ignore")
@@ -67,6 +69,10 @@ class Settings(BaseSettings):
     log_json: bool = False
     retrain_cron: str = "0 3 1 * *"
     retrain_min_corrections: int = 50
+    drift_window: int = Field(default=DEFAULT_WINDOW, ge=MIN_WINDOW)
+    """Decisions per tier in each of the drift monitor's two windows (baseline and recent)."""
+    drift_false_alarm_rate: float = Field(default=DEFAULT_FALSE_ALARM_RATE, gt=0, lt=1)
+    """The drift monitor's false-alarm rate per check of a workflow on a stable model."""
     promotion_margin: float = 0.0
     training_threads: int = 2
 

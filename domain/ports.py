@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.drift import DriftAlarm
 from domain.enums import RecommendationStatus, Tier
 from domain.events import QueueEvent
 from domain.jobs import Job, JobKind
@@ -196,6 +197,22 @@ class TrustedDocumentRepository(Protocol):
         ...
 
 
+class DriftAlarmRepository(Protocol):
+    """The drift alarms' episodes: at most one open per model and tier."""
+
+    async def open_of(self, workflow_id: str) -> list[DriftAlarm]:
+        """The workflow's open episodes, of any of its models."""
+        ...
+
+    async def add(self, alarms: Sequence[DriftAlarm]) -> None:
+        """Open these episodes; a unique-key conflict when one is open already."""
+        ...
+
+    async def clear(self, alarms: Sequence[DriftAlarm]) -> None:
+        """End these episodes at their `cleared_at`."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def users(self) -> UserRepository: ...
@@ -221,6 +238,8 @@ class UnitOfWork(Protocol):
     def outcomes(self) -> OutcomeRepository: ...
     @property
     def trusted_documents(self) -> TrustedDocumentRepository: ...
+    @property
+    def drift_alarms(self) -> DriftAlarmRepository: ...
 
     async def commit(self) -> None: ...
     async def rollback(self) -> None: ...

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.drafts import RecordedOutcome, outcome_rows
+from store.drift import DriftReads
 from store.jobs import SqlJobs
 from store.learning import LearningReads
 from store.models import SqlModels
@@ -26,6 +27,7 @@ class JobReads:
         self.models = SqlModels(session)
         self.jobs = SqlJobs(session)
         self.workflows = SqlWorkflows(session)
+        self.drift = DriftReads(session)
 
     async def workflow_starts(self) -> list[tuple[str, datetime]]:
         """Every workflow's id and creation time."""

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.drafts import SqlOutcomes
+from store.drift import SqlDriftAlarms
 from store.jobs import SqlJobs
 from store.models import SqlModels
 from store.repositories import (
@@ -46,6 +47,7 @@ class SqlUnitOfWork:
         self.webhooks = SqlWebhooks(session)
         self.outcomes = SqlOutcomes(session)
         self.trusted_documents = SqlTrustedDocuments(session)
+        self.drift_alarms = SqlDriftAlarms(session)
         self.committed = False
         self.after_commit_done = False
         return self

@@ -1,4 +1,5 @@
-"""Model events on the bus: TRAINED, PROMOTED (with the feedback report), REJECTED."""
+"""Model events on the bus: TRAINED, PROMOTED (with the feedback report), REJECTED, DRIFT
+(with its message)."""
 
 from __future__ import annotations
 
@@ -16,13 +17,24 @@ class Publishes(Protocol):
     async def publish(self, envelopes: list[Envelope]) -> None: ...
 
 
-def model_envelope(kind: ModelEventKind, model_id: str, workflow_id: str) -> Envelope:
+def model_envelope(
+    kind: ModelEventKind,
+    model_id: str,
+    workflow_id: str,
+    message: str | None = None,
+    episode: str | None = None,
+) -> Envelope:
     """A model event on the bus, with the same id in every delivery of it."""
-    event = ModelEvent(kind, model_id, workflow_id)
+    event = ModelEvent(kind, model_id, workflow_id, message, episode)
     return Envelope(MessageType.MODEL, event.id, encode_model_event(event), workflow_id)
 
 
 async def publish_model_event(
-    runtime: Publishes, kind: ModelEventKind, model_id: str, workflow_id: str
+    runtime: Publishes,
+    kind: ModelEventKind,
+    model_id: str,
+    workflow_id: str,
+    message: str | None = None,
+    episode: str | None = None,
 ) -> None:
-    await runtime.publish([model_envelope(kind, model_id, workflow_id)])
+    await runtime.publish([model_envelope(kind, model_id, workflow_id, message, episode)])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from domain.drift import DEFAULT_FALSE_ALARM_RATE, DEFAULT_WINDOW
+
 
 @dataclass
 class RuntimeOptions:
@@ -19,4 +21,6 @@ class RuntimeOptions:
     training_threads: int = 2
     retrain_cron: str = "0 3 1 * *"
     retrain_min_corrections: int = 50
+    drift_window: int = DEFAULT_WINDOW
+    drift_false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE
     redis_channel: str = "arbiter:events"

@@ -1,4 +1,5 @@
-"""The SLA_SWEEP job: SLA escalation, lapsed leases, and jobs that were lost.
+"""The SLA_SWEEP job: SLA escalation, lapsed leases, jobs that were lost, and the drift
+monitor (workers.drift).
 
 Under arq it is a cron job of `arbiter worker`; embedded, a task of the API
 process (workers.schedule runs it). Every tick creates an SLA_SWEEP job row, so
@@ -8,11 +9,12 @@ process (workers.schedule runs it). Every tick creates an SLA_SWEEP job row, so
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from domain.clock import utcnow
 from domain.jobs import Job, JobKind
 from domain.usecases.sla import BATCH, SweepResult, sweep_sla
+from workers.drift import watch_drift
 from workers.job_runtime import JobResult, JobRuntime, Report
 
 log = logging.getLogger("arbiter.sweep")
@@ -29,18 +31,32 @@ async def run_sla_sweep(runtime: JobRuntime, job: Job, report: Report) -> JobRes
         if batch.examined < BATCH or not (batch.escalated + batch.breached + batch.released):
             break
     recovered = await recover_lost_jobs(runtime)
+    drift = await _watch_drift(runtime, now)
     message = (
         f"escalated {total.escalated}, marked {total.breached} breached, "
         f"freed {total.released} lapsed leases"
         + (f"; re-enqueued {recovered} lost jobs" if recovered else "")
+        + (f"; raised {drift} drift alarms" if drift else "")
+        + ("; the drift check failed" if drift is None else "")
     )
     return {
         "escalated": total.escalated,
         "breached": total.breached,
         "released": total.released,
         "recovered": recovered,
+        "drift_alarms": drift,
         "message": message,
     }
+
+
+async def _watch_drift(runtime: JobRuntime, now: datetime) -> int | None:
+    """How many drift alarms were raised; None when the check failed, which does not
+    fail the sweep: its SLA work is done and committed, and the next sweep checks again."""
+    try:
+        return len(await watch_drift(runtime, now))
+    except Exception:
+        log.exception("the drift check failed; the next sweep checks again")
+        return None
 
 
 async def recover_lost_jobs(runtime: JobRuntime) -> int:

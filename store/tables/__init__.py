@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from store.tables.columns import BigId, JsonType, table_of, values_of
 from store.tables.decisions import ConfirmationGrantRow, DecisionRow, OverrideRow
+from store.tables.drift import DriftAlarmRow
 from store.tables.items import FAR_FUTURE, DraftRevisionRow, RecommendationRow
 from store.tables.learning import ModelVersionRow, ThemeReportRow, TrustedDocumentRow
 from store.tables.outbox import EventRow, JobRow, WebhookDeliveryRow, WebhookRow
@@ -36,6 +37,7 @@ deliveries_t = table_of(WebhookDeliveryRow)
 models_t = table_of(ModelVersionRow)
 theme_reports_t = table_of(ThemeReportRow)
 trusted_documents_t = table_of(TrustedDocumentRow)
+drift_alarms_t = table_of(DriftAlarmRow)
 
 __all__ = [
     "FAR_FUTURE",
@@ -43,6 +45,7 @@ __all__ = [
     "ConfirmationGrantRow",
     "DecisionRow",
     "DraftRevisionRow",
+    "DriftAlarmRow",
     "EventRow",
     "JobRow",
     "JsonType",
@@ -59,6 +62,7 @@ __all__ = [
     "confirmation_grants_t",
     "decisions_t",
     "deliveries_t",
+    "drift_alarms_t",
     "events_t",
     "jobs_t",
     "metadata",

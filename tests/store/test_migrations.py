@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "model_versions",
     "theme_reports",
     "trusted_documents",
+    "drift_alarms",
 }
 
 

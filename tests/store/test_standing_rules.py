@@ -35,6 +35,7 @@ from domain.enums import RecommendationStatus, Tier, Window
 from domain.model import Workflow
 from store.analytics_queries import AnalyticsReads
 from store.drafts import outcome_rows
+from store.drift import DriftReads
 from store.learning import LearningReads
 from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
@@ -163,6 +164,11 @@ READS: dict[str, Read] = {
     ),
     "SqlDecisions.human_count_since": Read(_reviewer_counts, CAP),
     "outcome_rows": Read(lambda r: outcome_rows(r.reads.session, r.workflow.id)),
+    "DriftReads.reviewed_proposals": Read(
+        lambda r: DriftReads(r.reads.session).reviewed_proposals(
+            r.workflow.id, "v1", r.since, Tier.ANALYST_REVIEW, 500
+        )
+    ),
 }
 
 NEITHER = "reads neither items nor decisions"
@@ -200,6 +206,7 @@ CLASSES = (
     WebhookReads,
     SqlRecommendations,
     SqlDecisions,
+    DriftReads,
 )
 
 
@@ -239,15 +246,15 @@ async def _seed(gql: Any) -> Desk:
     desk = await open_desk(gql)
     override = {"action": "B", "reason": "mining is out of appetite"}
     slow = 0.3  # decisions that would move the median dwell if they counted
-    await desk.item(payload={"industry": "mining"})
+    await desk.item(payload={"industry": "mining"}, modelVersion="v1")
     await _decide(desk, desk.bob, OVERRIDE, **override)  # the canaries' source
-    await desk.item(payload={"n": 1})
+    await desk.item(payload={"n": 1}, modelVersion="v1")
     await _decide(desk, desk.bob, APPROVE)
-    await desk.item(payload={"n": 2})
+    await desk.item(payload={"n": 2}, modelVersion="v1")
     undone = await _decide(desk, desk.ana, OVERRIDE, slow, action="C", reason="no")
     await _undo(desk, desk.ana, undone)
     await _decide(desk, desk.ana, APPROVE)  # the same item, approved after the undo
-    await desk.item(payload={"n": 3})
+    await desk.item(payload={"n": 3}, modelVersion="v1")
     await _undo(desk, desk.ana, await _decide(desk, desk.ana, APPROVE, slow))  # waits again
     await _canary_rate(desk, 1.0)
     await _decide(desk, desk.ana, APPROVE, slow)  # a canary, missed: a fast streak of two
@@ -256,7 +263,8 @@ async def _seed(gql: Any) -> Desk:
     assert (await desk.run(CLAIM_NEXT, desk.ana, wf=desk.key))["__typename"] == "ClaimSuccess"
     await _canary_rate(desk, 0.0)
     assert (await desk.run(CLAIM_NEXT, desk.bob, wf=desk.key))["__typename"] == "ClaimSuccess"
-    await desk.item(payload={"n": 4})  # waits, queued after the canary that waits
+    # waits, queued after the canary that waits
+    await desk.item(payload={"n": 4}, modelVersion="v1")
     return desk
 
 

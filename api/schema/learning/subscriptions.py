@@ -1,4 +1,5 @@
-"""modelEvents(workflow): TRAINED, PROMOTED (with the feedback report), REJECTED."""
+"""modelEvents(workflow): TRAINED, PROMOTED (with the feedback report), REJECTED, DRIFT
+(with its message)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from store.learning import LearningReads
 
 @strawberry.type
 class LearningSubscriptions:
-    @strawberry.subscription(description="A workflow's models as they are trained and promoted.")
+    @strawberry.subscription(
+        description="A workflow's models as they are trained, promoted and drift."
+    )
     async def model_events(self, info: Info, workflow: str) -> AsyncGenerator[ModelEvent, None]:
         ctx = info.context
         found = await (await ctx.reads()).workflow_by_key(workflow)
@@ -52,6 +55,7 @@ class LearningSubscriptions:
                     kind=kind,
                     model=ModelVersion.from_domain(version),
                     report=FeedbackReport.from_domain(report) if report else None,
+                    message=event.message,
                 )
                 await ctx.release()
         finally:

@@ -209,6 +209,9 @@ class ModelEvent:
     report: FeedbackReport | None = strawberry.field(
         description="On PROMOTED: what the promotion changed."
     )
+    message: str | None = strawberry.field(
+        default=None, description="On DRIFT: what moved, by how much, since when."
+    )
 
 
 @strawberry.type
