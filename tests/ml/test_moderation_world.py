@@ -1,0 +1,46 @@
+"""The moderation world (ml.moderation_world) measured as bench/learning_worlds.py does:
+the served classifier against the upstream keyword filter and the Bayes rule.
+
+The issue's target (at least 85% of the gap to the Bayes rule closed on fresh posts, ECE
+at most 0.03) is not reached yet: seed 13, the benchmark's, measures 80% and ECE 0.046
+(BENCHMARKS.md, 6c). It is kept as a strict xfail, so it fails the day it is met and
+must be turned into a plain assertion; the plain test guards what is reached.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ml.moderation_world import REMOVE, generate_moderation_world, upstream_action
+from ml.world_measures import WorldMeasure, measure_moderation
+
+SEED = 13
+
+
+@pytest.fixture(scope="module")
+def measured() -> WorldMeasure:
+    return measure_moderation(seed=SEED)
+
+
+def test_the_world_is_deterministic_and_knows_its_probabilities() -> None:
+    first, again = generate_moderation_world(500, 3), generate_moderation_world(500, 3)
+    assert [p.payload for p in first] == [p.payload for p in again]
+    assert all(0.0 < p.p_remove < 1.0 for p in first)
+    scams = [p for p in first if p.concern in ("money", "prize", "login")]
+    assert scams and all(p.p_remove > 0.5 for p in scams)
+    assert all(p.p_remove < 0.5 for p in first if p.concern is None)
+    assert upstream_action("please DOUBLE YOUR btc", 0) == REMOVE
+
+
+def test_served_model_beats_the_upstream_filter_and_nears_the_bayes_rule(
+    measured: WorldMeasure,
+) -> None:
+    assert measured.upstream < measured.served < measured.bayes
+    assert measured.gap_closed >= 0.7  # a floor below the 80% measured, not the target
+    assert measured.ece <= 0.06
+
+
+@pytest.mark.xfail(strict=True, reason="measured 80% of the gap and ECE 0.046 (seed 13)")
+def test_issue_target_gap_and_calibration(measured: WorldMeasure) -> None:
+    assert measured.gap_closed >= 0.85
+    assert measured.ece <= 0.03
