@@ -193,16 +193,19 @@ class LearningReads(Reads):
         )
         return list(await self._execute(query))
 
-    async def decided_payloads_since(
+    async def decided_since(
         self, workflow_id: str, since: datetime, limit: int
-    ) -> list[dict[str, Any]]:
-        """Payloads of items decided in the window without an override (the contrast)."""
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Items decided in the window without an override (the themes' contrast): each
+        one's payload and proposed action, newest first."""
         c = recs_t.c
         overridden = standing_overrides(overrides_t.c.recommendation_id).where(
             overrides_t.c.recommendation_id == c.id
         )
         result = await self._execute(
-            visible_recommendations(sa.type_coerce(c.payload, _PayloadJson()).label("payload"))
+            visible_recommendations(
+                sa.type_coerce(c.payload, _PayloadJson()).label("payload"), c.proposed_action
+            )
             .where(
                 c.workflow_id == workflow_id,
                 c.decided_at >= since,
@@ -211,7 +214,7 @@ class LearningReads(Reads):
             .order_by(c.decided_at.desc())
             .limit(limit)
         )
-        return [dict(row.payload) for row in result]
+        return [(dict(row.payload), row.proposed_action) for row in result]
 
     async def workflow_created_at(self, workflow_id: str) -> datetime | None:
         row = (

@@ -23,7 +23,7 @@ async def run_theme_mining(runtime: JobRuntime, job: Job, report: Report) -> Job
     await report(0.05, "loading overrides")
     async with runtime.job_reads() as reads:
         rows = await reads.learning.overrides_since(workflow_id, since)
-        others = await reads.learning.decided_payloads_since(workflow_id, since, CONTRAST_LIMIT)
+        decided = await reads.learning.decided_since(workflow_id, since, CONTRAST_LIMIT)
         active = await reads.models.active(workflow_id, ModelKind.CLASSIFIER)
     model_features = set(active.features) if active is not None else None
     samples = [
@@ -36,7 +36,12 @@ async def run_theme_mining(runtime: JobRuntime, job: Job, report: Report) -> Job
         for row in rows
     ]
     await report(0.2, f"mining {len(samples)} override reasons")
-    themes = await asyncio.to_thread(mine_themes, samples, others, model_features)
+    others = [payload for payload, _ in decided]
+    # The proposals tell which fields they already use when there is no active model.
+    proposals = [proposed for _, proposed in decided]
+    themes = await asyncio.to_thread(
+        mine_themes, samples, others, model_features, other_proposals=proposals
+    )
     summaries = [
         ThemeSummary(
             label=t.label,

@@ -108,7 +108,7 @@ async def _learning(database: Any, key: str) -> tuple[list[Any], list[Any], list
         return (
             await learning.learning_rows(workflow.id),
             await learning.overrides_since(workflow.id, workflow.created_at),
-            await learning.decided_payloads_since(workflow.id, workflow.created_at, 100),
+            await learning.decided_since(workflow.id, workflow.created_at, 100),
         )
 
 

@@ -118,8 +118,8 @@ READS: dict[str, Read] = {
     "LearningReads.overrides_since": Read(
         lambda r: r.learning.overrides_since(r.workflow.id, r.since)
     ),
-    "LearningReads.decided_payloads_since": Read(
-        lambda r: r.learning.decided_payloads_since(r.workflow.id, r.since, 100)
+    "LearningReads.decided_since": Read(
+        lambda r: r.learning.decided_since(r.workflow.id, r.since, 100)
     ),
     "AnalyticsReads.divergence": Read(
         lambda r: r.analytics.divergence(r.workflow, Window.QUARTER, r.now, Scope(_ALL)), AUDIT
