@@ -24,6 +24,7 @@ from api.schema.live.subscriptions import LiveSubscriptions
 from api.schema.node import NodeQueries
 from api.schema.recommendations.mutations import RecommendationMutations
 from api.schema.recommendations.queries import RecommendationQueries
+from api.schema.thresholds.queries import ThresholdQueries
 from api.schema.users.mutations import UserMutations
 from api.schema.users.queries import UserQueries
 from api.schema.webhooks.mutations import WebhookMutations
@@ -44,6 +45,7 @@ Query = merge_types(
         WebhookQueries,
         LearningQueries,
         AnalyticsQueries,
+        ThresholdQueries,
     ),
 )
 Mutation = merge_types(

@@ -14,7 +14,8 @@ and domain/rights.py:
   someone else's decision is Forbidden, except for an ADMIN.
 - ADMIN only: users, workflows, policies, webhooks, retraining, theme mining, jobs.
 - divergence: not SERVICE; reviewerStats: not SERVICE, an ANALYST gets only its own
-  row; simulatePolicy: SENIOR and ADMIN; webhooks: ADMIN (FORBIDDEN errors otherwise).
+  row; simulatePolicy and recommendThreshold: SENIOR and ADMIN; webhooks: ADMIN
+  (FORBIDDEN errors otherwise).
 
 Scopes: "own" means the caller holds the claim on the item (or made the decision);
 "other" means another reviewer does; "hidden" means the item is in a tier the caller
@@ -389,6 +390,12 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
         "-": Case(
             '{ simulatePolicy(workflow: "shop", input: {autoApproveAt: 0.95}) '
             "{ decisionsReplayed } }",
+            by_role(SERVICE="FORBIDDEN", ANALYST="FORBIDDEN", SENIOR=a_report, ADMIN=a_report),
+        )
+    },
+    "recommendThreshold": {
+        "-": Case(
+            '{ recommendThreshold(workflow: "shop", maxAutoApproveError: 0.05) { message } }',
             by_role(SERVICE="FORBIDDEN", ANALYST="FORBIDDEN", SENIOR=a_report, ADMIN=a_report),
         )
     },

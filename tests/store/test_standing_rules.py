@@ -40,6 +40,7 @@ from store.learning import LearningReads
 from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
 from store.tables import decisions_t, overrides_t, recs_t, revisions_t, users_t
+from store.threshold_evidence import ThresholdReads
 from store.webhook_queries import WebhookReads
 from tests.api.test_decisions import APPROVE, CLAIM_NEXT, OVERRIDE, UPDATE_POLICY, Desk, open_desk
 
@@ -66,6 +67,10 @@ class Reader:
     workflow: Workflow
     now: datetime
     ids: dict[str, list[str]]
+
+    @property
+    def thresholds(self) -> ThresholdReads:
+        return ThresholdReads.over(self.reads)
 
     @property
     def since(self) -> datetime:
@@ -169,6 +174,15 @@ READS: dict[str, Read] = {
             r.workflow.id, "v1", r.since, Tier.ANALYST_REVIEW, 500
         )
     ),
+    "ThresholdReads.proposing_version": Read(
+        lambda r: r.thresholds.proposing_version(r.workflow.id)
+    ),
+    "ThresholdReads.threshold_evidence": Read(
+        lambda r: r.thresholds.threshold_evidence(r.workflow, Window.QUARTER, r.now)
+    ),
+    "ThresholdReads.recommend_threshold": Read(
+        lambda r: r.thresholds.recommend_threshold(r.workflow, Window.QUARTER, r.now, 0.5, 0.6)
+    ),
 }
 
 NEITHER = "reads neither items nor decisions"
@@ -188,6 +202,7 @@ EXEMPT: dict[str, str] = {
     "LearningReads.feedback_report": "counts through corrections_between (held above)",
     "AnalyticsReads.over": "builds the read model",
     "WebhookReads.over": "builds the read model",
+    "ThresholdReads.over": "builds the read model",
     "WebhookReads.webhook": NEITHER,
     "WebhookReads.webhooks_of": NEITHER,
     "WebhookReads.deliveries_of": NEITHER,
@@ -204,6 +219,7 @@ CLASSES = (
     LearningReads,
     AnalyticsReads,
     WebhookReads,
+    ThresholdReads,
     SqlRecommendations,
     SqlDecisions,
     DriftReads,
