@@ -101,6 +101,12 @@ def _log_and_overrides(data: dict[str, Any]) -> None:
     ]
 
 
+def _no_threshold_yet(data: dict[str, Any]) -> None:
+    found = data["recommendThreshold"]
+    assert found["autoApproveAt"] is None and found["evidence"] == 2, found  # app-2, app-4
+    assert found["message"].startswith("No threshold can be guaranteed"), found
+
+
 def _webhook_created(data: dict[str, Any]) -> None:
     assert data["createWebhook"]["secret"]
 
@@ -122,6 +128,7 @@ STEPS: dict[str, Step] = {
         check=_overridden,
     ),
     "decisions overrides": Step(check=_log_and_overrides),
+    "recommendThreshold": Step(check=_no_threshold_yet),
     "createWebhook": Step(check=_webhook_created),
 }
 
