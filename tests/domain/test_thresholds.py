@@ -8,6 +8,7 @@ import random
 
 import pytest
 
+from domain.binomial import binomial_cdf, upper_bound
 from domain.enums import Role
 from domain.errors import ForbiddenError, InvalidInputError
 from domain.thresholds import (
@@ -15,13 +16,11 @@ from domain.thresholds import (
     Bucket,
     Stratum,
     ThresholdEvidence,
-    binomial_cdf,
     bucket_of,
     extra_labels_needed,
     recommend,
     regions,
     require_rights,
-    upper_bound,
     validate_targets,
 )
 
