@@ -38,6 +38,7 @@ SUITES = {
     "keys": "which key does what",
     "queueModel": "the live queue applies events by version",
     "controller": "a review session against arbiter serve",
+    "recommendation": "the threshold's guarantee and the drift alarms in words",
 }
 
 
