@@ -64,6 +64,10 @@ class ModelMetrics:
     r2: float | None = None
     mean_absolute_error: float | None = None
     baseline_mean_absolute_error: float | None = None
+    # The holdout figures are the evaluated model's, fitted on the labels before the
+    # holdout (this many); the served model is refitted on all (ModelVersion.trained_on).
+    # None in rows stored before the refit.
+    evaluated_on: int | None = None
 
 
 @dataclass

@@ -19,9 +19,12 @@ def boost(
     report: Callable[[float, str], None],
     low: float,
     high: float,
+    *,
+    max_rounds: int = MAX_ROUNDS,
 ) -> tuple[lgb.Booster, int, int]:
-    """Train until the validation metric stops improving; progress runs from `low` to
-    `high`. Returns the booster (cut at its best round), the rounds run and the best one."""
+    """Train until the validation metric stops improving (at most `max_rounds`); progress
+    runs from `low` to `high`. Returns the booster (cut at its best round), the rounds run
+    and the best one."""
     rounds = [0]
 
     def on_round(env: Any) -> None:
@@ -35,7 +38,7 @@ def boost(
     booster = lgb.train(
         params,
         train_set,
-        num_boost_round=MAX_ROUNDS,
+        num_boost_round=max_rounds,
         valid_sets=[valid_set],
         valid_names=["validation"],
         callbacks=[

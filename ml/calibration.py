@@ -8,6 +8,12 @@ each column through np.interp on those points (flat beyond the ends, as
 IsotonicRegression(out_of_bounds="clip") does) and renormalises each row to
 sum to 1, so scoring needs numpy only.
 
+`choose_calibration` picks the calibration itself by evidence: identity, temperature
+(p_k proportional to p_k ** a, one parameter fitted by log loss) or isotonic, whichever has
+the lowest cross-fitted log loss on out-of-fold predictions (CHOICE_FOLDS interleaved
+folds: each fold scored by the map fitted on the others), then fits the winner on all of
+them. Identity wins ties, temperature beats isotonic on them: the simpler map first.
+
 Two guards:
 - Fewer than MIN_CALIBRATION_EXAMPLES (20) examples: the calibration is the
   identity ({"method": "identity", "reason": ...}); isotonic regression on a
@@ -26,6 +32,10 @@ import numpy as np
 
 MIN_CALIBRATION_EXAMPLES = 20
 CALIBRATION_VERSION = 1
+CHOICE_FOLDS = 5
+METHODS = ("identity", "temperature", "isotonic")  # simplest first: it wins ties
+TEMPERATURE_BOUNDS = (0.2, 5.0)  # exponents a; beyond them the model's scores mean nothing
+PROBABILITY_FLOOR = 1e-6
 
 
 def identity_calibration(reason: str, n_classes: int) -> dict[str, Any]:
@@ -88,6 +98,8 @@ def apply_calibration(calibration: Mapping[str, Any], probabilities: np.ndarray)
     method = calibration.get("method", "identity")
     if method == "identity":
         return _normalise(probs, probs)
+    if method == "temperature":
+        return _tempered(probs, float(calibration["exponent"]))
     if method != "isotonic":
         raise ValueError(f"unknown calibration method {method!r}")
     per_class = calibration["per_class"]
@@ -106,6 +118,78 @@ def apply_calibration(calibration: Mapping[str, Any], probabilities: np.ndarray)
         else:
             out[:, k] = np.interp(probs[:, k], xs, ys)
     return _normalise(out, probs)
+
+
+def _tempered(probs: np.ndarray, exponent: float) -> np.ndarray:
+    """Rows of p ** exponent, renormalised (a softmax of the log-probabilities scaled)."""
+    logs = exponent * np.log(np.clip(probs, PROBABILITY_FLOOR, 1.0))
+    logs -= logs.max(axis=1, keepdims=True)
+    out = np.exp(logs)
+    return np.asarray(out / out.sum(axis=1, keepdims=True))
+
+
+def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """The exponent a minimising the log loss of p ** a (renormalised), within
+    TEMPERATURE_BOUNDS."""
+    from scipy.optimize import minimize_scalar  # training time only
+
+    probs = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels)
+    found = minimize_scalar(
+        lambda a: log_loss(_tempered(probs, a), y), bounds=TEMPERATURE_BOUNDS, method="bounded"
+    )
+    return float(found.x)
+
+
+def log_loss(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean negative log probability of the true class (floored at PROBABILITY_FLOOR)."""
+    y = np.asarray(labels)
+    picked = np.asarray(probabilities)[np.arange(len(y)), y]
+    return float(-np.log(np.clip(picked, PROBABILITY_FLOOR, 1.0)).mean())
+
+
+def _fit(method: str, probs: np.ndarray, y: np.ndarray, n_classes: int) -> dict[str, Any]:
+    if method == "identity":
+        return identity_calibration("chosen on cross-fitted log loss", n_classes)
+    if method == "temperature":
+        return {
+            "version": CALIBRATION_VERSION,
+            "method": "temperature",
+            "n_classes": int(n_classes),
+            "fitted_on": len(y),
+            "exponent": fit_temperature(probs, y),
+        }
+    return fit_calibration(probs, y, n_classes)
+
+
+def choose_calibration(
+    probabilities: np.ndarray, labels: np.ndarray, n_classes: int
+) -> dict[str, Any]:
+    """The calibration with the lowest cross-fitted log loss (see the module), fitted on
+    all the given out-of-fold predictions. Its "chosen_by" holds each method's
+    cross-fitted log loss. Fewer than MIN_CALIBRATION_EXAMPLES per fold: identity."""
+    probs = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels)
+    n = len(y)
+    if n < MIN_CALIBRATION_EXAMPLES * CHOICE_FOLDS:
+        return identity_calibration(
+            f"{n} out-of-fold predictions; at least "
+            f"{MIN_CALIBRATION_EXAMPLES * CHOICE_FOLDS} are needed to choose a calibration, "
+            "so probabilities are used as the model gives them",
+            n_classes,
+        )
+    fold = np.arange(n) % CHOICE_FOLDS
+    scores: dict[str, float] = {}
+    for method in METHODS:
+        calibrated = np.empty_like(probs)
+        for k in range(CHOICE_FOLDS):
+            fitted = _fit(method, probs[fold != k], y[fold != k], n_classes)
+            calibrated[fold == k] = apply_calibration(fitted, probs[fold == k])
+        scores[method] = log_loss(calibrated, y)
+    best = min(METHODS, key=lambda m: (round(scores[m], 6), METHODS.index(m)))
+    chosen = _fit(best, probs, y, n_classes)
+    chosen["chosen_by"] = {m: round(s, 6) for m, s in scores.items()}
+    return chosen
 
 
 def _normalise(values: np.ndarray, fallback: np.ndarray) -> np.ndarray:

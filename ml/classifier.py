@@ -2,16 +2,21 @@
 
 Training (`train_classifier`) is pure: TrainingExamples in, a TrainedClassifier
 out (model text, feature spec, calibration and holdout metrics, all plain
-data the store can keep). The examples are ordered by time, featurised and split
-into train, calibration, validation and holdout slices by ml.training_data:
+data the store can keep). The examples are ordered by time and featurised
+(ml.training_data); the newest 20% are the holdout, never seen by the evaluated model:
 
-- validation: early stopping on its log loss;
-- calibration: a separate slice for the isotonic calibration, not the
-  validation slice, since the validation slice already chose the number of
-  rounds (a mild, but avoidable, optimism);
-- holdout: the newest 20%, never seen in training; accuracy, log loss and
-  calibration error there, after calibration, next to the accuracy of the
-  proposals the humans were shown on the same items (baseline_accuracy).
+- tuning (ml.tuning): the few parameters that matter on small data (leaves, minimum
+  data in a leaf, L2 regularisation, learning rate) by time-ordered cross-validation on
+  the labels before the holdout, early stopping on each validation fold;
+- the evaluated model: the chosen parameters fitted on every label before the holdout,
+  for early stopping's rounds scaled to those rows, calibrated by a map chosen and
+  fitted on the out-of-fold predictions (ml.calibration.choose_calibration); its
+  accuracy, log loss and calibration error on the holdout, next to the accuracy of the
+  proposals the humans were shown on the same items (baseline_accuracy), are the
+  honest figures the promotion verdict is given;
+- the served model: the same parameters refitted on every labelled decision, for the
+  rounds scaled to all of them, calibrated on the out-of-fold predictions and the
+  evaluated model's holdout predictions (all out of sample). It is what is stored.
 
 Two classes train a binary objective (class 1 = classes[1]), more a multiclass
 one; ml.class_scores hides the difference. LightGBM sees columns as f0..fN (so
@@ -32,9 +37,9 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import scipy.sparse as sp
 
-from ml.boosting import boost
-from ml.calibration import apply_calibration, expected_calibration_error, fit_calibration
+from ml.calibration import apply_calibration, choose_calibration, expected_calibration_error
 from ml.class_scores import class_probabilities, decide
 from ml.features import FeatureSpec
 from ml.loaded_classifier import LoadedClassifier, Prediction
@@ -46,6 +51,7 @@ from ml.training_data import (
     TrainingSet,
     prepare,
 )
+from ml.tuning import fit_rounds, tune
 
 __all__ = [
     "MIN_EXAMPLES",
@@ -77,22 +83,27 @@ class ClassifierMetrics:
     baseline_accuracy: float
     log_loss: float
     calibration_error: float
+    evaluated_on: int = 0  # rows the evaluated model was fitted on (all before the holdout)
+    calibration_method: str = "identity"  # the evaluated model's, chosen by evidence
 
 
 @dataclass
 class TrainedClassifier:
     spec: FeatureSpec
     classes: list[str]
-    model_text: str  # truncated at best_iteration
+    model_text: str  # the served model, refitted on every labelled decision
     calibration: dict[str, Any]
     metrics: ClassifierMetrics
     used_features: list[str]  # spec names with a non-zero split count, in spec order
-    trained_on: int  # rows the booster was fitted on (the training slice)
-    best_iteration: int
+    trained_on: int  # rows the served booster was fitted on: every labelled decision
+    best_iteration: int  # the served model's rounds (early stopping's, scaled to the data)
     # Extras, beyond the job's needs: slice sizes, LightGBM parameters, rounds run.
     split: dict[str, int] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     rounds_run: int = 0
+    evaluated_on: int = 0  # rows the evaluated model (the holdout figures') was fitted on
+    evaluated_calibration: dict[str, Any] = field(default_factory=dict)
+    tuning: list[dict[str, Any]] = field(default_factory=list)  # settings tried, their loss
 
 
 def lightgbm_params(
@@ -161,12 +172,13 @@ def train_classifier(
     num_threads: int = 2,
     min_examples: int = MIN_EXAMPLES,
 ) -> TrainedClassifier:
-    """Featurise, split by time, train with early stopping, calibrate, evaluate on the holdout.
+    """Featurise, split by time, tune, evaluate on the holdout, then refit on every label.
 
     Deterministic for the same examples, seed and num_threads (LightGBM's
     deterministic=True; see `lightgbm_params` for the threads actually used).
     `progress(fraction, message)` is called from this thread: 0.0-0.1 featurising,
-    0.1-0.8 once per boosting round, 0.8-1.0 calibrating and evaluating, ending with 1.0.
+    0.1-0.6 tuning, 0.6-0.75 and 0.75-0.95 the evaluated and the served fits (once per
+    boosting round), then calibrating, ending with 1.0.
     Raises InsufficientData with a message for people. A TrainingSet (the job streams the
     decision log into one) is consumed.
     """
@@ -174,81 +186,108 @@ def train_classifier(
     report(0.0, f"featurising {len(examples)} labelled decisions")
     data = prepare(examples, min_examples=min_examples)
     spec, classes, y = data.spec, data.classes, data.y
-    n_classes = len(classes)
-    n_train = data.train.stop - data.train.start
+    n_classes, n, n_older = len(classes), len(y), data.holdout.start
+    older = _stack(spec, data.parts[:3])
     report(
         0.1,
-        f"training on {n_train} decisions with {len(spec.features)} features "
-        f"({spec.width} columns)",
+        f"tuning on {n_older} decisions with {len(spec.features)} features ({spec.width} columns)",
     )
+    base = lightgbm_params(n_older, n_classes, seed=seed, num_threads=num_threads)
+    names, categorical = lightgbm_names(spec), spec.categorical_indices
 
-    params = lightgbm_params(n_train, n_classes, seed=seed, num_threads=num_threads)
-    names = lightgbm_names(spec)
-    categorical = spec.categorical_indices
-    train_set = lgb.Dataset(
-        data.rows(data.train),
-        label=y[data.train],
-        feature_name=names,
-        categorical_feature=categorical,
-        free_raw_data=True,
+    def dataset(rows: Any, labels: np.ndarray, reference: lgb.Dataset | None) -> lgb.Dataset:
+        return lgb.Dataset(
+            rows,
+            label=labels,
+            reference=reference,
+            feature_name=names,
+            categorical_feature=categorical,
+            params={"feature_pre_filter": False},
+            free_raw_data=False,
+        )
+
+    tuning = tune(older, y[:n_older], base, dataset, _within(report, 0.1, 0.6))
+    best = tuning.best
+    params = best.params
+    evaluated = fit_rounds(
+        params,
+        dataset(older, y[:n_older], None),
+        best.rounds_for(n_older),
+        _within(report, 0.6, 0.75),
     )
-    valid_set = lgb.Dataset(
-        data.rows(data.validation),
-        label=y[data.validation],
-        reference=train_set,
-        feature_name=names,
-        categorical_feature=categorical,
+    oof_labels = y[tuning.oof_start : n_older]
+    calibration = choose_calibration(best.oof, oof_labels, n_classes)
+    holdout_rows = data.rows(data.holdout)
+    raw_hold = class_probabilities(evaluated.predict(holdout_rows))
+    metrics = _holdout_metrics(data, calibration, raw_hold)
+    del evaluated, older
+
+    served_rounds = best.rounds_for(n)
+    served = fit_rounds(
+        params,
+        dataset(_stack(spec, data.parts), y, None),
+        served_rounds,
+        _within(report, 0.75, 0.95),
     )
-
-    booster, rounds_run, best = boost(params, train_set, valid_set, report, 0.1, 0.8)
-    report(0.8, f"calibrating (best round {best} of {rounds_run})")
-
-    raw_cal = class_probabilities(booster.predict(data.rows(data.calibration), num_iteration=best))
-    calibration = fit_calibration(raw_cal, y[data.calibration], n_classes)
-    report(0.9, "evaluating on the holdout")
-
-    raw_hold = class_probabilities(booster.predict(data.rows(data.holdout), num_iteration=best))
-    probs = apply_calibration(calibration, raw_hold)
-    predicted = decide(probs, raw_hold)
-    truth = y[data.holdout]
-    correct = predicted == truth
-    proposed = data.proposed[data.holdout]
-    labels = [classes[i] for i in truth.tolist()]
-    metrics = ClassifierMetrics(
-        holdout_size=len(truth),
-        accuracy=float(correct.mean()),
-        baseline_accuracy=sum(map(operator.eq, proposed, labels)) / len(labels),
-        log_loss=float(
-            -np.log(np.clip(probs[np.arange(len(truth)), truth], LOG_LOSS_EPS, 1.0)).mean()
-        ),
-        calibration_error=expected_calibration_error(
-            probs[np.arange(len(truth)), predicted], correct
-        ),
+    report(0.95, "calibrating on the out-of-fold and holdout predictions")
+    served_calibration = choose_calibration(
+        np.concatenate([best.oof, raw_hold]), y[tuning.oof_start :], n_classes
     )
-    splits = booster.feature_importance(importance_type="split", iteration=best)
+    splits = served.feature_importance(importance_type="split")
     per_feature = np.bincount(spec.column_features(), weights=splits, minlength=len(spec.names))
     used = [name for name, count in zip(spec.names, per_feature, strict=True) if count > 0]
     trained = TrainedClassifier(
         spec=spec,
         classes=classes,
-        model_text=booster.model_to_string(num_iteration=best),
-        calibration=calibration,
+        model_text=served.model_to_string(),
+        calibration=served_calibration,
         metrics=metrics,
         used_features=used,
-        trained_on=n_train,
-        best_iteration=best,
-        split={
-            "train": n_train,
-            "calibration": data.calibration.stop - data.calibration.start,
-            "validation": data.validation.stop - data.validation.start,
-            "holdout": len(truth),
-        },
+        trained_on=n,
+        best_iteration=served_rounds,
+        split={"before_holdout": n_older, "holdout": n - n_older},
         params=params,
-        rounds_run=rounds_run,
+        rounds_run=served_rounds,
+        evaluated_on=n_older,
+        evaluated_calibration=calibration,
+        tuning=tuning.tried,
     )
     report(
         1.0,
         f"accuracy {metrics.accuracy:.1%} vs {metrics.baseline_accuracy:.1%} for the proposals "
-        f"on {metrics.holdout_size} holdout decisions",
+        f"on {metrics.holdout_size} holdout decisions; the served model is refitted on all "
+        f"{n}",
     )
     return trained
+
+
+def _stack(spec: FeatureSpec, parts: Sequence[Any]) -> Any:
+    """Consecutive slices' rows as one matrix (CSR with text fields)."""
+    if spec.has_text:
+        return sp.vstack(parts, format="csr")
+    return np.concatenate(parts)
+
+
+def _within(report: Progress, low: float, high: float) -> Progress:
+    return lambda fraction, message: report(low + (high - low) * min(1.0, fraction), message)
+
+
+def _holdout_metrics(
+    data: PreparedData, calibration: dict[str, Any], raw_hold: np.ndarray
+) -> ClassifierMetrics:
+    """The evaluated model's figures on the holdout, next to the proposals' accuracy."""
+    probs = apply_calibration(calibration, raw_hold)
+    predicted = decide(probs, raw_hold)
+    truth = data.y[data.holdout]
+    correct = predicted == truth
+    labels = [data.classes[i] for i in truth.tolist()]
+    rows = np.arange(len(truth))
+    return ClassifierMetrics(
+        holdout_size=len(truth),
+        accuracy=float(correct.mean()),
+        baseline_accuracy=sum(map(operator.eq, data.proposed[data.holdout], labels)) / len(labels),
+        log_loss=float(-np.log(np.clip(probs[rows, truth], LOG_LOSS_EPS, 1.0)).mean()),
+        calibration_error=expected_calibration_error(probs[rows, predicted], correct),
+        evaluated_on=data.holdout.start,
+        calibration_method=str(calibration["method"]),
+    )

@@ -205,6 +205,7 @@ async def _retrain_classifier(
         baseline_accuracy=m.baseline_accuracy,
         log_loss=m.log_loss,
         calibration_error=m.calibration_error,
+        evaluated_on=m.evaluated_on,
     )
     promote, why = promotion_verdict(metrics, runtime.options.promotion_margin)
     stored = await _store_and_judge(
@@ -217,6 +218,7 @@ async def _retrain_classifier(
     return {
         **stored,
         "trainedOn": trained.trained_on,
+        "evaluatedOn": m.evaluated_on,
         "accuracy": m.accuracy,
         "baselineAccuracy": m.baseline_accuracy,
         "calibrationError": m.calibration_error,
