@@ -2,11 +2,14 @@
  * Learning: the workflow's models with their holdout metrics (accuracy against the
  * proposals they would replace, calibration), the active one marked; "Retrain now" with
  * live job progress; and the feedback report's sentence. Models trained elsewhere
- * (the schedule, the CLI) appear as they are announced on modelEvents.
+ * (the schedule, the CLI) appear as they are announced on modelEvents. A DRIFT event (the
+ * SLA sweep's drift monitor: people stopped agreeing with the served model) is an alert
+ * with its message and the time it was heard, kept among the few recent alarms.
  */
-import { useEffect } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { ApiClient } from "../api/client";
 import { graphql } from "../gql";
+import { addAlarm, type Alarm } from "./alarms";
 import { BarChart } from "./charts";
 import { num, pct, when, words } from "./format";
 import { useQuery } from "./hooks";
@@ -79,6 +82,10 @@ const ModelEvents = graphql(`
     modelEvents(workflow: $workflow) {
       id
       kind
+      message
+      model {
+        version
+      }
     }
   }
 `);
@@ -92,13 +99,51 @@ export function FeedbackSentence({ message }: { message: string | null | undefin
   );
 }
 
+/** The latest drift alarm as an alert (announced when it appears), the earlier ones listed. */
+export function DriftAlarms({ alarms }: { alarms: readonly Alarm[] }) {
+  const [latest, ...earlier] = alarms;
+  const line = (a: Alarm) => (
+    <>
+      <strong>Drift{a.modelVersion != null ? ` in v${a.modelVersion}` : ""}:</strong> {a.message}{" "}
+      <span class="adm-note">(heard {when(a.heardAt)})</span>
+    </>
+  );
+  return (
+    <div class="adm-alarms">
+      <div role="alert">{latest && <p class="adm-warning">{line(latest)}</p>}</div>
+      {earlier.length > 0 && (
+        <>
+          <h3 id="adm-earlier-alarms">Earlier drift alarms</h3>
+          <ul aria-labelledby="adm-earlier-alarms">
+            {earlier.map((a) => (
+              <li key={a.id}>{line(a)}</li>
+            ))}
+          </ul>
+        </>
+      )}
+    </div>
+  );
+}
+
 export function Learning({ client, workflow }: { client: ApiClient; workflow: string }) {
   const models = useQuery(client, Models, { workflow });
   const retrain = useJob(client, () => models.reload());
   const reload = models.reload;
+  const [alarms, setAlarms] = useState<Alarm[]>([]);
 
   useEffect(
-    () => client.subscribe(ModelEvents, { workflow }, { next: () => reload(), error: () => {} }),
+    () =>
+      client.subscribe(
+        ModelEvents,
+        { workflow },
+        {
+          next: ({ modelEvents: event }) => {
+            setAlarms((heard) => addAlarm(heard, event, new Date()));
+            reload();
+          },
+          error: () => {},
+        },
+      ),
     [client, workflow, reload],
   );
 
@@ -111,6 +156,7 @@ export function Learning({ client, workflow }: { client: ApiClient; workflow: st
     <section class="adm-section" aria-labelledby="adm-learning">
       <h2 id="adm-learning">Learning</h2>
       <ProblemNote trouble={models.trouble} />
+      <DriftAlarms alarms={alarms} />
       {models.data && <FeedbackSentence message={models.data.feedbackReport?.message} />}
       <div class="adm-row">
         <button
