@@ -1,13 +1,16 @@
 """How close the served classifier comes to the best possible on a generated world.
 
-`measure_moderation` trains the classifier as retraining does (a TrainingSet of the
+`measure_world` (a loan world of ml.worlds, its planted rule) and `measure_moderation`
+(ml.moderation_world) train the classifier as retraining does (a TrainingSet of the
 reviewed decisions, oldest first, labelled by the reviewers, with the upstream proposals
 as the baseline), stores and reloads it as the store keeps it (JSON and model text), and
-scores fresh posts from the same world, later in time:
+scores fresh cases from the same world, later in time:
 
 - accuracies against the generator's own probabilities (the expected accuracy of a
-  decision rule: p_remove where it removes, 1 - p_remove where it keeps), for the
-  upstream proposals, the served model and the Bayes rule (remove when p_remove > 0.5);
+  decision rule: moderation, p_remove where it removes, 1 - p_remove where it keeps;
+  loans, 1 - noise where it takes the rule's action, ml.worlds.expected_accuracy), for
+  the upstream proposals, the served model and the Bayes rule (moderation: remove when
+  p_remove > 0.5; loans: the rule's action);
   the realised accuracies against the drawn labels are given beside them;
 - gap_closed = (served - upstream) / (bayes - upstream), on the expected accuracies;
 - ece: the expected calibration error of the served confidences against the drawn
@@ -16,13 +19,25 @@ scores fresh posts from the same world, later in time:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from ml.calibration import expected_calibration_error
 from ml.classifier import TrainingExample, TrainingSet, stored_and_loaded, train_classifier
-from ml.moderation_world import REMOVE, SPAN, START, generate_moderation_world
+from ml.moderation_world import KEEP, REMOVE, generate_moderation_world
+from ml.moderation_world import START as MODERATION_START
+from ml.worlds import (
+    ACTIONS,
+    ACTIONS_THREE,
+    SPAN,
+    START,
+    expected_accuracy,
+    generate_world,
+    training_examples,
+)
 
 ECE_BINS = 10
 
@@ -50,49 +65,96 @@ class WorldMeasure:
         )
 
 
+def _measure(
+    world: str,
+    examples: list[TrainingExample],
+    fresh_payloads: list[dict[str, Any]],
+    expected: Callable[[list[str]], float],
+    drawn: list[str],
+    upstream: list[str],
+    bayes: list[str],
+    *,
+    seed: int,
+    num_threads: int,
+) -> WorldMeasure:
+    """Train as retraining does, serve the stored model, score the fresh cases and
+    compare: `expected(actions)` is a decision rule's accuracy from the generator's own
+    probabilities, `drawn` the labels drawn from them."""
+    training = TrainingSet()
+    training.add(examples)
+    trained = train_classifier(training, seed=seed, num_threads=num_threads)
+    predictions = stored_and_loaded(trained).predict(fresh_payloads, explain=False)
+    served = [p.action for p in predictions]
+    truth = np.array(drawn)
+
+    def realised(actions: list[str]) -> float:
+        return float((np.array(actions) == truth).mean())
+
+    up, model, best = expected(upstream), expected(served), expected(bayes)
+    confidence = np.array([p.confidence for p in predictions])
+    return WorldMeasure(
+        world=world,
+        n_train=len(examples),
+        n_fresh=len(fresh_payloads),
+        upstream=up,
+        served=model,
+        bayes=best,
+        gap_closed=(model - up) / (best - up),
+        ece=expected_calibration_error(confidence, np.array(served) == truth, bins=ECE_BINS),
+        upstream_realised=realised(upstream),
+        served_realised=realised(served),
+        bayes_realised=realised(bayes),
+        holdout_accuracy=trained.metrics.accuracy,
+    )
+
+
+def measure_world(
+    rule: str,
+    *,
+    seed: int = 1,
+    n_train: int = 3000,
+    n_fresh: int = 4000,
+    three_actions: bool = False,
+    num_threads: int = 2,
+) -> WorldMeasure:
+    """A loan world of ml.worlds (its planted `rule`): train on n_train reviewed cases,
+    measure on n_fresh later cases. The Bayes rule takes each case's rule action."""
+    reviewed = generate_world(n_train, seed, rule, three_actions=three_actions)
+    fresh = generate_world(n_fresh, seed + 1, rule, three_actions=three_actions, start=START + SPAN)
+    n_actions = len(ACTIONS_THREE if three_actions else ACTIONS)
+    return _measure(
+        rule + (" (3 actions)" if three_actions else ""),
+        training_examples(reviewed),
+        [c.payload for c in fresh],
+        lambda actions: expected_accuracy(fresh, actions, n_actions=n_actions),
+        [c.true_action for c in fresh],
+        [c.upstream_action for c in fresh],
+        [c.bayes_action for c in fresh],
+        seed=seed,
+        num_threads=num_threads,
+    )
+
+
 def measure_moderation(
     *, seed: int = 13, n_train: int = 3000, n_fresh: int = 4000, num_threads: int = 2
 ) -> WorldMeasure:
     """Train on n_train reviewed posts, measure on n_fresh later posts (see the module)."""
     reviewed = generate_moderation_world(n_train, seed)
-    fresh = generate_moderation_world(n_fresh, seed + 1, start=START + SPAN)
-    training = TrainingSet()
-    training.add(
-        [TrainingExample(p.payload, p.label, p.created_at, p.upstream_action) for p in reviewed]
-    )
-    trained = train_classifier(training, seed=seed, num_threads=num_threads)
-    served = stored_and_loaded(trained)
-    predictions = served.predict([p.payload for p in fresh], explain=False)
-
+    fresh = generate_moderation_world(n_fresh, seed + 1, start=MODERATION_START + SPAN)
     p_remove = np.array([p.p_remove for p in fresh])
-    drawn = np.array([p.label == REMOVE for p in fresh])
-    served_remove = np.array([pr.action == REMOVE for pr in predictions])
-    upstream_remove = np.array([p.upstream_action == REMOVE for p in fresh])
-    bayes_remove = p_remove > 0.5
 
-    def expected(remove: np.ndarray) -> float:
+    def expected(actions: list[str]) -> float:
+        remove = np.array([a == REMOVE for a in actions])
         return float(np.where(remove, p_remove, 1.0 - p_remove).mean())
 
-    def realised(remove: np.ndarray) -> float:
-        return float((remove == drawn).mean())
-
-    upstream, model, bayes = (
-        expected(upstream_remove),
-        expected(served_remove),
-        expected(bayes_remove),
-    )
-    confidence = np.array([pr.confidence for pr in predictions])
-    return WorldMeasure(
-        world="moderation (text)",
-        n_train=n_train,
-        n_fresh=n_fresh,
-        upstream=upstream,
-        served=model,
-        bayes=bayes,
-        gap_closed=(model - upstream) / (bayes - upstream),
-        ece=expected_calibration_error(confidence, served_remove == drawn, bins=ECE_BINS),
-        upstream_realised=realised(upstream_remove),
-        served_realised=realised(served_remove),
-        bayes_realised=realised(bayes_remove),
-        holdout_accuracy=trained.metrics.accuracy,
+    return _measure(
+        "moderation (text)",
+        [TrainingExample(p.payload, p.label, p.created_at, p.upstream_action) for p in reviewed],
+        [p.payload for p in fresh],
+        expected,
+        [p.label for p in fresh],
+        [p.upstream_action for p in fresh],
+        [REMOVE if p.p_remove > 0.5 else KEEP for p in fresh],
+        seed=seed,
+        num_threads=num_threads,
     )

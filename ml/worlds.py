@@ -15,6 +15,10 @@ The rule every world shares (BASE_RULE):
     if loan.amount > 750000; otherwise approve.
 A missing value never satisfies a condition, except where a rule says "not true".
 
+Each case knows the rule's own action (`bayes_action`): the human takes it with probability
+1 - noise, so the Bayes-optimal accuracy is 1 - noise and `expected_accuracy` gives any
+decision rule's accuracy from the generator's probabilities.
+
 Deterministic: the same (n, seed, rule, three_actions) gives the same cases.
 """
 
@@ -88,6 +92,9 @@ class WorldCase:
     created_at: datetime
     concern: str | None = None  # the planted rule's key, for overrides it caused
     planted: bool = False  # the planted condition holds for this case (override or not)
+    # The rule's action, before label noise: the Bayes rule (the human takes it with
+    # probability 1 - noise, each other action with noise / (actions - 1)).
+    bayes_action: str = ""
 
 
 # Many phrasings of the same concern; {age}, {months}, {debt}, {pct} are filled in.
@@ -296,9 +303,21 @@ def generate_world(
                 created_at=start + timedelta(seconds=float(gaps[i])),
                 concern=concern,
                 planted=bool(planted[i]),
+                bayes_action=actions[rule_action[i]],
             )
         )
     return cases
+
+
+def expected_accuracy(
+    cases: list[WorldCase], actions: list[str], *, noise: float = NOISE, n_actions: int = 2
+) -> float:
+    """The mean probability that the human takes `actions[i]` on cases[i], from the
+    generator: 1 - noise for the rule's action, noise / (n_actions - 1) for any other."""
+    if len(cases) != len(actions):
+        raise ValueError("one action per case")
+    hit = np.array([a == c.bayes_action for a, c in zip(actions, cases, strict=True)])
+    return float(np.where(hit, 1.0 - noise, noise / (n_actions - 1)).mean())
 
 
 def training_examples(cases: list[WorldCase]) -> list[TrainingExample]:

@@ -1,10 +1,11 @@
 """The moderation world (ml.moderation_world) measured as bench/learning_worlds.py does:
 the served classifier against the upstream keyword filter and the Bayes rule.
 
-The issue's target (at least 85% of the gap to the Bayes rule closed on fresh posts, ECE
-at most 0.03) is not reached yet: seed 13, the benchmark's, measures 80% and ECE 0.046
-(BENCHMARKS.md, 6c). It is kept as a strict xfail, so it fails the day it is met and
-must be turned into a plain assertion; the plain test guards what is reached.
+The issue's target is at least 85% of the gap to the Bayes rule closed on fresh posts,
+with ECE at most 0.03. Since the served model is tuned, refitted on every label and
+calibrated by cross-fitted evidence, the ECE half is met (seed 13, the benchmark's: 0.009,
+was 0.046) and asserted; the gap is not (79%, was 80%; BENCHMARKS.md, 6c) and is kept as a
+strict xfail, so it fails the day it is met and must be turned into a plain assertion.
 """
 
 from __future__ import annotations
@@ -36,11 +37,10 @@ def test_served_model_beats_the_upstream_filter_and_nears_the_bayes_rule(
     measured: WorldMeasure,
 ) -> None:
     assert measured.upstream < measured.served < measured.bayes
-    assert measured.gap_closed >= 0.7  # a floor below the 80% measured, not the target
-    assert measured.ece <= 0.06
+    assert measured.gap_closed >= 0.7  # a floor below the 79% measured, not the target
+    assert measured.ece <= 0.03  # the issue's calibration target
 
 
-@pytest.mark.xfail(strict=True, reason="measured 80% of the gap and ECE 0.046 (seed 13)")
-def test_issue_target_gap_and_calibration(measured: WorldMeasure) -> None:
+@pytest.mark.xfail(strict=True, reason="measured 79% of the gap (seed 13)")
+def test_issue_target_gap(measured: WorldMeasure) -> None:
     assert measured.gap_closed >= 0.85
-    assert measured.ece <= 0.03
