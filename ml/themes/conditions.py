@@ -6,7 +6,8 @@ value), "field != value" (the contrast's usual value, held by at least half of i
 the theme mostly lacks it; not for two-valued fields), "field < t" / "field > t"
 (numeric fields: see ml.themes.thresholds). A condition is kept only when it holds for
 `min_support` of the theme and `min_count` items, with `min_lift` over the contrast and
-a one-sided Fisher exact p below `alpha` / (conditions tried x clusters).
+a one-sided Fisher exact p below `alpha` / (conditions tried x clusters). A free-text
+field gets no "=" or "!=" but "text mentions bitcoin, btc or eth" (ml.themes.text).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scipy.stats import hypergeom
 
 from ml.themes.payloads import Column, PayloadTable
 from ml.themes.settings import ThemeSettings
+from ml.themes.text import Mentions, distinguishing, mentions, text_fields
 from ml.themes.thresholds import best_cut, render_number
 
 
@@ -29,16 +31,22 @@ class Condition:
     """A reported condition and its evidence."""
 
     field: str
-    op: str  # "=", "!=", "<", ">"
-    value: Any  # int code for = / !=, float threshold for < / >
+    op: str  # "=", "!=", "<", ">", "mentions"
+    # int code for = / !=, float threshold for < / >, for "mentions" a bool per
+    # category code whose last entry (code -1: missing) is False
+    value: Any
     text: str  # "company_age_years < 2"
     support: float  # share of the theme's items satisfying it
     base: float  # share of the contrast satisfying it
     lift: float  # support / base
     p: float  # one-sided Fisher exact p
+    words: tuple[str, ...] = ()  # "mentions": the words, as written
+    word_support: tuple[float, ...] = ()  # "mentions": share of the theme mentioning each
 
     def holds(self, values: np.ndarray) -> np.ndarray:
         """Per value of this field's column: whether the condition holds."""
+        if self.op == "mentions":
+            return np.asarray(self.value[values], dtype=bool)
         if self.op == "=":
             return values == self.value
         if self.op == "!=":
@@ -89,6 +97,8 @@ class Contrast:
         self.n_overrides = n_overrides
         self.use_others = n_others > 0
         self.sorted_out: dict[str, np.ndarray] = {}
+        self.texts = text_fields(table)
+        self._text_names = {t.name for t in self.texts}
         if self.use_others:
             for col in table.columns:
                 if col.numeric:
@@ -118,6 +128,8 @@ class Contrast:
         candidates: list[_Candidate] = []
         tried = 0
         for col in self.table.columns:
+            if col.name in self._text_names:
+                continue
             xin = col.inside[members]
             xout = self.outside(col, members)
             if len(xout) == 0:
@@ -156,8 +168,61 @@ class Contrast:
             if p >= alpha:
                 continue
             out.append(Condition(c.field, c.op, c.value, c.text, support, base, lift, p))
+        out += self._text_conditions(members)
         out.sort(key=lambda c: (-min(c.lift, 1e9), c.p, c.text))
         return out[: s.max_conditions]
+
+    def _rest(self, members: np.ndarray) -> np.ndarray | None:
+        """The overrides outside the theme when they are the contrast (else None)."""
+        if self.use_others:
+            return None
+        mask = np.ones(self.n_overrides, dtype=bool)
+        mask[members] = False
+        return np.flatnonzero(mask)
+
+    def distinguishing(self, members: np.ndarray) -> dict[str, np.ndarray]:
+        """Per free-text field, the words these members' texts mention far more often
+        than the contrast's (ml.themes.text.distinguishing)."""
+        rest = self._rest(members)
+        return {f.name: distinguishing(f, members, rest, self.settings) for f in self.texts}
+
+    def _text_conditions(self, members: np.ndarray) -> list[Condition]:
+        """The theme's "mentions" conditions, one per text field at most, each tested as
+        the others are but Bonferroni-divided by the words it could have chosen."""
+        s = self.settings
+        m = len(members)
+        rest = self._rest(members)
+        out: list[Condition] = []
+        for field in self.texts:
+            found = mentions(field, members, rest, s)
+            if found is None or not self._passes(found, m):
+                continue
+            support, base = found.inside / m, found.outside / found.n_out
+            out.append(
+                Condition(
+                    field.name,
+                    "mentions",
+                    field.mask(np.array(found.chosen)),
+                    found.text,
+                    support,
+                    base,
+                    support / base if base > 0 else math.inf,
+                    fisher_greater(found.inside, m, found.outside, found.n_out),
+                    found.words,
+                    tuple(k / m for k in found.word_inside),
+                )
+            )
+        return out
+
+    def _passes(self, found: Mentions, m: int) -> bool:
+        s = self.settings
+        support, base = found.inside / m, found.outside / found.n_out
+        if found.inside < s.min_count or support < s.min_support:
+            return False
+        if base > 0 and support / base < s.min_lift:
+            return False
+        alpha = s.alpha / (found.tried * self.family)
+        return fisher_greater(found.inside, m, found.outside, found.n_out) < alpha
 
     def _categorical(
         self, col: Column, xin: np.ndarray, xout: np.ndarray, m: int

@@ -3,7 +3,7 @@ conditions: what merging (step 3) and reassignment (step 4) decide by."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -21,6 +21,8 @@ class Group:
     conditions: list[Condition]
     centroid: np.ndarray  # text centroid (dense, normalised)
     base: float = 1.0  # share of the contrast satisfying all its conditions (1: none)
+    # per free-text field: the words its items mention far more than the contrast's
+    words: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class Grouper:
@@ -39,6 +41,7 @@ class Grouper:
             members=members,
             conditions=self.contrast.conditions(members),
             centroid=text_centroid(self.corpus, members),
+            words=self.contrast.distinguishing(members),
         )
         if g.conditions:
             k, n = self.contrast.conjunction_rate_outside(g.conditions, members)
@@ -52,6 +55,13 @@ class Grouper:
             for h in self.contrast.holding(x.conditions, y.members):
                 held += int(h.mean() >= self.settings.min_support)
         return held / (len(a.conditions) + len(b.conditions))
+
+    def compatible(self, a: Group, b: Group) -> bool:
+        """Whether each of a's conditions holds on b's members at least `text_merge_fit`
+        as often as on a's own: nothing a's items have sets b's apart."""
+        holds = self.contrast.holding(a.conditions, b.members)
+        ratio = self.settings.text_merge_fit
+        return all(h.mean() >= ratio * c.support for c, h in zip(a.conditions, holds, strict=True))
 
     def fit(self, a: Group, members: np.ndarray) -> float:
         """The share of `members` satisfying all of a's conditions."""

@@ -23,8 +23,10 @@ from ml.themes.groups import Group
 from ml.themes.payloads import PayloadTable
 from ml.themes.pointers import BARE_ADJECTIVES, HIGH_ADJECTIVES, LOW_ADJECTIVES, read_reason
 from ml.themes.settings import ThemeSettings
+from ml.themes.text import either
 
 _LABEL_CONDITIONS = 3  # a label names at most this many conditions
+_LABEL_WORDS = 3  # and at most this many words of a text condition
 _GENERIC = frozenset({"has", "is", "num"})
 _LEAD = re.compile(r"^\w+\s*[:.\-]\s+")  # "Decline: ", "No. ", "declined - "
 _TRAIL = re.compile(r"(\s*\([^)]*\))?[\s.!?;,]*$")  # " (see notes)", "!"
@@ -103,7 +105,8 @@ def _condition_phrase(
     condition is the adjective its reasons use most ("young" for "< 2"), or "high" /
     "low" and the field's name; a yes/no field its participle ("unverified"); a category
     its value ("healthcare", "non-US"); the noun a dotted prefix ("applicant") or the
-    first word of a field named by a plain adjective ("company" of company_age_years)."""
+    first word of a field named by a plain adjective ("company" of company_age_years); a
+    text condition "with text mentioning bitcoin, btc or eth"."""
     adjectives: list[str] = []
     values: list[str] = []
     withs: list[str] = []
@@ -114,6 +117,9 @@ def _condition_phrase(
         if "." in c.field:
             nouns.append(c.field.rsplit(".", 1)[0].rsplit(".", 1)[-1])
         name = leaf.replace("_", " ").strip()
+        if c.op == "mentions":  # "text mentioning bitcoin, btc or eth"
+            withs.append(f"{name} mentioning {either(list(c.words[:_LABEL_WORDS]))}")
+            continue
         if c.op in ("<", ">"):
             adjective = _adjective(c.op, reasons, members, min_share)
             if adjective is not None and stem(adjective) in BARE_ADJECTIVES:

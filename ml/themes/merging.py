@@ -10,6 +10,12 @@
 - Neither has conditions and their tf-idf centroids are close (a phrasing split in two),
   or together they have conditions that both satisfy (phrasings too small for conditions
   of their own, as in a small window).
+- Otherwise, by the items' free text (ml.themes.text), when no number or category sets
+  the two apart: one has a text condition, what their items' texts mention beyond the
+  usual is alike (cosine >= `text_profile_similarity` over the words that set either
+  apart), and each one's conditions hold on the other's items at least `text_merge_fit`
+  as often as on its own. So "crypto doubling scam" and "ponzi pitch", whose reasons
+  share no word and whose posts differ in no number, are one theme.
 
 A merged group's conditions are computed again.
 """
@@ -19,10 +25,35 @@ from __future__ import annotations
 import numpy as np
 
 from ml.themes.groups import Group, Grouper
+from ml.themes.text import profile_similarity
 
 
 def merge_score(grouper: Grouper, a: Group, b: Group) -> float | None:
     """How surely a and b are one concern (higher merges first), or None: not one."""
+    score = _by_conditions(grouper, a, b)
+    return score if score is not None else by_text(grouper, a, b)
+
+
+def by_text(grouper: Grouper, a: Group, b: Group) -> float | None:
+    """The similarity of what a's and b's items' texts mention beyond the usual, if one
+    of them has a condition on that text, both have words that set them apart, and
+    neither's conditions set the other's items apart; else None."""
+    s = grouper.settings
+    best: float | None = None
+    conditioned = {c.field for c in (*a.conditions, *b.conditions) if c.op == "mentions"}
+    for field in grouper.contrast.texts:
+        wa, wb = a.words.get(field.name), b.words.get(field.name)
+        if field.name not in conditioned or wa is None or wb is None or not (len(wa) and len(wb)):
+            continue
+        similarity = profile_similarity(field, a.members, b.members, np.union1d(wa, wb))
+        if similarity >= s.text_profile_similarity and (best is None or similarity > best):
+            best = similarity
+    if best is None or not (grouper.compatible(a, b) and grouper.compatible(b, a)):
+        return None
+    return best
+
+
+def _by_conditions(grouper: Grouper, a: Group, b: Group) -> float | None:
     s = grouper.settings
     if a.conditions and b.conditions:
         agreement = grouper.agreement(a, b)

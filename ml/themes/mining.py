@@ -107,6 +107,7 @@ def _mine(
         model_features=model_features,
         proposals=proposals,
         settings=settings,
+        text_fields=[t.name for t in contrast.texts],
     )
     themes = [report_theme(g, window) for g in groups[:max_themes]]
     themes.sort(key=lambda t: (-t.count, t.label))

@@ -66,6 +66,7 @@ class Window:
     model_features: Collection[str] | None
     proposals: Proposals | None  # of the overrides and the contrast, when known
     settings: ThemeSettings
+    text_fields: Collection[str] = ()  # the free-text fields of the payloads
 
 
 def report_theme(group: Group, window: Window) -> Theme:
@@ -93,6 +94,7 @@ def report_theme(group: Group, window: Window) -> Theme:
             model_features=window.model_features,
             proposals=window.proposals,
             settings=s,
+            text_fields=window.text_fields,
         )
     )
     return Theme(

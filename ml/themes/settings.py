@@ -104,6 +104,24 @@ class ThemeSettings:
     """Share of a field's values that must be numbers for it to be compared by "<" and
     ">"; otherwise its values are categories."""
 
+    text_word_share: float = 0.1
+    """Share of a theme's items whose text must mention a word for it to be one of a text
+    condition's words: a concern written many ways ("bitcoin", "btc", "eth") spreads over
+    several words, each in a part of the theme; rarer words are typos and one-offs."""
+
+    text_word_lift: float = 3.0
+    """How much more often a text condition's word is mentioned in the theme's items than
+    in the contrast's: benign posts use the same words ("bitcoin price is wild today"),
+    and a word the whole workflow uses says nothing about the concern."""
+
+    text_min_gain: float = 0.03
+    """How much a further word must raise the text condition's share of the theme minus
+    its share of the contrast: a word that adds less is a synonym of one chosen (most
+    items that mention it mention another) or as common outside as inside."""
+
+    text_max_words: int = 5
+    """Words a text condition names at most: what a person reads at once."""
+
     max_fields: int = 300
     """Payload fields compared (those present in the most overrides): bounds the cost of
     the conditions, which are computed again for every candidate group."""
@@ -121,6 +139,20 @@ class ThemeSettings:
     text_merge_similarity: float = 0.5
     """Cosine of the tf-idf centroids at which two themes without conditions are one
     phrasing split in two."""
+
+    text_profile_similarity: float = 0.65
+    """Cosine at which two themes' items mention the same words beyond the usual (per
+    word, the share of the theme's items mentioning it minus the contrast's) so alike
+    that they are one concern written differently (step 3). Measured on the pieces of
+    twelve moderation worlds (tests/ml/moderation_overrides.py): two pieces of one scam
+    0.82 (median; 5% below 0.6), of two scams above 0.65 in 2 of 2,896 pairs that
+    `text_merge_fit` allows. A piece mixing every scam (posts the filter caught and the
+    reviewers kept) comes up to 0.99 with each, and `text_merge_fit` keeps it apart."""
+
+    text_merge_fit: float = 0.5
+    """Two themes alike in their text merge only if each one's conditions hold on the
+    other's items at least this share as often as on its own: "account age < 30" holding
+    on 9% of the other's items against 83% of its own sets the two apart."""
 
     reassign_rounds: int = 3
     """Rounds of moving pieces to the theme whose conditions they fit; a move can make

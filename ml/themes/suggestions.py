@@ -1,7 +1,10 @@
 """The payload fields a theme suggests the model should use, ranked with evidence (step 6).
 
 Candidates: every field of the theme's conditions, and every field whose own name or
-category value is among the theme's typical words ("unverified" -> identity_verified).
+category value is among the theme's typical words ("unverified" -> identity_verified);
+a free-text field only by its condition ("text mentions bitcoin, btc or eth"), whose
+words count as its values (a reason saying "crypto doubling scam" points at a text
+that mentions "crypto"), and whose evidence gives each word's share of the theme.
 Each is scored 0..1 as the mean of two pieces of evidence:
 
 - separation: how well the field's condition carves the theme out of the contrast,
@@ -67,6 +70,7 @@ class ThemeEvidence:
     model_features: Collection[str] | None
     proposals: Proposals | None
     settings: ThemeSettings
+    text_fields: Collection[str] = ()  # the free-text fields (ml.themes.text)
 
 
 def uses(model_features: Collection[str], name: str) -> bool:
@@ -82,7 +86,7 @@ def _candidates(e: ThemeEvidence) -> list[str]:
         if c.field not in names:
             names.append(c.field)
     for col in e.table.columns:
-        if col.name in names:
+        if col.name in names or col.name in e.text_fields:  # a text: by its condition only
             continue
         named = any(same_word(f, w) for f in field_words(col.name) for w in e.words)
         valued = not col.numeric and any(value_words(v) & set(e.words) for v in col.levels)
@@ -132,6 +136,7 @@ def suggest_features(e: ThemeEvidence) -> list[SuggestedFeature]:
         best = max(conds, key=lambda c: c.support - c.base, default=None)
         separation = max(0.0, best.support - best.base) if best is not None else 0.0
         levels = [col.levels[int(c.value)] for c in conds if c.op == "=" and col is not None]
+        levels += [w for c in conds if c.op == "mentions" for w in c.words]  # "crypto ..."
         words = pointing(col, name, conds, e.reasons, e.members, levels)
         score = round((separation + words.share) / 2.0, 4)
         parts = [
@@ -139,6 +144,14 @@ def suggest_features(e: ThemeEvidence) -> list[SuggestedFeature]:
             if best is not None
             else "no payload condition"
         ]
+        mentioned = [
+            f"{w} {share:.0%}"
+            for c in conds
+            if c.op == "mentions"
+            for w, share in zip(c.words, c.word_support, strict=True)
+        ]
+        if mentioned:
+            parts.append(f"its items' {name} mentions {', '.join(mentioned)}")
         if words.words:
             shown = ", ".join(words.words[:_MAX_EVIDENCE_WORDS])
             parts.append(f"words: {shown} ({words.share:.0%} of its reasons)")
