@@ -168,7 +168,7 @@ class Contrast:
             if p >= alpha:
                 continue
             out.append(Condition(c.field, c.op, c.value, c.text, support, base, lift, p))
-        out += self._text_conditions(members)
+        out += self.text_conditions(members)
         out.sort(key=lambda c: (-min(c.lift, 1e9), c.p, c.text))
         return out[: s.max_conditions]
 
@@ -186,7 +186,7 @@ class Contrast:
         rest = self._rest(members)
         return {f.name: distinguishing(f, members, rest, self.settings) for f in self.texts}
 
-    def _text_conditions(self, members: np.ndarray) -> list[Condition]:
+    def text_conditions(self, members: np.ndarray) -> list[Condition]:
         """The theme's "mentions" conditions, one per text field at most, each tested as
         the others are but Bonferroni-divided by the words it could have chosen."""
         s = self.settings

@@ -56,12 +56,26 @@ class Grouper:
                 held += int(h.mean() >= self.settings.min_support)
         return held / (len(a.conditions) + len(b.conditions))
 
-    def compatible(self, a: Group, b: Group) -> bool:
-        """Whether each of a's conditions holds on b's members at least `text_merge_fit`
-        as often as on a's own: nothing a's items have sets b's apart."""
-        holds = self.contrast.holding(a.conditions, b.members)
+    def compatible(self, a: Group, b: Group, *, text_only: bool = False) -> bool:
+        """Whether each of a's conditions (or only its text conditions) holds on b's
+        members at least `text_merge_fit` as often as on a's own: nothing a's items have
+        sets b's apart."""
+        conds = [c for c in a.conditions if c.op == "mentions" or not text_only]
+        holds = self.contrast.holding(conds, b.members)
         ratio = self.settings.text_merge_fit
-        return all(h.mean() >= ratio * c.support for c, h in zip(a.conditions, holds, strict=True))
+        return all(h.mean() >= ratio * c.support for c, h in zip(conds, holds, strict=True))
+
+    def fits(self, a: Group, members: np.ndarray) -> bool:
+        """Whether these members belong with a's conditions: a clear majority satisfies
+        all of them, or, when a has conditions on its text, all of those (the text is
+        what the concern is about; "links > 0" beside it holds for fewer, and the two
+        together for fewer still)."""
+        s = self.settings
+        if self.fit(a, members) >= s.min_support:
+            return True
+        text = [c for c in a.conditions if c.op == "mentions"]
+        holds = self.contrast.holding(text, members)
+        return bool(text) and float(np.logical_and.reduce(holds).mean()) >= s.min_support
 
     def fit(self, a: Group, members: np.ndarray) -> float:
         """The share of `members` satisfying all of a's conditions."""

@@ -3,7 +3,7 @@
 - Both have payload conditions and their conditions hold across each other's members
   (>= `merge_condition_agreement` of them, counting both ways): the same concern phrased
   differently; or the smaller one's items satisfy the larger one's conditions and its
-  own are no much rarer description.
+  own are no much rarer description, nor a text condition the larger one's items fail.
 - One has conditions and the other (a phrasing with too few items for conditions of its
   own) has a clear majority satisfying all of them, significantly more often than the
   contrast does (Fisher, p < `alpha`).
@@ -13,8 +13,9 @@
 - Otherwise, by the items' free text (ml.themes.text), when no number or category sets
   the two apart: one has a text condition, what their items' texts mention beyond the
   usual is alike (cosine >= `text_profile_similarity` over the words that set either
-  apart), and each one's conditions hold on the other's items at least `text_merge_fit`
-  as often as on its own. So "crypto doubling scam" and "ponzi pitch", whose reasons
+  apart), together they have a text condition that holds for `min_support` of each, and
+  each one's conditions hold on the other's items at least `text_merge_fit` as often as
+  on its own. So "crypto doubling scam" and "ponzi pitch", whose reasons
   share no word and whose posts differ in no number, are one theme.
 
 A merged group's conditions are computed again.
@@ -36,21 +37,35 @@ def merge_score(grouper: Grouper, a: Group, b: Group) -> float | None:
 
 def by_text(grouper: Grouper, a: Group, b: Group) -> float | None:
     """The similarity of what a's and b's items' texts mention beyond the usual, if one
-    of them has a condition on that text, both have words that set them apart, and
-    neither's conditions set the other's items apart; else None."""
+    of them has a condition on that text, both have words that set them apart, together
+    they have a condition on it that holds for `min_support` of each, and neither's
+    conditions set the other's items apart; else None."""
     s = grouper.settings
-    best: float | None = None
     conditioned = {c.field for c in (*a.conditions, *b.conditions) if c.op == "mentions"}
+    alike: list[tuple[float, str]] = []
     for field in grouper.contrast.texts:
         wa, wb = a.words.get(field.name), b.words.get(field.name)
         if field.name not in conditioned or wa is None or wb is None or not (len(wa) and len(wb)):
             continue
         similarity = profile_similarity(field, a.members, b.members, np.union1d(wa, wb))
-        if similarity >= s.text_profile_similarity and (best is None or similarity > best):
-            best = similarity
-    if best is None or not (grouper.compatible(a, b) and grouper.compatible(b, a)):
+        if similarity >= s.text_profile_similarity:
+            alike.append((similarity, field.name))
+    if not alike or not (grouper.compatible(a, b) and grouper.compatible(b, a)):
         return None
-    return best
+    # together, a condition on the text that holds for both (a group that mixes
+    # concerns has none, so it does not grow by taking in one concern after another)
+    joint = grouper.contrast.text_conditions(np.concatenate([a.members, b.members]))
+    for similarity, name in sorted(alike, reverse=True):
+        for c in joint:
+            if c.field == name and all(
+                h.mean() >= s.min_support
+                for h in (
+                    *grouper.contrast.holding([c], a.members),
+                    *grouper.contrast.holding([c], b.members),
+                )
+            ):
+                return similarity
+    return None
 
 
 def _by_conditions(grouper: Grouper, a: Group, b: Group) -> float | None:
@@ -65,6 +80,8 @@ def _by_conditions(grouper: Grouper, a: Group, b: Group) -> float | None:
         big, small = (a, b) if len(a.members) >= len(b.members) else (b, a)
         if small.base < s.specificity * big.base:
             return None
+        if not grouper.compatible(small, big, text_only=True):
+            return None  # the small one's text mentions what the big one's does not
         return grouper.absorbs(big, small.members)
     if a.conditions or b.conditions:
         big, small = (a, b) if a.conditions else (b, a)

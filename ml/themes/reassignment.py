@@ -1,7 +1,8 @@
 """Pieces moved to the theme they fit (step 4).
 
 A piece whose items do not satisfy its theme's conditions (a phrasing k-means put with
-another concern's) moves to the theme whose conditions a clear majority of it does
+another concern's; when the theme has conditions on its text, satisfying those is
+enough: Grouper.fits) moves to the theme whose conditions a clear majority of it does
 satisfy, significantly (Fisher, Bonferroni over the pieces); so does a piece whose
 theme's conditions fit it when another theme's fit too and are a much rarer (more
 specific) description.
@@ -49,7 +50,7 @@ def _moves(grouper: Grouper, groups: list[Group]) -> list[_Move]:
         # where it is: fine if its theme's conditions fit it, unless another
         # theme's fit too and are a much rarer (more specific) description
         ceiling = 1.0
-        if g.conditions and grouper.fit(g, piece) >= s.min_support:
+        if g.conditions and grouper.fits(g, piece):
             ceiling = s.specificity * g.base
         best: tuple[float, float, int] | None = None  # (base, -rate, group)
         for ai, a in enumerate(groups):
