@@ -13,12 +13,15 @@ merged by the payload conditions of their items. The steps, one module each:
    in its cluster only if its reason is like the others'; each cluster is cut into
    text-tight pieces.
 3. merging: clusters merged into concerns, best pair first: by payload conditions that
-   hold across each other's members, or by text when neither has conditions.
+   hold across each other's members, or by text when neither has conditions, or by what
+   their items' free text mentions (text: one concern written many ways, in posts no
+   number or category sets apart).
 4. reassignment: a piece that fits another theme's conditions, not its own, moves there;
    then step 3 once more.
 5. conditions: per theme, "field = value", "field != value", "field < t", "field > t"
    against the contrast (the workflow's other decided items, or the other overrides),
-   each tested (Fisher, Bonferroni across fields and themes). payloads flattens and
+   and, on a free-text field, "text mentions bitcoin, btc or eth" (text), each tested
+   (Fisher, Bonferroni across fields and themes). payloads flattens and
    encodes the payloads; thresholds rounds a numeric cut ("< 2", not "< 1.97").
 6. report, labelling, suggestions: tiny and incoherent groups dropped; each theme with
    keywords and label, its share of the overrides of the proposal it overrides most,
