@@ -104,6 +104,7 @@ class TrainedClassifier:
     evaluated_on: int = 0  # rows the evaluated model (the holdout figures') was fitted on
     evaluated_calibration: dict[str, Any] = field(default_factory=dict)
     tuning: list[dict[str, Any]] = field(default_factory=list)  # settings tried, their loss
+    evaluated_spec: FeatureSpec | None = None  # built without the holdout; `spec` from all
 
 
 def lightgbm_params(
@@ -187,45 +188,55 @@ def train_classifier(
     data = prepare(examples, min_examples=min_examples)
     spec, classes, y = data.spec, data.classes, data.y
     n_classes, n, n_older = len(classes), len(y), data.holdout.start
-    older = _stack(spec, data.parts[:3])
+    # The evaluated model sees the holdout nowhere, not even in its spec (ml.evaluated_rows).
+    evaluated_spec = data.evaluated_spec
+    older = data.evaluated_rows(data.train, data.calibration, data.validation)
     report(
         0.1,
-        f"tuning on {n_older} decisions with {len(spec.features)} features ({spec.width} columns)",
+        f"tuning on {n_older} decisions with {len(evaluated_spec.features)} features "
+        f"({evaluated_spec.width} columns)",
     )
     base = lightgbm_params(n_older, n_classes, seed=seed, num_threads=num_threads)
-    names, categorical = lightgbm_names(spec), spec.categorical_indices
 
-    def dataset(rows: Any, labels: np.ndarray, reference: lgb.Dataset | None) -> lgb.Dataset:
+    def dataset(
+        rows: Any, labels: np.ndarray, reference: lgb.Dataset | None, by: FeatureSpec
+    ) -> lgb.Dataset:
         return lgb.Dataset(
             rows,
             label=labels,
             reference=reference,
-            feature_name=names,
-            categorical_feature=categorical,
+            feature_name=lightgbm_names(by),
+            categorical_feature=by.categorical_indices,
             params={"feature_pre_filter": False},
             free_raw_data=False,
         )
 
-    tuning = tune(older, y[:n_older], base, dataset, _within(report, 0.1, 0.6))
+    def evaluated_dataset(
+        rows: Any, labels: np.ndarray, reference: lgb.Dataset | None
+    ) -> lgb.Dataset:
+        return dataset(rows, labels, reference, evaluated_spec)
+
+    tuning = tune(older, y[:n_older], base, evaluated_dataset, _within(report, 0.1, 0.6))
     best = tuning.best
     params = best.params
     evaluated = fit_rounds(
         params,
-        dataset(older, y[:n_older], None),
+        evaluated_dataset(older, y[:n_older], None),
         best.rounds_for(n_older),
         _within(report, 0.6, 0.75),
     )
     oof_labels = y[tuning.oof_start : n_older]
     calibration = choose_calibration(best.oof, oof_labels, n_classes)
-    holdout_rows = data.rows(data.holdout)
+    holdout_rows = data.evaluated_rows(data.holdout)
     raw_hold = class_probabilities(evaluated.predict(holdout_rows))
     metrics = _holdout_metrics(data, calibration, raw_hold)
-    del evaluated, older
+    del evaluated, older, holdout_rows
+    data.extra_parts = None
 
     served_rounds = best.rounds_for(n)
     served = fit_rounds(
         params,
-        dataset(_stack(spec, data.parts), y, None),
+        dataset(_stack(spec, data.parts), y, None, spec),
         served_rounds,
         _within(report, 0.75, 0.95),
     )
@@ -251,6 +262,7 @@ def train_classifier(
         evaluated_on=n_older,
         evaluated_calibration=calibration,
         tuning=tuning.tried,
+        evaluated_spec=evaluated_spec,
     )
     report(
         1.0,

@@ -6,6 +6,10 @@ The split is by time (decided_at), oldest first:
 
 Validation and calibration are 15% each of the examples before the holdout, at
 most 50,000 each (past that, more rows add cost, not information).
+
+Two specs: the served model's from every example (`PreparedData.spec`, the matrix's
+`parts`), the evaluated model's from those before the holdout (`evaluated_spec`, its rows
+through `evaluated_rows`, mostly the same columns: ml.evaluated_rows).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml.column_builder import ColumnBuilder
+from ml.evaluated_rows import EvaluatedView
 from ml.features import FeatureSpec
 
 MIN_EXAMPLES = 40
@@ -49,7 +54,12 @@ class InsufficientData(Exception):
 class PreparedData:
     """Featurised examples, time-ordered, with the slice boundaries. The matrix is kept as
     one column-major matrix per slice (`rows(slice)`), each given to LightGBM as it is
-    (a CSR matrix if the spec has text fields)."""
+    (a CSR matrix if the spec has text fields).
+
+    `spec` (the served model's) is built from every example; `evaluated_spec` from those
+    before the holdout, so the holdout shapes nothing the evaluated model sees: its rows
+    are `evaluated_rows`, taken from `parts` and, for the few features the two specs
+    encode differently, `extra_parts` (encoded apart; None if there are none)."""
 
     spec: FeatureSpec
     classes: list[str]
@@ -61,6 +71,18 @@ class PreparedData:
     calibration: slice
     validation: slice
     holdout: slice
+    evaluated_spec: FeatureSpec
+    extra_parts: list[Any] | None
+
+    def evaluated_rows(self, *parts: slice) -> Any:
+        """Consecutive slices' rows stacked, encoded by the evaluated spec (C-ordered, CSR
+        if it has text fields)."""
+        index = [self.slices.index(part) for part in parts]
+        if index != list(range(index[0], index[0] + len(index))):
+            raise ValueError(f"{list(parts)} are not consecutive slices")
+        view = EvaluatedView(self.spec, self.evaluated_spec)
+        extra = None if self.extra_parts is None else [self.extra_parts[i] for i in index]
+        return view.rows([self.parts[i] for i in index], extra)
 
     def rows(self, part: slice) -> Any:
         """The matrix rows of one of the four slices."""
@@ -148,7 +170,9 @@ class TrainingSet:
 def prepare(
     examples: Sequence[TrainingExample] | TrainingSet, *, min_examples: int = MIN_EXAMPLES
 ) -> PreparedData:
-    """Order by decided_at, build the spec on the pre-holdout examples, encode, split.
+    """Order by decided_at, build the served spec on every example and the evaluated one
+    on the pre-holdout examples, encode once (plus the features they encode differently),
+    split.
 
     A TrainingSet is consumed: its featurised columns are released as they are encoded."""
     if isinstance(examples, TrainingSet):
@@ -198,7 +222,8 @@ def prepare(
     y = np.fromiter(map(label_index.__getitem__, data.labels), np.int32, count=n)
     data.labels = []
     proposed = data.proposed
-    # The spec comes from what the model may learn from: nothing after the holdout cut.
+    # The evaluated model's spec comes from what it may learn from: nothing after the
+    # holdout cut. The served model learns from every label, so its spec does too.
     older: int | np.ndarray = n_older
     if order is not None:
         index = np.asarray(order, dtype=np.intp)
@@ -211,19 +236,21 @@ def prepare(
             f"the {n_train} oldest labelled decisions (the training slice) all chose "
             f"{classes[int(y[0])]!r}; a model needs at least two outcomes to learn from"
         )
-    spec = data.columns.spec(older)
-    if not spec.features:
+    evaluated_spec = data.columns.spec(older)
+    spec = data.columns.spec()
+    if not evaluated_spec.features or not spec.features:
         raise InsufficientData("the payloads have no usable fields (numbers, booleans, strings)")
+    apart = EvaluatedView(spec, evaluated_spec).extra_spec
     bounds = [0, train.stop, calibration.stop, validation.stop, holdout.stop]
+    extra_parts = None
     if order is None:
+        if apart.features:
+            extra_parts = data.columns.encode_parts(apart, bounds)
         parts = data.columns.encode_parts(spec, bounds, release=True)
     else:  # rows to reorder (not the job's case: it reads them oldest first)
-        X = data.columns.encode(spec, release=True)[index]
-        parts = [
-            X[lo:hi] if spec.has_text else np.asfortranarray(X[lo:hi])
-            for lo, hi in itertools.pairwise(bounds)
-        ]
-        del X
+        if apart.features:
+            extra_parts = _cut(data.columns.encode(apart)[index], apart, bounds)
+        parts = _cut(data.columns.encode(spec, release=True)[index], spec, bounds)
     return PreparedData(
         spec=spec,
         classes=classes,
@@ -234,4 +261,14 @@ def prepare(
         calibration=calibration,
         validation=validation,
         holdout=holdout,
+        evaluated_spec=evaluated_spec,
+        extra_parts=extra_parts,
     )
+
+
+def _cut(X: Any, spec: FeatureSpec, bounds: Sequence[int]) -> list[Any]:
+    """Rows cut at bounds: column-major parts, or CSR ones with text fields."""
+    return [
+        X[lo:hi] if spec.has_text else np.asfortranarray(X[lo:hi])
+        for lo, hi in itertools.pairwise(bounds)
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import lightgbm as lgb
@@ -28,10 +28,11 @@ from ml.classifier import (
     LoadedClassifier,
     TrainedClassifier,
     TrainingExample,
+    prepare,
     stored_and_loaded,
     train_classifier,
 )
-from ml.features import flatten
+from ml.features import encode, flatten
 from ml.worlds import RULES, WorldCase, generate_world, training_examples
 
 N_TRAIN = 6000
@@ -278,3 +279,70 @@ def test_worlds_are_deterministic_and_explain_their_overrides() -> None:
     assert len(planted) > 0.6 * len(overrides)
     assert len({c.reason for c in planted}) > 20  # many phrasings of one concern
     assert all(c.planted for c in planted)
+
+
+def _newest_only_examples(n: int = 2000) -> list[TrainingExample]:
+    """Amounts over 70 are rejected; in the newest 20% (the holdout) a new channel, kiosk,
+    is always rejected, and so is a free-text note asking for bitcoin (a benign note is
+    not), neither of them seen before."""
+    rng = np.random.default_rng(11)
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    examples = []
+    for i in range(n):
+        amount = float(rng.uniform(0, 100))
+        payload: dict[str, Any] = {"amount": amount, "channel": ["web", "phone"][i % 2]}
+        label = "reject" if amount > 70 else "approve"
+        if i >= n * 0.8:
+            if i % 4 == 0:
+                payload["channel"], label = "kiosk", "reject"
+            elif i % 4 == 1:
+                payload["note"], label = f"send bitcoin to wallet {i} for a refund", "reject"
+            elif i % 4 == 2:
+                payload["note"] = f"the parcel {i} arrived late and dented"
+        examples.append(TrainingExample(payload, label, start + timedelta(minutes=i), "approve"))
+    return examples
+
+
+def test_the_served_model_knows_what_only_the_holdout_has() -> None:
+    examples = _newest_only_examples()
+    trained = train_classifier(examples, seed=5)
+    evaluated = trained.evaluated_spec
+    assert evaluated is not None
+    served = {f.name: f for f in trained.spec.features}
+    # The served model's spec is every label's: the new category and the text field ...
+    assert "kiosk" in served["channel"].categories and served["note"].kind == "text"
+    assert {"channel", "note"} <= set(trained.used_features)
+    # ... the evaluated model's is only theirs before the holdout.
+    assert "note" not in evaluated.names
+    assert "kiosk" not in evaluated.features[evaluated.names.index("channel")].categories
+    loaded = roundtrip(trained)
+    assert loaded.spec == trained.spec  # scoring encodes as the served model was trained
+    X = prepare(examples).X
+    np.testing.assert_array_equal(encode(loaded.spec, [e.payload for e in examples]), X.toarray())
+    low = {"amount": 20.0}
+    asked = [
+        {**low, "channel": "web"},
+        {**low, "channel": "kiosk"},
+        {**low, "channel": "web", "note": "the parcel 2002 arrived late and dented"},
+        {**low, "channel": "web", "note": "send bitcoin to wallet 2001 for a refund"},
+    ]
+    actions = [p.action for p in loaded.predict(asked, explain=False)]
+    assert actions == ["approve", "reject", "approve", "reject"]
+
+    # The holdout figures come from a model that never saw the holdout: without the new
+    # channel and the notes in the holdout's payloads they are the same, to the bit.
+    plain = [
+        TrainingExample(
+            {"amount": e.payload["amount"]} if "kiosk" in e.payload.values() else dict(e.payload),
+            e.label,
+            e.decided_at,
+            e.proposed_action,
+        )
+        for e in examples
+    ]
+    for e in plain:
+        e.payload.pop("note", None)
+    without = train_classifier(plain, seed=5)
+    assert without.evaluated_spec == evaluated
+    assert without.metrics == trained.metrics
+    assert without.spec != trained.spec

@@ -275,9 +275,15 @@ def test_training_set_in_any_order_prepares_what_the_examples_do() -> None:
     # Reference: the whole-column path on the time-ordered payloads.
     payloads = [e.payload for e in examples]
     columns = flatten_columns(payloads)
-    spec = features.build_spec_from_columns(columns.head(expected.holdout.start))
+    spec = features.build_spec_from_columns(columns)  # the served model's: every label
     assert spec.to_json() == expected.spec.to_json()
     np.testing.assert_array_equal(expected.X, features.encode_columns(spec, columns))
+    older = columns.head(expected.holdout.start)  # the evaluated model's: before the holdout
+    evaluated = features.build_spec_from_columns(older)
+    assert evaluated.to_json() == expected.evaluated_spec.to_json()
+    np.testing.assert_array_equal(
+        expected.evaluated_rows(*expected.slices[:3]), features.encode_columns(evaluated, older)
+    )
 
     shuffled = list(examples)
     rng = np.random.default_rng(0)
@@ -287,6 +293,7 @@ def test_training_set_in_any_order_prepares_what_the_examples_do() -> None:
         training.add(shuffled[start : start + 777])
     again = prepare(training)
     assert again.spec.to_json() == expected.spec.to_json()
+    assert again.evaluated_spec.to_json() == expected.evaluated_spec.to_json()
     np.testing.assert_array_equal(again.X, expected.X)
     np.testing.assert_array_equal(again.y, expected.y)
     assert again.proposed == expected.proposed
