@@ -72,7 +72,8 @@ class Settings(BaseSettings):
     drift_window: int = Field(default=DEFAULT_WINDOW, ge=MIN_WINDOW)
     """Decisions per tier in each of the drift monitor's two windows (baseline and recent)."""
     drift_false_alarm_rate: float = Field(default=DEFAULT_FALSE_ALARM_RATE, gt=0, lt=1)
-    """The drift monitor's false-alarm rate per check of a workflow on a stable model."""
+    """The drift monitor's false-alarm rate over a served model's whole life on a stable
+    world (spent over its looks, domain.drift)."""
     promotion_margin: float = 0.0
     training_threads: int = 2
 

@@ -1,10 +1,15 @@
 """Drift alarms: has people's agreement with the served model, or the calibration of its
 confidences, moved since the period after its promotion?
 
-Per workflow and tier, the human decisions on the served model's proposals are split in
-two windows: the baseline (the first `window` decisions after its promotion) and the
-recent window (the latest `window`, never overlapping the baseline; with fewer than
-2 x `window` decisions, each window takes half). A person agreed when they approved the
+Per workflow and tier, the human decisions on the served model's proposals since its
+promotion are looked at in steps of a `window`: the k-th look takes the tier's first
+n_k decisions (n_k a multiple of `window`, from the first with two windows of
+MIN_WINDOW) and splits them in two windows: the baseline (the first `window`) and the
+recent window (the last `window` of the n_k, never overlapping the baseline; until
+n_k reaches 2 x `window`, each window takes half), so the recent windows of
+successive looks do not overlap. A check tests each tier's latest look; a check
+between two looks tests the same decisions again and answers the same, so how often
+the monitor runs does not matter. A person agreed when they approved the
 proposed action. Two tests compare the windows:
 
 - agreement: Fisher's exact test, one-sided (did agreement fall?);
@@ -12,17 +17,23 @@ proposed action. Two tests compare the windows:
   compared by a two-sided Welch z-test (did the confidences come to overstate or
   understate how often people agree?).
 
-The false-alarm rate is stated per check of a workflow whose served model and world are
-stable: at most `false_alarm_rate` (default 1%), split by Bonferroni over the tiers
-tested and the two statistics (each test runs at rate / (2 x tiers)). Fisher's test is
-exact and conservative; the z-test is a normal approximation, which is why a window
-needs MIN_WINDOW decisions. Checks repeated as decisions arrive are not independent
-of one another and the rate applies to each, not to a run of them.
+The false-alarm rate is stated over a served model's whole monitored life: on a stable
+world the chance that any alarm is ever raised for the model, however long it is
+served and however often it is checked, is at most `false_alarm_rate` (default 1%).
+The rate is spent over the looks, alpha-spending: look k runs each test at
+rate / (k (k + 1)) / (2 x 4) (the shares 1 / (k (k + 1)) sum to 1 over all k; the
+split by Bonferroni is over the two statistics and the four tiers, whether or not a
+tier is decided in), so the union of every test the model ever sees stays within the
+rate. The price is power late in a model's life: at the 10th look (2,000 decisions in
+a tier with windows of 200) each test runs at 1.1e-5, and only a larger change fires;
+a retrained model's promotion starts afresh.
+Fisher's test is exact and conservative; the z-test is a normal approximation, which
+is why a window needs MIN_WINDOW decisions.
 
 An alarm opens an episode for its (model, tier): it is raised once, when a test first
 fires, and not again until both statistics are back within bounds (p >= CLEAR_P, far
 above the firing level so that a p-value wavering at the threshold does not raise a
-new alarm on every check); then a later alarm may be raised. An episode of a model no
+new alarm on every look); then a later alarm may be raised. An episode of a model no
 longer served ends.
 """
 
@@ -33,7 +44,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from statistics import NormalDist, fmean, variance
+from statistics import NormalDist, fmean
 
 from domain.enums import Tier
 
@@ -58,33 +69,70 @@ class ReviewedProposal:
 
 
 @dataclass(frozen=True)
-class TierWindows:
-    """The baseline (after the promotion) and the recent window of one tier."""
+class Look:
+    """The `number`-th look at a tier: its first `decisions` decisions since the
+    promotion, the baseline its first `baseline`, the recent window those from
+    `recent_from` on (0-based positions, oldest first)."""
 
+    number: int
+    decisions: int
+    baseline: int
+    recent_from: int
+
+    @property
+    def recent(self) -> int:
+        """How many decisions the recent window holds."""
+        return self.decisions - self.recent_from
+
+
+def look_step(window: int) -> int:
+    """Decisions in a tier between two looks: a window, so recent windows do not overlap."""
+    return window
+
+
+def latest_look(decisions: int, window: int) -> Look | None:
+    """The latest look at a tier with `decisions` decisions since the promotion; None
+    before the first (two windows of MIN_WINDOW)."""
+    if window < MIN_WINDOW:
+        raise ValueError(f"a drift window holds at least {MIN_WINDOW} decisions, not {window}")
+    step = look_step(window)
+    first = -(-2 * MIN_WINDOW // step) * step
+    if decisions < first:
+        return None
+    seen = decisions // step * step
+    baseline = min(window, seen // 2)
+    return Look(
+        number=(seen - first) // step + 1,
+        decisions=seen,
+        baseline=baseline,
+        recent_from=max(baseline, seen - window),
+    )
+
+
+def look_level(false_alarm_rate: float, look: int) -> float:
+    """The level each test of the `look`-th look runs at: its share 1 / (k (k + 1)) of
+    the rate, split over the two statistics and every tier."""
+    share = 1 / (look * (look + 1))
+    return false_alarm_rate * share / (STATISTICS * len(Tier))
+
+
+@dataclass(frozen=True)
+class TierWindows:
+    """The baseline (after the promotion) and the recent window of one tier's look."""
+
+    look: Look
     baseline: Sequence[ReviewedProposal]
     recent: Sequence[ReviewedProposal]
 
 
-def split_windows(
-    first: Sequence[ReviewedProposal], latest: Sequence[ReviewedProposal], window: int
+def windows_at(
+    look: Look, baseline: Sequence[ReviewedProposal], recent: Sequence[ReviewedProposal]
 ) -> TierWindows | None:
-    """The two windows from the first and the latest `window` decisions after the
-    promotion (oldest first each); None when either would hold fewer than MIN_WINDOW.
-
-    When the two lists overlap, they are together every decision since the promotion,
-    and each window takes half of them (the baseline at most `window`)."""
-    seen = {p.decision_id for p in first}
-    if len(first) < window or any(p.decision_id in seen for p in latest):
-        everything = list(first) + [p for p in latest if p.decision_id not in seen]
-        everything.sort(key=lambda p: p.decided_at)
-        cut = min(window, len(everything) // 2)
-        baseline = everything[:cut]
-        recent = everything[max(cut, len(everything) - window) :]
-    else:
-        baseline, recent = list(first), list(latest)
-    if min(len(baseline), len(recent)) < MIN_WINDOW:
+    """The look's windows from the decisions read for them (oldest first each); None
+    when either is not the size the look says (decisions undone meanwhile)."""
+    if len(baseline) != look.baseline or len(recent) != look.recent:
         return None
-    return TierWindows(baseline, recent)
+    return TierWindows(look, baseline, recent)
 
 
 # ------------------------------------------------------------------ the tests
@@ -117,10 +165,16 @@ def _log_comb(n: int, k: int) -> float:
 def welch_p(before: Sequence[float], now: Sequence[float]) -> float:
     """Two-sided p-value of Welch's z-test that two samples share their mean."""
     difference = fmean(now) - fmean(before)
-    spread = variance(before) / len(before) + variance(now) / len(now)
+    spread = _variance(before) / len(before) + _variance(now) / len(now)
     if spread == 0:
         return 1.0 if difference == 0 else 0.0
     return 2 * (1 - NormalDist().cdf(abs(difference) / math.sqrt(spread)))
+
+
+def _variance(sample: Sequence[float]) -> float:
+    # In floats: statistics.variance is exact, in fractions, and slow on every check.
+    mean = fmean(sample)
+    return math.fsum((x - mean) ** 2 for x in sample) / (len(sample) - 1)
 
 
 def _gaps(window: Sequence[ReviewedProposal]) -> list[float]:
@@ -237,19 +291,19 @@ def check_drift(
     now: datetime,
     false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE,
 ) -> DriftCheck:
-    """Test each tier with enough decisions; raise an alarm where a test fires and no
-    episode is open, end the open episodes whose statistics are back within bounds (or
-    whose model is no longer the one served). A tier without enough decisions keeps
-    its episode as it is."""
+    """Test each tier's look, each at its level (`look_level`); raise an alarm where a
+    test fires and no episode is open, end the open episodes whose statistics are back
+    within bounds (or whose model is no longer the one served). A tier without a look
+    keeps its episode as it is."""
     if not 0 < false_alarm_rate < 1:
         raise ValueError(f"the false-alarm rate must be in (0, 1), not {false_alarm_rate}")
     tests = [TierTest.of(tier, w) for tier, w in windows.items()]
-    level = false_alarm_rate / (STATISTICS * len(tests)) if tests else 0.0
     open_by_tier = {a.tier: a for a in open_alarms if a.model_id == model_id}
     cleared = [a for a in open_alarms if a.model_id != model_id]
     raised = []
     for test in tests:
         episode = open_by_tier.get(test.tier)
+        level = look_level(false_alarm_rate, test.windows.look.number)
         if episode is None and test.fires(level):
             message = test.message(level, now)
             raised.append(DriftAlarm.raise_(workflow_id, model_id, test.tier, message, now))

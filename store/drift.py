@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,23 +22,13 @@ from store.tables import DriftAlarmRow, decisions_t, drift_alarms_t, recs_t, val
 class DriftReads(Reads):
     """What the drift monitor reads, on a read session."""
 
-    async def reviewed_proposals(
-        self,
-        workflow_id: str,
-        model_version: str,
-        since: datetime,
-        tier: Tier,
-        limit: int,
-        *,
-        latest: bool = False,
-    ) -> list[ReviewedProposal]:
-        """The first (or, with `latest`, the latest) `limit` human final decisions since
-        `since` in this tier on items the model labelled `model_version` proposed (their
-        `modelVersion`, e.g. "v3"), oldest first. Each person's decision counts, a vote
-        too; undone decisions and canaries do not."""
+    def _reviewed(
+        self, workflow_id: str, model_version: str, since: datetime, tier: Tier
+    ) -> sa.Select[Any]:
+        """Standing human final decisions since `since` in this tier on items the model
+        labelled `model_version` proposed: the rows to read, before their columns."""
         c = decisions_t.c
-        order = (c.created_at.desc(), c.seq.desc()) if latest else (c.created_at, c.seq)
-        query = (
+        return (
             standing_decisions_on_real_items(c.id, c.verdict, c.confidence, c.created_at)
             .join(recs_t, recs_t.c.id == c.recommendation_id)
             .where(
@@ -49,14 +40,41 @@ class DriftReads(Reads):
                 recs_t.c.model_version == model_version,
                 recs_t.c.created_at >= since,
             )
-            .order_by(*order)
+        )
+
+    async def reviewed_count(
+        self, workflow_id: str, model_version: str, since: datetime, tier: Tier
+    ) -> int:
+        """How many decisions `reviewed_proposals` could read."""
+        rows = self._reviewed(workflow_id, model_version, since, tier).subquery()
+        found = await self._execute(sa.select(sa.func.count()).select_from(rows))
+        return int(found.scalar_one())
+
+    async def reviewed_proposals(
+        self,
+        workflow_id: str,
+        model_version: str,
+        since: datetime,
+        tier: Tier,
+        limit: int,
+        *,
+        offset: int = 0,
+    ) -> list[ReviewedProposal]:
+        """`limit` human final decisions since `since` in this tier on items the model
+        labelled `model_version` proposed (their `modelVersion`, e.g. "v3"), oldest
+        first, from the `offset`-th on. Each person's decision counts, a vote too;
+        undone decisions and canaries do not."""
+        c = decisions_t.c
+        query = (
+            self._reviewed(workflow_id, model_version, since, tier)
+            .order_by(c.created_at, c.seq)
+            .offset(offset)
             .limit(limit)
         )
-        found = [
+        return [
             ReviewedProposal(row.id, row.verdict == Verdict.APPROVE, row.confidence, row.created_at)
             for row in await self._execute(query)
         ]
-        return found[::-1] if latest else found
 
 
 class SqlDriftAlarms:

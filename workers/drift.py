@@ -2,8 +2,10 @@
 
 For each workflow with an ACTIVE classifier (the served model), it reads, per tier, the
 human decisions on the model's own proposals (items it scored through submitCases,
-labelled "v<version>") since its promotion, tests them (domain.drift), records the
-episodes, and announces each alarm newly raised as a DRIFT model event with its message.
+labelled "v<version>") since its promotion, tests each tier's latest look at them
+(domain.drift: a look every window of decisions, the false-alarm rate spent over the
+looks), records the episodes, and announces each alarm newly raised as a DRIFT model
+event with its message.
 Workflows without an active classifier are not watched: their proposals' modelVersion
 is the upstream service's free text, with no promotion to measure a baseline from.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from domain.drift import DriftAlarm, TierWindows, split_windows
+from domain.drift import DriftAlarm, TierWindows, latest_look, windows_at
 from domain.enums import Tier
 from domain.learning import ModelEventKind, ModelKind, ModelVersion
 from domain.usecases.drift import record_drift
@@ -32,15 +34,18 @@ def served_label(model: ModelVersion) -> str:
 async def tier_windows(
     reads: DriftReads, model: ModelVersion, since: datetime, window: int
 ) -> dict[Tier, TierWindows]:
-    """Each tier's baseline and recent window, for the tiers with enough decisions."""
+    """Each tier's latest look (domain.drift.latest_look), for the tiers with one."""
     found = {}
     for tier in Tier:
-        args = (model.workflow_id, served_label(model), since, tier, window)
-        first = await reads.reviewed_proposals(*args)
-        latest = await reads.reviewed_proposals(*args, latest=True)
-        split = split_windows(first, latest, window)
-        if split is not None:
-            found[tier] = split
+        args = (model.workflow_id, served_label(model), since, tier)
+        look = latest_look(await reads.reviewed_count(*args), window)
+        if look is None:
+            continue
+        baseline = await reads.reviewed_proposals(*args, look.baseline)
+        recent = await reads.reviewed_proposals(*args, look.recent, offset=look.recent_from)
+        windows = windows_at(look, baseline, recent)
+        if windows is not None:
+            found[tier] = windows
     return found
 
 

@@ -1,10 +1,12 @@
 """Drift alarms on generated worlds: a rule that changes halfway raises one alarm naming
-its tier, a stable world raises none, and the false-alarm rate is measured."""
+its tier, promptly; stable worlds checked as often as the sweep would raise one in at
+most the stated share of streams over their whole life."""
 
 from __future__ import annotations
 
 import json
 import random
+import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,13 +17,16 @@ from domain.drift import (
     DEFAULT_FALSE_ALARM_RATE,
     MIN_WINDOW,
     DriftAlarm,
+    Look,
     ReviewedProposal,
     TierWindows,
     check_drift,
     fisher_fall_p,
+    latest_look,
+    look_level,
     p_bucket,
-    split_windows,
     welch_p,
+    windows_at,
 )
 from domain.enums import Tier
 from domain.events import ModelEvent
@@ -33,6 +38,7 @@ NOW = datetime(2026, 12, 20, tzinfo=UTC)
 WINDOW = 200
 DECISIONS = 1600  # over both tiers: about 550 analyst and 250 senior per half
 CHECK_EVERY = 40  # decisions between two runs of the monitor
+TIERS = (Tier.ANALYST_REVIEW, Tier.SENIOR_REVIEW)
 
 
 @dataclass(frozen=True)
@@ -41,13 +47,13 @@ class Decided:
     proposal: ReviewedProposal
 
 
-def world(seed: int, change_at: int | None = None) -> Iterator[Decided]:
+def world(seed: int, change_at: int | None = None, decisions: int = DECISIONS) -> Iterator[Decided]:
     """Decisions on a model's proposals, 30 minutes apart. Confidences are calibrated:
     people agree with a proposal as often as the model's confidence says. From
     `change_at` on, the world's rule changes for young companies (30% of the cases):
     people now decline most of what the model proposes for them in the analyst tier."""
     rng = random.Random(seed)
-    for n in range(DECISIONS):
+    for n in range(decisions):
         confidence = rng.uniform(0.5, 0.9)
         tier = Tier.ANALYST_REVIEW if confidence >= 0.7 else Tier.SENIOR_REVIEW
         young = rng.random() < 0.3
@@ -57,38 +63,43 @@ def world(seed: int, change_at: int | None = None) -> Iterator[Decided]:
         yield Decided(tier, ReviewedProposal(f"d{n}", rng.random() < p_agree, confidence, at))
 
 
-def windows_of(decided: list[Decided], window: int = WINDOW) -> dict[Tier, TierWindows]:
-    """What the store reads: per tier, the first and the latest `window` decisions."""
+def windows_of(
+    by_tier: dict[Tier, list[ReviewedProposal]], window: int = WINDOW
+) -> dict[Tier, TierWindows]:
+    """What the worker reads: per tier, its latest look's baseline and recent window."""
     found = {}
-    for tier in (Tier.ANALYST_REVIEW, Tier.SENIOR_REVIEW):
-        mine = [d.proposal for d in decided if d.tier is tier]
-        split = split_windows(mine[:window], mine[-window:], window)
-        if split is not None:
-            found[tier] = split
+    for tier, mine in by_tier.items():
+        look = latest_look(len(mine), window)
+        if look is not None:
+            recent = mine[look.recent_from : look.decisions]
+            windows = windows_at(look, mine[: look.baseline], recent)
+            assert windows is not None
+            found[tier] = windows
     return found
 
 
-def monitor(stream: Iterator[Decided]) -> list[DriftAlarm]:
+def monitor(stream: Iterator[Decided]) -> list[tuple[int, DriftAlarm]]:
     """Run the check every CHECK_EVERY decisions as they arrive, keeping the episodes
-    open between runs as the store does; every alarm raised."""
-    decided: list[Decided] = []
+    open between runs as the store does; every alarm raised, after how many decisions."""
+    by_tier: dict[Tier, list[ReviewedProposal]] = {tier: [] for tier in TIERS}
     open_alarms: list[DriftAlarm] = []
-    raised: list[DriftAlarm] = []
+    raised: list[tuple[int, DriftAlarm]] = []
     for n, d in enumerate(stream, start=1):
-        decided.append(d)
+        by_tier[d.tier].append(d.proposal)
         if n % CHECK_EVERY:
             continue
-        check = check_drift("wf", "mdl", windows_of(decided), open_alarms, NOW)
+        check = check_drift("wf", "mdl", windows_of(by_tier), open_alarms, NOW)
         ended = {a.id for a in check.cleared}
         open_alarms = [a for a in open_alarms if a.id not in ended] + check.raised
-        raised += check.raised
+        raised += [(n, a) for a in check.raised]
     return raised
 
 
 def test_a_rule_that_changes_halfway_raises_one_alarm_naming_its_tier():
     raised = monitor(world(seed=7, change_at=DECISIONS // 2))
-    assert len(raised) == 1, [a.message for a in raised]
-    alarm = raised[0]
+    assert len(raised) == 1, [a.message for _, a in raised]
+    at, alarm = raised[0]
+    assert at > DECISIONS // 2
     assert alarm.tier is Tier.ANALYST_REVIEW
     assert alarm.message.startswith("agreement on ANALYST_REVIEW fell from ")
     assert " since " in alarm.message and "(p < 0.0" in alarm.message
@@ -99,18 +110,69 @@ def test_a_stable_world_raises_none():
     assert monitor(world(seed=7)) == []
 
 
-def test_the_false_alarm_rate_of_one_check_on_a_stable_world_is_at_most_the_stated_rate():
-    repetitions = 500
-    alarms = 0
-    for seed in range(repetitions):
-        decided = list(world(seed=1000 + seed))
-        alarms += bool(check_drift("wf", "mdl", windows_of(decided), [], NOW).raised)
-    rate = alarms / repetitions
-    slack = 0.015  # two standard errors of a 1% rate over 500 repetitions, rounded up
+def test_stable_streams_raise_an_alarm_in_at_most_the_stated_share_over_their_life():
+    """Each stream is checked every CHECK_EVERY decisions, as the sweep would: the rate
+    holds for the whole stream, not for each check (with the rate per check, 10% of
+    streams saw an alarm; measured here 0.05% of 2,000)."""
+    streams = 800
+    alarmed = sum(bool(monitor(world(seed=1000 + seed))) for seed in range(streams))
+    rate = alarmed / streams
+    slack = 0.007  # two standard errors of a 1% rate over 800 streams
     assert rate <= DEFAULT_FALSE_ALARM_RATE + slack, (
-        f"observed false-alarm rate {rate:.3f} ({alarms}/{repetitions}), "
+        f"observed whole-stream false-alarm rate {rate:.4f} ({alarmed}/{streams}), "
         f"stated {DEFAULT_FALSE_ALARM_RATE}"
     )
+
+
+def test_a_changed_world_is_detected_in_nine_streams_of_ten_soon_after_the_change():
+    """Streams of 2,400 decisions whose rule changes halfway: about 600 decisions in the
+    analyst tier after the change (three windows; in 1,600 decisions, two windows,
+    detection fell to 80% with the rate spent over the model's life)."""
+    streams, decisions = 100, 2400
+    change = decisions // 2
+    delays = []
+    for seed in range(streams):
+        raised = monitor(world(seed=5000 + seed, change_at=change, decisions=decisions))
+        after = [at for at, a in raised if at > change and a.tier is Tier.ANALYST_REVIEW]
+        if after:
+            delays.append(after[0] - change)
+    median = statistics.median(delays) if delays else None
+    report = (
+        f"detected in {len(delays)}/{streams} streams, median delay {median} decisions "
+        f"after the change (checks every {CHECK_EVERY}, windows of {WINDOW})"
+    )
+    assert len(delays) >= 0.9 * streams, report
+    assert median is not None and median <= 3 * WINDOW, report
+
+
+def test_looks_come_every_window_and_split_as_the_windows_fill():
+    assert latest_look(2 * MIN_WINDOW - 1, 20) is None
+    assert latest_look(40, 20) == Look(number=1, decisions=40, baseline=20, recent_from=20)
+    assert latest_look(59, 20) == latest_look(40, 20)  # between looks: the same decisions
+    assert latest_look(60, 20) == Look(number=2, decisions=60, baseline=20, recent_from=40)
+    assert latest_look(199, 200) is None
+    assert latest_look(399, 200) == Look(number=1, decisions=200, baseline=100, recent_from=100)
+    assert latest_look(400, 200) == Look(number=2, decisions=400, baseline=200, recent_from=200)
+    assert latest_look(1234, 200) == Look(6, 1200, baseline=200, recent_from=1000)
+    assert latest_look(100, 30) == Look(number=2, decisions=90, baseline=30, recent_from=60)
+    with pytest.raises(ValueError, match="at least 20"):
+        latest_look(100, MIN_WINDOW - 1)
+
+
+def test_the_looks_levels_spend_at_most_the_rate_over_every_tier_and_statistic():
+    spent = sum(look_level(0.01, k) for k in range(1, 100_000)) * 2 * len(Tier)
+    assert 0.0099 < spent <= 0.01
+    assert look_level(0.01, 10) == pytest.approx(1.14e-5, rel=0.01)
+
+
+def test_windows_not_the_size_the_look_says_test_nothing():
+    look = Look(number=1, decisions=40, baseline=20, recent_from=20)
+    proposals = [
+        ReviewedProposal(f"d{i}", True, 0.8, START + timedelta(hours=i)) for i in range(40)
+    ]
+    assert windows_at(look, proposals[:20], proposals[20:39]) is None
+    windows = windows_at(look, proposals[:20], proposals[20:])
+    assert windows is not None and windows.recent[0].decision_id == "d20"
 
 
 def test_an_episode_ends_when_the_statistics_return_and_a_new_one_may_then_open():
@@ -125,8 +187,9 @@ def test_an_episode_ends_when_the_statistics_return_and_a_new_one_may_then_open(
         ]
 
     baseline = decisions(0, 100, 0.8)
-    fell = TierWindows(baseline, decisions(100, 100, 0.4))
-    back = TierWindows(baseline, decisions(200, 100, 0.8))
+    look = Look(number=1, decisions=200, baseline=100, recent_from=100)
+    fell = TierWindows(look, baseline, decisions(100, 100, 0.4))
+    back = TierWindows(look, baseline, decisions(200, 100, 0.8))
     tier = Tier.SENIOR_REVIEW
 
     first = check_drift("wf", "m", {tier: fell}, [], NOW)
@@ -156,24 +219,12 @@ def test_calibration_moving_without_agreement_moving_is_named():
         ReviewedProposal(f"r{i}", rng.random() < 0.6, 0.95, NOW - timedelta(hours=150 - i))
         for i in range(150)
     ]
-    check = check_drift("wf", "m", {Tier.ANALYST_REVIEW: TierWindows(baseline, recent)}, [], NOW)
+    look = Look(number=1, decisions=300, baseline=150, recent_from=150)
+    windows = {Tier.ANALYST_REVIEW: TierWindows(look, baseline, recent)}
+    check = check_drift("wf", "m", windows, [], NOW)
     [alarm] = check.raised
     assert alarm.message.startswith("calibration on ANALYST_REVIEW moved since 13 December")
     assert "less often than the model's confidence (95% on average)" in alarm.message
-
-
-def test_windows_split_in_halves_until_there_are_two_full_windows():
-    proposals = [
-        ReviewedProposal(f"d{i}", True, 0.8, START + timedelta(hours=i)) for i in range(90)
-    ]
-    split = split_windows(proposals[:60], proposals[-60:], 60)
-    assert split is not None
-    assert [p.decision_id for p in split.baseline] == [f"d{i}" for i in range(45)]
-    assert [p.decision_id for p in split.recent] == [f"d{i}" for i in range(45, 90)]
-    full = split_windows(proposals[:40], proposals[-40:], 40)
-    assert full is not None and full.baseline[-1].decision_id == "d39"
-    assert full.recent[0].decision_id == "d50"
-    assert split_windows(proposals[:30], proposals[: 2 * MIN_WINDOW - 1][-30:], 30) is None
 
 
 def test_the_tests_p_values():

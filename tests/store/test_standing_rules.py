@@ -174,6 +174,11 @@ READS: dict[str, Read] = {
             r.workflow.id, "v1", r.since, Tier.ANALYST_REVIEW, 500
         )
     ),
+    "DriftReads.reviewed_count": Read(
+        lambda r: DriftReads(r.reads.session).reviewed_count(
+            r.workflow.id, "v1", r.since, Tier.ANALYST_REVIEW
+        )
+    ),
     "ThresholdReads.proposing_version": Read(
         lambda r: r.thresholds.proposing_version(r.workflow.id)
     ),

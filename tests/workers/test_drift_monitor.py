@@ -134,3 +134,19 @@ async def test_a_stable_model_raises_nothing(database, database_url):
         await decide_proposals(desk, ([True] * 4 + [False]) * (2 * WINDOW // 5))
         assert await watch_drift(gql.services, utcnow()) == []
     assert await open_alarms(database) == []
+
+
+async def test_the_monitor_tests_each_tiers_latest_look_and_no_decision_past_it(
+    database, database_url
+):
+    """Looks come every WINDOW decisions: 19 overrides after a stable look are not read
+    until the 20th completes the next look, whose recent window is all overrides."""
+    async with client_with(database_url, drift_window=WINDOW, sla_sweep_seconds=3600) as gql:
+        desk = await open_desk(gql)
+        await serve_a_model(gql.services, desk.key)
+        await decide_proposals(desk, ([True] * 4 + [False]) * (2 * WINDOW // 5))
+        await decide_proposals(desk, [False] * (WINDOW - 1))
+        assert await watch_drift(gql.services, utcnow()) == []
+        await decide_proposals(desk, [False])
+        [alarm] = await watch_drift(gql.services, utcnow())
+    assert alarm.message.startswith("agreement on ANALYST_REVIEW fell from 80% to 0% since ")
