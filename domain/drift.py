@@ -24,11 +24,13 @@ The rate is spent over the looks, alpha-spending: look k runs each test at
 rate / (k (k + 1)) / (2 x 4) (the shares 1 / (k (k + 1)) sum to 1 over all k; the
 split by Bonferroni is over the two statistics and the four tiers, whether or not a
 tier is decided in), so the union of every test the model ever sees stays within the
-rate. The price is power late in a model's life: at the 10th look (2,000 decisions in
-a tier with windows of 200) each test runs at 1.1e-5, and only a larger change fires;
-a retrained model's promotion starts afresh.
-Fisher's test is exact and conservative; the z-test is a normal approximation, which
-is why a window needs MIN_WINDOW decisions.
+rate (one caveat: a decision undone after a look, or one recorded late with an
+earlier time, changes what that look saw, and the look is then tested again on its
+new decisions). The price is power late in a model's life: at the 10th look (2,000
+decisions in a tier with windows of 200) each test runs at 1.1e-5, and only a larger
+change fires; a retrained model's promotion starts afresh. Fisher's test is exact and
+conservative; the z-test is a normal approximation, which is why a window needs
+MIN_WINDOW decisions.
 
 An alarm opens an episode for its (model, tier): it is raised once, when a test first
 fires, and not again until both statistics are back within bounds (p >= CLEAR_P, far
