@@ -165,6 +165,8 @@ def setup_database(size: int, seed: int, rule: str, workdir: Path) -> dict:
     import sqlalchemy as sa
 
     from api.cli import migrate
+    from domain.enums import RecommendationStatus as Status
+    from domain.enums import Tier, Verdict
     from ml.worlds import generate_world
     from store.tables import decisions_t, recs_t, workflows_t
 
@@ -201,8 +203,8 @@ def setup_database(size: int, seed: int, rule: str, workdir: Path) -> dict:
                         "proposed_action": c.upstream_action,
                         "confidence": c.upstream_confidence,
                         "explanation": [],
-                        "tier": "ANALYST",
-                        "status": "DECIDED",
+                        "tier": Tier.ANALYST_REVIEW,
+                        "status": Status.APPROVED if agreed else Status.OVERRIDDEN,
                         "sampled_for_audit": False,
                         "version": 2,
                         "flagged": False,
@@ -221,12 +223,12 @@ def setup_database(size: int, seed: int, rule: str, workdir: Path) -> dict:
                         "workflow_id": DB_WORKFLOW,
                         "seq": i + 1,
                         "recommendation_id": f"rec{i}",
-                        "verdict": "APPROVE" if agreed else "OVERRIDE",
+                        "verdict": Verdict.APPROVE if agreed else Verdict.OVERRIDE,
                         "automated": False,
                         "proposed_action": c.upstream_action,
                         "final_action": c.true_action,
                         "confidence": c.upstream_confidence,
-                        "tier": "ANALYST",
+                        "tier": Tier.ANALYST_REVIEW,
                         "policy_version": 1,
                         "reason": None if agreed else (c.reason or "wrong"),
                         "reason_tags": [],
