@@ -86,6 +86,12 @@ class ModelVersion:
     job_id: str | None = None
     classes: list[str] = field(default_factory=list)
 
+    @property
+    def label(self) -> str:
+        """The modelVersion its proposals carry ("v3"): what scoring writes on items, and
+        how drift and recommendThreshold find the decisions on its proposals."""
+        return f"v{self.version}"
+
 
 @dataclass(frozen=True)
 class ModelArtifact:

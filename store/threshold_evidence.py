@@ -89,7 +89,7 @@ class ThresholdReads(Reads):
         models = (await LearningReads.over(self).models_of([workflow_id])).get(workflow_id, [])
         for model in models:
             if model.kind is ModelKind.CLASSIFIER and model.status is ModelStatus.ACTIVE:
-                return f"v{model.version}"
+                return model.label
         row = (
             await self._execute(
                 visible_recommendations(r.model_version)

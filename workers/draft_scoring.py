@@ -49,7 +49,7 @@ class ActiveDraftScorer:
             return None
         scorer = await self._load(active)
         scores = await asyncio.to_thread(scorer.predict, list(contents), list(payloads))
-        return DraftScores(model_version=f"v{active.version}", scores=[float(s) for s in scores])
+        return DraftScores(model_version=active.label, scores=[float(s) for s in scores])
 
 
 def _load_scorer(artifact: ModelArtifact) -> LoadedScorer:

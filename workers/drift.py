@@ -26,18 +26,13 @@ from workers.learning_events import publish_model_event
 log = logging.getLogger("arbiter.drift")
 
 
-def served_label(model: ModelVersion) -> str:
-    """The modelVersion its proposals carry (as workers.scoring writes it)."""
-    return f"v{model.version}"
-
-
 async def tier_windows(
     reads: DriftReads, model: ModelVersion, since: datetime, window: int
 ) -> dict[Tier, TierWindows]:
     """Each tier's latest look (domain.drift.latest_look), for the tiers with one."""
     found = {}
     for tier in Tier:
-        args = (model.workflow_id, served_label(model), since, tier)
+        args = (model.workflow_id, model.label, since, tier)
         look = latest_look(await reads.reviewed_count(*args), window)
         if look is None:
             continue

@@ -49,7 +49,7 @@ class ActiveModelScorer:
         classifier = await self._load(active)
         predictions = await asyncio.to_thread(classifier.predict, list(payloads))
         return Scores(
-            model_version=f"v{active.version}",
+            model_version=active.label,
             cases=[
                 ScoredCase(
                     action=p.action,
