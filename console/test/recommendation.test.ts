@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { addAlarm, type Alarm } from "../src/admin/alarms";
-import { guaranteeNote, guaranteeWords, parsePercent, share, sliderValue } from "../src/admin/guarantee";
+import { guaranteeNote, guaranteeWords, ladderWith, parsePercent, share, sliderValue } from "../src/admin/guarantee";
 
 const FOUND = {
   maxAutoApproveError: 0.05,
@@ -85,4 +85,27 @@ test("drift alarms: DRIFT events only, each once, newest first, a few kept", () 
   assert.equal(alarms[0]!.modelVersion, null);
   const silent = addAlarm([], { id: "e9", kind: "DRIFT" }, at);
   assert.equal(silent[0]!.message, "The served model drifted (no details were given).");
+});
+
+test("applying a threshold above the analyst threshold leaves the lower tiers alone", () => {
+  const { ladder, lowered } = ladderWith({ autoApproveAt: 1, analystAt: 0.7, seniorAt: 0.5 }, 0.93);
+  assert.deepEqual(ladder, { autoApproveAt: 0.93, analystAt: 0.7, seniorAt: 0.5 });
+  assert.equal(lowered, null);
+  assert.equal(ladderWith({ autoApproveAt: 1, analystAt: 0.7, seniorAt: 0.5 }, 0.7).lowered, null);
+});
+
+test("a threshold below the analyst threshold brings it down, and says so", () => {
+  const { ladder, lowered } = ladderWith({ autoApproveAt: 0.95, analystAt: 0.7, seniorAt: 0.5 }, 0.62);
+  assert.deepEqual(ladder, { autoApproveAt: 0.62, analystAt: 0.62, seniorAt: 0.5 });
+  assert.equal(
+    lowered,
+    "0.62 is below the analyst threshold (0.70): applying it lowers it to 0.62 (the server refuses a " +
+      "lower tier above a higher one); check the simulation before saving.",
+  );
+});
+
+test("a threshold below both lower thresholds brings both down to it", () => {
+  const { ladder, lowered } = ladderWith({ autoApproveAt: 0.95, analystAt: 0.7, seniorAt: 0.5 }, 0.4);
+  assert.deepEqual(ladder, { autoApproveAt: 0.4, analystAt: 0.4, seniorAt: 0.4 });
+  assert.match(lowered ?? "", /the analyst threshold \(0.70\) and the senior threshold \(0.50\): applying it lowers both to 0.40/);
 });

@@ -23,11 +23,11 @@ CURRENT_POLICY = """query($w: String!) { workflow(key: $w) { policy {
   version autoApproveAt analystAt seniorAt note } } }"""
 
 
-def labelled_workflow(api: Api) -> str:
+def labelled_workflow(api: Api, policy: dict[str, float] = POLICY) -> str:
     """Model m1's proposals, all decided by people: 300 at 0.93 of which 3 overridden (1%
     wrong), 60 at 0.75 of which 20 overridden. At most 5% wrong at 95% confidence holds
     from 0.93 up (bound 2.6% from 300 labels), not at 0.75."""
-    workflow = world.create_workflow(api, world.unique("Guaranteed loans", " "), policy=POLICY)
+    workflow = world.create_workflow(api, world.unique("Guaranteed loans", " "), policy=policy)
 
     def proposals(prefix: str, n: int, confidence: float) -> list[dict[str, Any]]:
         return [
@@ -136,3 +136,31 @@ def test_a_target_without_a_guarantee_says_why_and_bad_input_is_refused(
     expect(panel.get_by_label("Confidence level (%)")).to_have_attribute("aria-invalid", "true")
     expect(apply).to_be_disabled()
     screen.check_accessibility("admin-ladder-recommendation-refused")
+
+
+def test_a_recommendation_below_the_analyst_threshold_is_announced_and_lowers_it_when_applied(
+    console: OpenConsole, console_server: ConsoleServer, admin_api: Api
+) -> None:
+    workflow = labelled_workflow(
+        admin_api, {"autoApproveAt": 1.0, "analystAt": 0.95, "seniorAt": 0.3}
+    )
+    screen = console(console_server.url, console_server.admin, path=f"/console/#/admin/{workflow}")
+    ladder = screen.page.get_by_role("region", name="Escalation ladder")
+    panel = ladder.get_by_role("region", name="Recommended threshold")
+    expect(panel).to_contain_text("Auto-approve at 0.93")
+    warning = (
+        "0.93 is below the analyst threshold (0.95): applying it lowers it to 0.93 (the server "
+        "refuses a lower tier above a higher one); check the simulation before saving."
+    )
+    expect(panel).to_contain_text(warning)
+    apply = panel.get_by_role("button", name="Apply recommended threshold")
+    expect(apply).to_have_accessible_description(warning)
+
+    apply.click()
+
+    expect(ladder.get_by_role("slider", name="Auto-approve at")).to_have_value("0.93")
+    expect(ladder.get_by_role("slider", name=re.compile("^Analyst"))).to_have_value("0.93")
+    ladder.get_by_role("button", name="Save policy").click()
+    expect(ladder).to_contain_text("Saved as version 2")
+    policy = admin_api(CURRENT_POLICY, {"w": workflow})["workflow"]["policy"]
+    assert (policy["autoApproveAt"], policy["analystAt"], policy["seniorAt"]) == (0.93, 0.93, 0.3)

@@ -12,6 +12,7 @@ import { when, WINDOW_DAYS, WINDOWS, words, type WindowName } from "./format";
 import { useDebounced, useQuery } from "./hooks";
 import { BINS, loadHistogram, Scale, SimulationTable, SLIDERS, tierOf, type Histogram, type Thresholds } from "./ladderParts";
 import { ProblemNote, troubleFromError, troubleOf, type Trouble } from "./problems";
+import { ladderWith } from "./guarantee";
 import { RecommendationPanel, type Applied } from "./Recommendation";
 
 const Ladder = graphql(`
@@ -121,7 +122,7 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
   /** The recommended threshold on the auto-approve slider (simulated as a move would be)
    * and its guarantee as the note; saving is still the admin's click. */
   function apply({ autoApproveAt, note: cited }: Applied) {
-    setDraft((d) => (d ? { ...d, autoApproveAt } : d));
+    setDraft((d) => (d ? { ...d, ...ladderWith(d, autoApproveAt).ladder } : d));
     setNote(cited);
     setSaved(null);
     setSaveTrouble(null);
@@ -241,7 +242,7 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
             windowName={windowName}
           />
         )}
-        <RecommendationPanel client={client} workflow={workflow} windowName={windowName} onApply={apply} />
+        <RecommendationPanel client={client} workflow={workflow} windowName={windowName} ladder={draft} onApply={apply} />
       </div>
       <ProblemNote trouble={current.trouble} />
       {proposed.trouble && !known.includes(proposed.trouble.field ?? "") && <ProblemNote trouble={proposed.trouble} />}

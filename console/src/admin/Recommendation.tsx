@@ -12,7 +12,7 @@ import { graphql } from "../gql";
 import { words, type WindowName } from "./format";
 import { useDebounced, useQuery } from "./hooks";
 import { ProblemNote, type Trouble } from "./problems";
-import { guaranteeNote, guaranteeWords, parsePercent, sliderValue, threshold } from "./guarantee";
+import { guaranteeNote, guaranteeWords, ladderWith, parsePercent, sliderValue, threshold, type Ladder } from "./guarantee";
 
 const Recommend = graphql(`
   query AdminRecommendThreshold($workflow: String!, $maxAutoApproveError: Float!, $confidenceLevel: Float!, $window: Window!) {
@@ -75,11 +75,14 @@ export function RecommendationPanel({
   client,
   workflow,
   windowName,
+  ladder,
   onApply,
 }: {
   client: ApiClient;
   workflow: string;
   windowName: WindowName;
+  /** The editor's thresholds now, to warn when applying must lower the tiers below. */
+  ladder: Ladder | null;
   onApply: (applied: Applied) => void;
 }) {
   const [errorText, setErrorText] = useState("5");
@@ -104,6 +107,8 @@ export function RecommendationPanel({
   const window = words(windowName).toLowerCase();
   const trouble = local ?? answer.trouble;
   const busy = answer.loading || settled !== key;
+  const lowered =
+    found && found.autoApproveAt != null && ladder ? ladderWith(ladder, sliderValue(found.autoApproveAt)).lowered : null;
 
   function apply() {
     if (!found || found.autoApproveAt == null) return;
@@ -149,8 +154,18 @@ export function RecommendationPanel({
         ) : (
           !trouble && <p class="adm-note">Asking for a recommendation…</p>
         )}
+        {lowered && (
+          <p class="adm-warning" id="adm-recommend-lowered">
+            {lowered}
+          </p>
+        )}
       </div>
-      <button type="button" disabled={!found || found.autoApproveAt == null || busy} onClick={apply}>
+      <button
+        type="button"
+        disabled={!found || found.autoApproveAt == null || busy}
+        aria-describedby={lowered ? "adm-recommend-lowered" : undefined}
+        onClick={apply}
+      >
         Apply recommended threshold
       </button>
     </section>

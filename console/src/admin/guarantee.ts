@@ -82,3 +82,27 @@ export function parsePercent(text: string, what: string, low: number, high: numb
   }
   return { ok: true, value: Math.round(value * 1000) / 100000 };
 }
+
+/** The ladder's three thresholds, highest first (the server refuses any other order). */
+export interface Ladder {
+  autoApproveAt: number;
+  analystAt: number;
+  seniorAt: number;
+}
+
+/** The ladder after applying a recommended auto-approve threshold, and the words that say
+ * which lower thresholds had to come down with it (null when none did). The server refuses
+ * analystAt above autoApproveAt and seniorAt above analystAt, so a recommendation below the
+ * analyst threshold lowers the analyst threshold to it (and the senior one, when above it)
+ * instead of leaving a ladder that cannot be saved. */
+export function ladderWith(ladder: Ladder, autoApproveAt: number): { ladder: Ladder; lowered: string | null } {
+  const analystAt = Math.min(ladder.analystAt, autoApproveAt);
+  const seniorAt = Math.min(ladder.seniorAt, analystAt);
+  const moved: string[] = [];
+  if (analystAt < ladder.analystAt) moved.push(`the analyst threshold (${threshold(ladder.analystAt)})`);
+  if (seniorAt < ladder.seniorAt) moved.push(`the senior threshold (${threshold(ladder.seniorAt)})`);
+  const lowered = moved.length
+    ? `${threshold(autoApproveAt)} is below ${moved.join(" and ")}: applying it lowers ${moved.length === 1 ? "it" : "both"} to ${threshold(autoApproveAt)} (the server refuses a lower tier above a higher one); check the simulation before saving.`
+    : null;
+  return { ladder: { autoApproveAt, analystAt, seniorAt }, lowered };
+}
