@@ -36,7 +36,7 @@ VERSION_ONLY = [
 ]
 
 
-def _active(kind: ModelKind) -> sa.Select[ModelVersionRow]:
+def active_models(kind: ModelKind) -> sa.Select[ModelVersionRow]:
     """The base select of a kind's ACTIVE models: the partial unique index keeps at most
     one per workflow."""
     return (
@@ -67,13 +67,13 @@ class SqlModels:
 
     async def active(self, workflow_id: str, kind: ModelKind) -> ModelVersion | None:
         """The workflow's ACTIVE model of this kind, if it has one."""
-        query = _active(kind).where(models_t.c.workflow_id == workflow_id)
+        query = active_models(kind).where(models_t.c.workflow_id == workflow_id)
         row = await load_first(self.session, query)
         return row.to_domain() if row else None
 
     async def active_by_key(self, workflow_key: str, kind: ModelKind) -> ModelVersion | None:
         """As `active`, for the workflow with this key."""
-        query = _active(kind).join(workflows_t, workflows_t.c.id == models_t.c.workflow_id)
+        query = active_models(kind).join(workflows_t, workflows_t.c.id == models_t.c.workflow_id)
         row = await load_first(self.session, query.where(workflows_t.c.key == workflow_key))
         return row.to_domain() if row else None
 

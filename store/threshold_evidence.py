@@ -16,13 +16,13 @@ import sqlalchemy as sa
 
 from domain import analytics, thresholds
 from domain.enums import Verdict, Window
-from domain.learning import ModelKind, ModelStatus
+from domain.learning import ModelKind
 from domain.model import Workflow
 from domain.thresholds import Bucket, Stratum, ThresholdEvidence, ThresholdRecommendation
-from store.learning import LearningReads
+from store.models import active_models
 from store.queries import Reads
 from store.standing import standing_decisions, visible_recommendations
-from store.tables import decisions_t, recs_t
+from store.tables import decisions_t, models_t, recs_t
 
 d = decisions_t.c
 r = recs_t.c
@@ -86,10 +86,11 @@ class ThresholdReads(Reads):
     async def proposing_version(self, workflow_id: str) -> str | None:
         """The model version that proposes now: the ACTIVE classifier's ("v3", as scoring
         writes it on items), else the modelVersion last submitted (None if none was)."""
-        models = (await LearningReads.over(self).models_of([workflow_id])).get(workflow_id, [])
-        for model in models:
-            if model.kind is ModelKind.CLASSIFIER and model.status is ModelStatus.ACTIVE:
-                return model.label
+        active = await self._rows(
+            active_models(ModelKind.CLASSIFIER).where(models_t.c.workflow_id == workflow_id)
+        )
+        if active:
+            return active[0].to_domain().label
         row = (
             await self._execute(
                 visible_recommendations(r.model_version)
