@@ -7,16 +7,19 @@ data the store can keep). The examples are ordered by time and featurised
 
 - tuning (ml.tuning): the few parameters that matter on small data (leaves, minimum
   data in a leaf, L2 regularisation, learning rate) by time-ordered cross-validation on
-  the labels before the holdout, early stopping on each validation fold;
-- the evaluated model: the chosen parameters fitted on every label before the holdout,
-  for early stopping's rounds scaled to those rows, calibrated by a map chosen and
-  fitted on the out-of-fold predictions (ml.calibration.choose_calibration); its
-  accuracy, log loss and calibration error on the holdout, next to the accuracy of the
-  proposals the humans were shown on the same items (baseline_accuracy), are the
-  honest figures the promotion verdict is given;
+  the newest labels before the holdout (at most ml.tuning.TUNE_ROWS), early stopping on
+  each validation fold;
+- the evaluated model (ml.model_fits): the chosen parameters fitted on every label before
+  the holdout, for early stopping's rounds scaled to those rows, calibrated by a map
+  chosen and fitted on the out-of-fold predictions (ml.calibration.choose_calibration);
+  on a large log (past TUNE_ROWS), fitted on the labels before the validation slice with
+  early stopping on it, and calibrated there. Its accuracy, log loss and calibration
+  error on the holdout, next to the accuracy of the proposals the humans were shown on
+  the same items (baseline_accuracy), are the honest figures the promotion verdict is
+  given;
 - the served model: the same parameters refitted on every labelled decision, for the
-  rounds scaled to all of them, calibrated on the out-of-fold predictions and the
-  evaluated model's holdout predictions (all out of sample). It is what is stored.
+  rounds scaled to all of them, calibrated on the evaluated model's out-of-sample
+  predictions before the holdout and on the holdout. It is what is stored.
 
 Two classes train a binary objective (class 1 = classes[1]), more a multiclass
 one; ml.class_scores hides the difference. LightGBM sees columns as f0..fN (so
@@ -43,6 +46,7 @@ from ml.calibration import apply_calibration, choose_calibration, expected_calib
 from ml.class_scores import class_probabilities, decide
 from ml.features import FeatureSpec
 from ml.loaded_classifier import LoadedClassifier, Prediction
+from ml.model_fits import fit_evaluated
 from ml.training_data import (
     MIN_EXAMPLES,
     InsufficientData,
@@ -51,7 +55,7 @@ from ml.training_data import (
     TrainingSet,
     prepare,
 )
-from ml.tuning import fit_rounds, tune
+from ml.tuning import TUNE_ROWS, fit_rounds, tune
 
 __all__ = [
     "MIN_EXAMPLES",
@@ -197,6 +201,10 @@ def train_classifier(
         f"({evaluated_spec.width} columns)",
     )
     base = lightgbm_params(n_older, n_classes, seed=seed, num_threads=num_threads)
+    # Tuning sees at most TUNE_ROWS rows: its fits get that many rows' threads.
+    tuning_base = lightgbm_params(
+        min(n_older, TUNE_ROWS), n_classes, seed=seed, num_threads=num_threads
+    )
 
     def dataset(
         rows: Any, labels: np.ndarray, reference: lgb.Dataset | None, by: FeatureSpec
@@ -216,24 +224,26 @@ def train_classifier(
     ) -> lgb.Dataset:
         return dataset(rows, labels, reference, evaluated_spec)
 
-    tuning = tune(older, y[:n_older], base, evaluated_dataset, _within(report, 0.1, 0.6))
-    best = tuning.best
-    params = best.params
-    evaluated = fit_rounds(
+    tuning = tune(older, y[:n_older], tuning_base, evaluated_dataset, _within(report, 0.1, 0.6))
+    params = {**tuning.best.params, "num_threads": base["num_threads"]}
+    fit = fit_evaluated(
+        tuning,
         params,
-        evaluated_dataset(older, y[:n_older], None),
-        best.rounds_for(n_older),
+        older,
+        y,
+        data.validation.start,
+        evaluated_dataset,
         _within(report, 0.6, 0.75),
     )
-    oof_labels = y[tuning.oof_start : n_older]
-    calibration = choose_calibration(best.oof, oof_labels, n_classes)
+    labels = y[fit.out_of_sample_start : n_older]
+    calibration = choose_calibration(fit.out_of_sample, labels, n_classes)
     holdout_rows = data.evaluated_rows(data.holdout)
-    raw_hold = class_probabilities(evaluated.predict(holdout_rows))
-    metrics = _holdout_metrics(data, calibration, raw_hold)
-    del evaluated, older, holdout_rows
+    raw_hold = class_probabilities(fit.booster.predict(holdout_rows))
+    metrics = _holdout_metrics(data, calibration, raw_hold, fit.fitted_on)
+    del older, holdout_rows
     data.extra_parts = None
 
-    served_rounds = best.rounds_for(n)
+    served_rounds = fit.served_rounds
     served = fit_rounds(
         params,
         dataset(_stack(spec, data.parts), y, None, spec),
@@ -242,7 +252,7 @@ def train_classifier(
     )
     report(0.95, "calibrating on the out-of-fold and holdout predictions")
     served_calibration = choose_calibration(
-        np.concatenate([best.oof, raw_hold]), y[tuning.oof_start :], n_classes
+        np.concatenate([fit.out_of_sample, raw_hold]), y[fit.out_of_sample_start :], n_classes
     )
     splits = served.feature_importance(importance_type="split")
     per_feature = np.bincount(spec.column_features(), weights=splits, minlength=len(spec.names))
@@ -259,7 +269,7 @@ def train_classifier(
         split={"before_holdout": n_older, "holdout": n - n_older},
         params=params,
         rounds_run=served_rounds,
-        evaluated_on=n_older,
+        evaluated_on=fit.fitted_on,
         evaluated_calibration=calibration,
         tuning=tuning.tried,
         evaluated_spec=evaluated_spec,
@@ -285,7 +295,7 @@ def _within(report: Progress, low: float, high: float) -> Progress:
 
 
 def _holdout_metrics(
-    data: PreparedData, calibration: dict[str, Any], raw_hold: np.ndarray
+    data: PreparedData, calibration: dict[str, Any], raw_hold: np.ndarray, evaluated_on: int
 ) -> ClassifierMetrics:
     """The evaluated model's figures on the holdout, next to the proposals' accuracy."""
     probs = apply_calibration(calibration, raw_hold)
@@ -300,6 +310,6 @@ def _holdout_metrics(
         baseline_accuracy=sum(map(operator.eq, data.proposed[data.holdout], labels)) / len(labels),
         log_loss=float(-np.log(np.clip(probs[rows, truth], LOG_LOSS_EPS, 1.0)).mean()),
         calibration_error=expected_calibration_error(probs[rows, predicted], correct),
-        evaluated_on=data.holdout.start,
+        evaluated_on=evaluated_on,
         calibration_method=str(calibration["method"]),
     )

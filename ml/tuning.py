@@ -1,6 +1,8 @@
 """Choosing the few LightGBM parameters that matter on small data, by time-ordered
 cross-validation within a fixed budget.
 
+Tuning is for small data: it sees at most the newest TUNE_ROWS rows it is given (the
+labels just before the holdout), so its cost is bounded however long the log grows.
 The rows (oldest first) are cut at FOLD_EDGES: fold k trains on the rows before edge k
 and is validated, with early stopping on its log loss, on the rows up to edge k + 1 (an
 expanding window, always predicting the future from the past). A candidate's score is
@@ -10,12 +12,15 @@ The search is staged, in a fixed order (deterministic): first the tree shape
 (num_leaves x min_data_in_leaf, SHAPES x MIN_LEAVES), then lambda_l2 (L2S) around the
 best shape, then the learning rate (RATES) around the best of those; a candidate counts
 against the budget by the rows it trains on over its folds, at most BUDGET_ROWS in all
-(each candidate runs its folds whole), and the first candidate always runs. Past the
-budget for one candidate over all folds, only the last fold is used (the old single
-validation slice).
+(each candidate runs its folds whole), and the first candidate always runs.
 
 For 3,000 labels (2,400 before the holdout) the whole search is 15 candidates x 3 folds
-= 45 fits of up to MAX_ROUNDS rounds, a few seconds on one thread.
+= 45 fits of up to MAX_ROUNDS rounds, a few seconds on one thread. Past TUNE_ROWS labels
+before the holdout (a large log) the search is the same on the newest TUNE_ROWS only, at
+most 15 x 2.1 x TUNE_ROWS training rows; the folds' rounds, fitted on so few rows, say
+nothing of the rounds the whole log supports, so there the evaluated model's rounds come
+from early stopping on a validation slice at full size and the served model's are those
+scaled to every label (ml.model_fits).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ L2S = (0.0, 1.0, 10.0)
 RATES = (0.1, 0.05)
 BUDGET_ROWS = 2_000_000
 MAX_ROUNDS = 1000
+TUNE_ROWS = 20_000  # the newest rows the search sees: tuning is for small data
 
 Progress = Callable[[float, str], None]
 
@@ -61,11 +67,13 @@ class Candidate:
 
 @dataclass
 class Tuning:
-    """The chosen candidate, where its out-of-fold predictions start, and every tried one
-    (its varied parameters and score), in the order tried."""
+    """The chosen candidate, where its out-of-fold predictions start (a row of the rows
+    given to `tune`), and every tried one (its varied parameters and score), in the order
+    tried. window: the rows the search saw, the newest of those given (TUNE_ROWS)."""
 
     best: Candidate
     oof_start: int
+    window: slice = field(default_factory=lambda: slice(0, 0))
     tried: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -82,17 +90,18 @@ def tune(
     dataset: Callable[[Any, np.ndarray, lgb.Dataset | None], lgb.Dataset],
     report: Progress,
 ) -> Tuning:
-    """Search the grid (see the module) on rows X (oldest first) with labels y.
+    """Search the grid (see the module) on the newest TUNE_ROWS of rows X (oldest first)
+    with labels y.
 
     base: LightGBM parameters the candidates vary; dataset(rows, labels, reference)
     builds an lgb.Dataset binned like `reference` if given (it must keep its raw data:
     the validation rows are predicted from it). report(fraction, message) from 0 to 1
     as candidates finish."""
+    window = slice(max(0, len(y) - TUNE_ROWS), len(y))
+    if window.start:  # a large log (a CSR matrix's slice is a copy: only then)
+        X, y = X[window], y[window]
     all_folds = folds(len(y))
     per_candidate = sum(stop for stop, _, _ in all_folds)
-    if per_candidate > BUDGET_ROWS:
-        all_folds = all_folds[-1:]
-        per_candidate = all_folds[0][0]
     allowed = max(1, BUDGET_ROWS // max(1, per_candidate))
     sets = []
     for stop, lo, hi in all_folds:
@@ -118,13 +127,15 @@ def tune(
         for min_leaf in MIN_LEAVES:
             attempt(_shape(leaves, min_leaf, base))
     assert best is not None  # the first attempt always runs
+    around = _varied(best.params)  # each stage varies the best so far; none is tried twice
     for l2 in L2S:
-        if l2 != best.params["lambda_l2"]:
-            attempt({**_varied(best.params), "lambda_l2": l2})
+        if l2 != around["lambda_l2"]:
+            attempt({**around, "lambda_l2": l2})
+    around = _varied(best.params)
     for rate in RATES:
-        if rate != best.params["learning_rate"]:
-            attempt({**_varied(best.params), "learning_rate": rate})
-    return Tuning(best=best, oof_start=all_folds[0][1], tried=tried)
+        if rate != around["learning_rate"]:
+            attempt({**around, "learning_rate": rate})
+    return Tuning(best=best, oof_start=window.start + all_folds[0][1], tried=tried, window=window)
 
 
 def _shape(leaves: int, min_leaf: int, base: dict[str, Any]) -> dict[str, Any]:
