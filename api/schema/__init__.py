@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.schema.analytics.months import LearningMonthQueries
 from api.schema.analytics.queries import AnalyticsQueries
 from api.schema.common.problems import PublicError
 from api.schema.decisions.mutations import DecisionMutations
@@ -45,6 +46,7 @@ Query = merge_types(
         WebhookQueries,
         LearningQueries,
         AnalyticsQueries,
+        LearningMonthQueries,
         ThresholdQueries,
     ),
 )

@@ -37,6 +37,7 @@ from store.analytics_queries import AnalyticsReads
 from store.drafts import outcome_rows
 from store.drift import DriftReads
 from store.learning import LearningReads
+from store.learning_months import LearningMonthReads
 from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
 from store.tables import decisions_t, overrides_t, recs_t, revisions_t, users_t
@@ -185,6 +186,9 @@ READS: dict[str, Read] = {
     "ThresholdReads.threshold_evidence": Read(
         lambda r: r.thresholds.threshold_evidence(r.workflow, Window.QUARTER, r.now)
     ),
+    "LearningMonthReads.learning_by_month": Read(
+        lambda r: LearningMonthReads.over(r.reads).learning_by_month(r.workflow, r.now, 2, _ALL)
+    ),
     "ThresholdReads.recommend_threshold": Read(
         lambda r: r.thresholds.recommend_threshold(r.workflow, Window.QUARTER, r.now, 0.5, 0.6)
     ),
@@ -208,6 +212,7 @@ EXEMPT: dict[str, str] = {
     "AnalyticsReads.over": "builds the read model",
     "WebhookReads.over": "builds the read model",
     "ThresholdReads.over": "builds the read model",
+    "LearningMonthReads.over": "builds the read model",
     "WebhookReads.webhook": NEITHER,
     "WebhookReads.webhooks_of": NEITHER,
     "WebhookReads.deliveries_of": NEITHER,
@@ -228,6 +233,7 @@ CLASSES = (
     SqlRecommendations,
     SqlDecisions,
     DriftReads,
+    LearningMonthReads,
 )
 
 

@@ -16,7 +16,7 @@ from domain.model import Workflow
 from store.analytics_queries import AnalyticsReads
 
 
-def _scope(info: Info, doing: str) -> Scope:
+def scope_of(info: Info, doing: str) -> Scope:
     viewer = info.context.viewer
     try:
         return analytics.analytics_scope(viewer.role, viewer.id, doing)
@@ -24,7 +24,7 @@ def _scope(info: Info, doing: str) -> Scope:
         raise PublicError(error.message, "FORBIDDEN") from error
 
 
-async def _workflow(info: Info, key: str) -> tuple[AnalyticsReads, Workflow]:
+async def analytics_workflow(info: Info, key: str) -> tuple[AnalyticsReads, Workflow]:
     model = await info.context.reads()
     found = await model.workflow_by_key(key)
     if found is None:
@@ -39,8 +39,8 @@ class AnalyticsQueries:
         "over the window. SERVICE gets a FORBIDDEN error; an unknown workflow, NOT_FOUND."
     )
     async def divergence(self, info: Info, workflow: str, window: Window) -> DivergenceReport:
-        scope = _scope(info, "reading divergence")
-        model, found = await _workflow(info, workflow)
+        scope = scope_of(info, "reading divergence")
+        model, found = await analytics_workflow(info, workflow)
         report = await model.divergence(found, window, info.context.now, scope)
         return DivergenceReport.from_domain(report, found)
 
@@ -49,8 +49,8 @@ class AnalyticsQueries:
         "gets only its own row. SERVICE gets a FORBIDDEN error."
     )
     async def reviewer_stats(self, info: Info, workflow: str) -> list[ReviewerStats]:
-        scope = _scope(info, "reading reviewer stats")
-        model, found = await _workflow(info, workflow)
+        scope = scope_of(info, "reading reviewer stats")
+        model, found = await analytics_workflow(info, workflow)
         stats = await model.reviewer_stats(found, info.context.now, scope)
         return [ReviewerStats.from_domain(s) for s in stats]
 
@@ -70,7 +70,7 @@ class AnalyticsQueries:
             analytics.require_simulation_rights(info.context.viewer.role)
         except ForbiddenError as error:
             raise PublicError(error.message, "FORBIDDEN") from error
-        model, found = await _workflow(info, workflow)
+        model, found = await analytics_workflow(info, workflow)
         try:
             policy = analytics.proposed_policy(found.policy, input.changes())
         except InvalidInputError as error:
