@@ -2,7 +2,7 @@
 promoted through the API proposes, people agree with its proposals and then mostly
 override them while the admin watches, the server's SLA sweep (every second here) runs
 the drift monitor, and the DRIFT model event it announces on modelEvents appears as an
-alert with its message and time."""
+alert with its message and time; the loop by month, read again, counts it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.clients_live.conftest import arbiter_serve, create_token, migrated_sq
 from tests.console import world
 from tests.console.conftest import ConsoleServer, OpenConsole, check_console_is_served, expect
 
+NONE = "\N{EN DASH}"  # how the console prints a figure there is none of
 WINDOW = 20  # decisions per drift window: the smallest the settings allow
 RETRAIN = """mutation($w: String!) { startRetraining(workflow: $w) {
   __typename ... on JobSuccess { job { id } } ... on Problem { message } } }"""
@@ -113,3 +114,18 @@ def test_a_drift_alarm_appears_on_the_learning_screen(
     expect(learning.get_by_role("heading", name="Earlier drift alarms")).to_have_count(0)
     expect(alert).to_have_text(DRIFT)
     screen.look("admin-drift-alarm", region=learning)
+
+    # The loop by month: this month's row, read again when the alarm was heard.
+    months = learning.get_by_role("table", name=re.compile("^The last 6 months"))
+    rows = months.get_by_role("row")
+    expect(rows).to_have_count(7)  # the header and six months
+    this_month = rows.last
+    expect(this_month.get_by_role("cell")).to_have_text(
+        ["240", "240", "51.7%", "0 (0.0%)", "no audit samples", "none given, v1", "v1", "1"]
+    )
+    expect(rows.nth(1).get_by_role("cell")).to_have_text(
+        ["0", "0", NONE, f"0 ({NONE})", "no audit samples", NONE, NONE, "0"]
+    )
+    chart = learning.get_by_role("img", name=re.compile("^People's agreement"))
+    expect(chart).to_have_attribute("aria-label", re.compile("Agreement \\(people\\) latest 51.7%"))
+    screen.look("admin-learning-by-month", region=learning)

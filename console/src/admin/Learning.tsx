@@ -4,7 +4,8 @@
  * live job progress; and the feedback report's sentence. Models trained elsewhere
  * (the schedule, the CLI) appear as they are announced on modelEvents. A DRIFT event (the
  * SLA sweep's drift monitor: people stopped agreeing with the served model) is an alert
- * with its message and the time it was heard, kept among the few recent alarms.
+ * with its message and the time it was heard, kept among the few recent alarms. Below the
+ * models' chart, the loop month by month from the decision log (LoopByMonth).
  */
 import { useEffect, useState } from "preact/hooks";
 import type { ApiClient } from "../api/client";
@@ -14,6 +15,7 @@ import { BarChart } from "./charts";
 import { num, pct, when, words } from "./format";
 import { useQuery } from "./hooks";
 import { JobStatus, useJob } from "./job";
+import { LoopByMonth } from "./LoopByMonth";
 import { ProblemNote } from "./problems";
 
 const Models = graphql(`
@@ -127,7 +129,11 @@ export function DriftAlarms({ alarms }: { alarms: readonly Alarm[] }) {
 
 export function Learning({ client, workflow }: { client: ApiClient; workflow: string }) {
   const models = useQuery(client, Models, { workflow });
-  const retrain = useJob(client, () => models.reload());
+  const [round, setRound] = useState(0);
+  const retrain = useJob(client, () => {
+    models.reload();
+    setRound((n) => n + 1);
+  });
   const reload = models.reload;
   const [alarms, setAlarms] = useState<Alarm[]>([]);
 
@@ -140,6 +146,7 @@ export function Learning({ client, workflow }: { client: ApiClient; workflow: st
           next: ({ modelEvents: event }) => {
             setAlarms((heard) => addAlarm(heard, event, new Date()));
             reload();
+            setRound((n) => n + 1);
           },
           error: () => {},
         },
@@ -178,6 +185,7 @@ export function Learning({ client, workflow }: { client: ApiClient; workflow: st
           ])}
         />
       )}
+      <LoopByMonth client={client} workflow={workflow} round={round} />
       {models.data && list.length === 0 && <p>No model yet: retraining needs at least 40 labelled decisions.</p>}
       {list.length > 0 && (
         <table class="adm-table">

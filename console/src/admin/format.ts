@@ -51,3 +51,8 @@ export const WINDOWS: readonly WindowName[] = ["WEEK", "MONTH", "QUARTER"];
 
 /** How far back each window reaches, as the server counts it (7, 30 or 91 days). */
 export const WINDOW_DAYS: Record<WindowName, number> = { WEEK: 7, MONTH: 30, QUARTER: 91 };
+
+/** The calendar month (UTC) an ISO time starts: "2026-11-01T00:00:00Z" -> "Nov 2026". */
+export function month(iso: string): string {
+  return new Date(iso).toLocaleDateString(undefined, { month: "short", year: "numeric", timeZone: "UTC" });
+}
