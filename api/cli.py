@@ -20,6 +20,7 @@ from typing import NoReturn
 from api import cli_store
 from api.cli_errors import Need, check_cron, check_database, explain, load_settings
 from api.settings import get_settings
+from api.simulate_loop import command as simulate_loop
 
 # ------------------------------------------------------------------ commands
 
@@ -180,6 +181,13 @@ COMMANDS: tuple[Command, ...] = (
         _retrain_arguments,
     ),
     Command("demo", "seed a generated world, decide it, mine themes and retrain", _demo),
+    Command(
+        "simulate-loop",
+        "run months of a generated world through the API; writes a table and a chart",
+        simulate_loop.simulate_loop,
+        simulate_loop.arguments,
+        database=Need.NOTHING,  # its own scratch SQLite database
+    ),
     Command(
         "users create",
         "create a user; prints its bearer token last",

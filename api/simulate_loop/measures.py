@@ -1,0 +1,116 @@
+"""A month's figures, measured against the generator's truth, and the promise they test.
+
+Accuracy is the proposing model's proposals on the month's cases, fresh from the generator
+(no model saw them before proposing), scored by the generator's own probabilities
+(ml.worlds.expected_accuracy: 1 - noise where the proposal is the rule's action) and,
+beside it, against the labels drawn (`true_action`). The auto-approved error is the share
+of auto-approved items whose proposal is not the drawn truth. Human reviews count every
+decision a simulated person made (the queue and the audit sample).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ml.worlds import NOISE, WorldCase, expected_accuracy
+
+
+@dataclass
+class Routed:
+    """One submitted case and what the ladder did with the model's proposal."""
+
+    case: WorldCase
+    proposed: str
+    confidence: float
+    tier: str
+    auto_approved: bool
+    sampled_for_audit: bool
+
+
+@dataclass
+class MonthFigures:
+    month: int
+    start: str  # the simulated month's first and last moments, ISO 8601
+    end: str
+    proposer: str  # the modelVersion the month's items carry ("upstream", "v1", ...)
+    cases: int
+    accuracy: float  # expected, from the generator's probabilities
+    accuracy_realised: float  # against the drawn labels
+    upstream_accuracy: float  # the upstream model on the same cases (expected)
+    bayes_accuracy: float  # the rule's own accuracy (1 - noise)
+    auto_approved_share: float
+    auto_approved_error: float | None  # None when nothing was auto-approved
+    human_reviews: int
+    audit_reviews: int
+    reviewer_mistakes: int
+    threshold_start: float  # autoApproveAt when the month began
+    threshold_end: float  # and when it ended (after recommendThreshold moved it)
+    recommendation: str  # recommendThreshold's last message this month
+    top_theme: str | None
+    retraining: str  # the RETRAIN job's message
+    active_model_after: str | None
+    feedback: str | None  # feedbackReport's sentence
+    drift_alarms: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def month_accuracy(routed: list[Routed]) -> tuple[float, float, float]:
+    """(expected accuracy of the proposals, realised accuracy, upstream's expected)."""
+    cases = [r.case for r in routed]
+    proposals = [r.proposed for r in routed]
+    realised = sum(p == c.true_action for p, c in zip(proposals, cases, strict=True))
+    return (
+        expected_accuracy(cases, proposals),
+        realised / len(cases),
+        expected_accuracy(cases, [c.upstream_action for c in cases]),
+    )
+
+
+def auto_approval(routed: list[Routed]) -> tuple[float, float | None]:
+    """(share auto-approved, share of those whose proposal is not the drawn truth)."""
+    auto = [r for r in routed if r.auto_approved]
+    if not auto:
+        return 0.0, None
+    wrong = sum(r.proposed != r.case.true_action for r in auto)
+    return len(auto) / len(routed), wrong / len(auto)
+
+
+BAYES_ACCURACY = 1.0 - NOISE
+
+
+@dataclass(frozen=True)
+class Promise:
+    """The seed's promise, checked on the months: accuracy never down (ACCURACY_SLACK) and
+    up overall, human reviews per case never up (WORKLOAD_SLACK) and down overall, and every
+    month's auto-approved error (against the drawn truth) at most the target."""
+
+    accuracy_up: bool
+    workload_down: bool
+    error_under_target: bool
+
+    @property
+    def kept(self) -> bool:
+        return self.accuracy_up and self.workload_down and self.error_under_target
+
+
+ACCURACY_SLACK = 0.005
+"""A month may lose this much expected accuracy to sampling and still count as not down."""
+WORKLOAD_SLACK = 0.01
+"""A month's reviews per case may rise this much (the audit sample's draw) and count as not up."""
+
+
+def check_promise(months: list[MonthFigures], target: float) -> Promise:
+    accuracy = [m.accuracy for m in months]
+    reviews = [m.human_reviews / m.cases for m in months]
+    errors = [m.auto_approved_error for m in months if m.auto_approved_error is not None]
+    return Promise(
+        accuracy_up=all(b >= a - ACCURACY_SLACK for a, b in itertools.pairwise(accuracy))
+        and accuracy[-1] > accuracy[0],
+        workload_down=all(b <= a + WORKLOAD_SLACK for a, b in itertools.pairwise(reviews))
+        and reviews[-1] < reviews[0],
+        error_under_target=all(e <= target for e in errors),
+    )

@@ -1,0 +1,67 @@
+"""What a simulated loop runs with, and the checks that refuse bad arguments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ml.worlds import RULES
+
+START = datetime(2025, 1, 6, tzinfo=UTC)
+"""The first simulated month begins here (a Monday)."""
+MONTH = timedelta(days=30)
+DAYS_PER_MONTH = 30
+MAX_MONTHS = 24
+MAX_CASES_PER_MONTH = 30_000
+
+
+class LoopInputError(ValueError):
+    """An argument the simulation cannot run with; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """One simulated loop: the world, its size, the guarantee the ladder is held to."""
+
+    months: int = 6
+    cases_per_month: int = 1000
+    seed: int = 1
+    world: str = "young_healthcare"
+    max_auto_approve_error: float = 0.10
+    """recommendThreshold's target. People's labels disagree with even the Bayes rule
+    about 5% of the time here (the world's 3% noise and the reviewers' slips), so a month's
+    evidence cannot guarantee much below that."""
+    confidence_level: float = 0.95
+    audit_sample_rate: float = 0.1
+    analysts: int = 3
+    threshold_every_days: int = 7
+    """recommendThreshold is asked every this many simulated days, and at each month's end."""
+    training_threads: int = 2
+
+    def validate(self) -> None:
+        """Raise LoopInputError naming the first argument out of range."""
+        if not 1 <= self.months <= MAX_MONTHS:
+            raise LoopInputError(f"--months must be between 1 and {MAX_MONTHS}, not {self.months}")
+        if not DAYS_PER_MONTH <= self.cases_per_month <= MAX_CASES_PER_MONTH:
+            raise LoopInputError(
+                f"--cases-per-month must be between {DAYS_PER_MONTH} and "
+                f"{MAX_CASES_PER_MONTH}, not {self.cases_per_month}"
+            )
+        if self.world not in RULES:
+            raise LoopInputError(f"unknown world {self.world!r}; known: {', '.join(sorted(RULES))}")
+        if not 0.0 < self.max_auto_approve_error < 1.0:
+            raise LoopInputError("--max-auto-approve-error must be between 0 and 1 (exclusive)")
+        if not 0.5 < self.confidence_level < 1.0:
+            raise LoopInputError("--confidence-level must be between 0.5 and 1 (exclusive)")
+        if not 0.0 <= self.audit_sample_rate <= 1.0:
+            raise LoopInputError("--audit-sample-rate must be between 0 and 1")
+        if self.seed < 0:
+            raise LoopInputError("--seed must be 0 or more")
+        if not 1 <= self.training_threads <= 64:
+            raise LoopInputError("--threads must be between 1 and 64")
+        if self.analysts < 1 or self.threshold_every_days < 1:
+            raise LoopInputError("at least one analyst, and a threshold check every day or more")
+
+    @property
+    def end(self) -> datetime:
+        return START + self.months * MONTH
