@@ -134,7 +134,7 @@ class LoopDriver:
         top = found["themes"][0] if found and found["themes"] else None
         await asyncio.sleep(0.05)  # let a drift event raised by the last sweep arrive
         alarms = [e["message"] for e in feed.drain() if e["kind"] == "DRIFT"]
-        accuracy, realised, upstream = month_accuracy(routed)
+        accuracy, accuracy_se, realised, upstream = month_accuracy(routed)
         share, error = auto_approval(routed)
         figures = MonthFigures(
             month=index + 1,
@@ -159,6 +159,7 @@ class LoopDriver:
             active_model_after=self.served,
             feedback=feedback["message"] if feedback else None,
             drift_alarms=alarms,
+            accuracy_se=accuracy_se,
         )
         self.say(_progress(figures))
         return figures

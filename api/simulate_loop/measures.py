@@ -11,6 +11,7 @@ decision a simulated person made (the queue and the audit sample).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -53,18 +54,24 @@ class MonthFigures:
     active_model_after: str | None
     feedback: str | None  # feedbackReport's sentence
     drift_alarms: list[str] = field(default_factory=list)
+    accuracy_se: float = 0.0  # the standard error of `accuracy` over the month's cases
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def month_accuracy(routed: list[Routed]) -> tuple[float, float, float]:
-    """(expected accuracy of the proposals, realised accuracy, upstream's expected)."""
+def month_accuracy(routed: list[Routed]) -> tuple[float, float, float, float]:
+    """(expected accuracy of the proposals, its standard error over the cases, realised
+    accuracy, upstream's expected accuracy)."""
     cases = [r.case for r in routed]
     proposals = [r.proposed for r in routed]
+    per_case = [expected_accuracy([c], [p]) for c, p in zip(cases, proposals, strict=True)]
+    mean = sum(per_case) / len(per_case)
+    variance = sum((x - mean) ** 2 for x in per_case) / max(1, len(per_case) - 1)
     realised = sum(p == c.true_action for p, c in zip(proposals, cases, strict=True))
     return (
-        expected_accuracy(cases, proposals),
+        mean,
+        math.sqrt(variance / len(per_case)),
         realised / len(cases),
         expected_accuracy(cases, [c.upstream_action for c in cases]),
     )
@@ -84,7 +91,7 @@ BAYES_ACCURACY = 1.0 - NOISE
 
 @dataclass(frozen=True)
 class Promise:
-    """The seed's promise, checked on the months: accuracy never down (ACCURACY_SLACK) and
+    """The seed's promise, checked on the months: accuracy never down (ACCURACY_SLACK_SE) and
     up overall, human reviews per case never up (WORKLOAD_SLACK) and down overall, and every
     month's auto-approved error (against the drawn truth) at most the target."""
 
@@ -97,19 +104,23 @@ class Promise:
         return self.accuracy_up and self.workload_down and self.error_under_target
 
 
-ACCURACY_SLACK = 0.005
-"""A month may lose this much expected accuracy to sampling and still count as not down."""
+ACCURACY_SLACK_SE = 2.0
+"""A month's accuracy counts as not down unless it is lower than the month before by more
+than this many standard errors of the difference (each month's cases are a fresh sample)."""
 WORKLOAD_SLACK = 0.01
 """A month's reviews per case may rise this much (the audit sample's draw) and count as not up."""
 
 
 def check_promise(months: list[MonthFigures], target: float) -> Promise:
     accuracy = [m.accuracy for m in months]
+    not_down = all(
+        b.accuracy >= a.accuracy - ACCURACY_SLACK_SE * math.hypot(a.accuracy_se, b.accuracy_se)
+        for a, b in itertools.pairwise(months)
+    )
     reviews = [m.human_reviews / m.cases for m in months]
     errors = [m.auto_approved_error for m in months if m.auto_approved_error is not None]
     return Promise(
-        accuracy_up=all(b >= a - ACCURACY_SLACK for a, b in itertools.pairwise(accuracy))
-        and accuracy[-1] > accuracy[0],
+        accuracy_up=not_down and accuracy[-1] > accuracy[0],
         workload_down=all(b <= a + WORKLOAD_SLACK for a, b in itertools.pairwise(reviews))
         and reviews[-1] < reviews[0],
         error_under_target=all(e <= target for e in errors),

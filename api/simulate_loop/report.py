@@ -45,7 +45,8 @@ class LoopReport:
         for m in self.months:
             error = "-" if m.auto_approved_error is None else f"{m.auto_approved_error:.1%}"
             lines.append(
-                f"| {m.month} ({m.start[:10]}) | {m.proposer} | {m.accuracy:.1%} "
+                f"| {m.month} ({m.start[:10]}) | {m.proposer} "
+                f"| {m.accuracy:.1%} ± {m.accuracy_se:.1%} "
                 f"({m.accuracy_realised:.1%} realised) | {m.auto_approved_share:.1%} | {error} "
                 f"| {m.human_reviews:,} ({m.audit_reviews} audits, {m.reviewer_mistakes} "
                 f"mistakes) | {m.threshold_start:.2f} -> {m.threshold_end:.2f} "

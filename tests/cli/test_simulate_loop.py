@@ -152,29 +152,32 @@ def test_the_auto_approved_error_is_against_the_drawn_truth_not_the_rule() -> No
 def test_the_promise_is_kept_only_when_every_part_holds() -> None:
     from api.simulate_loop.measures import MonthFigures
 
-    def month(n: int, accuracy: float, reviews: int, error: float | None) -> MonthFigures:
+    def month(
+        n: int, accuracy: float, reviews: int, error: float | None, se: float = 0.002
+    ) -> MonthFigures:
         return MonthFigures(
-            n,
-            "",
-            "",
-            "v1",
-            100,
-            accuracy,
-            accuracy,
-            0.9,
-            0.97,
-            0.5,
-            error,
-            reviews,
-            0,
-            0,
-            1.0,
-            1.0,
-            "",
-            None,
-            "",
-            None,
-            None,
+            month=n,
+            start="",
+            end="",
+            proposer="v1",
+            cases=100,
+            accuracy=accuracy,
+            accuracy_realised=accuracy,
+            upstream_accuracy=0.9,
+            bayes_accuracy=0.97,
+            auto_approved_share=0.5,
+            auto_approved_error=error,
+            human_reviews=reviews,
+            audit_reviews=0,
+            reviewer_mistakes=0,
+            threshold_start=1.0,
+            threshold_end=1.0,
+            recommendation="",
+            top_theme=None,
+            retraining="",
+            active_model_after=None,
+            feedback=None,
+            accuracy_se=se,
         )
 
     good = [month(1, 0.90, 100, None), month(2, 0.95, 60, 0.03), month(3, 0.96, 40, 0.04)]
@@ -182,5 +185,10 @@ def test_the_promise_is_kept_only_when_every_part_holds() -> None:
     assert not check_promise(good, 0.035).error_under_target
     worse = [good[0], month(2, 0.85, 60, 0.03), good[2]]
     assert not check_promise(worse, 0.05).accuracy_up
+    # A dip within two standard errors of the difference is sampling, not a loss.
+    noisy = [good[0], month(2, 0.95, 60, 0.03, se=0.004), month(3, 0.944, 40, 0.04, se=0.004)]
+    assert check_promise(noisy, 0.05).accuracy_up
+    dip = [good[0], month(2, 0.95, 60, 0.03, se=0.001), month(3, 0.944, 40, 0.04, se=0.001)]
+    assert not check_promise(dip, 0.05).accuracy_up
     busier = [good[0], good[1], month(3, 0.96, 80, 0.04)]
     assert not check_promise(busier, 0.05).workload_down
