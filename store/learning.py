@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 from typing import Any
 
-import orjson
 import sqlalchemy as sa
 
 from domain.clock import as_utc
-from domain.enums import Verdict
 from domain.learning import (
     CORRECTIONS,
     FeedbackReport,
@@ -20,10 +17,17 @@ from domain.learning import (
     ThemeReport,
     feedback_message,
 )
+from store.learning_rows import HUMAN_FINAL as HUMAN_FINAL  # store.drift's, from here
+from store.learning_rows import (
+    LearningRow,
+    PayloadJson,
+    decode_batch,
+    learning_query,
+    raw_learning_query,
+)
 from store.models import VERSION_ONLY
 from store.queries import Reads
 from store.standing import (
-    standing_decisions,
     standing_decisions_on_real_items,
     standing_overrides,
     visible_recommendations,
@@ -39,62 +43,7 @@ from store.tables import (
     workflows_t,
 )
 
-HUMAN_FINAL = [v.value for v in (Verdict.APPROVE, Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT)]
-
-
 LEARNING_BATCH = 5000  # rows per batch when the decision log is streamed for training
-
-
-class _PayloadJson(sa.types.TypeDecorator[Any]):
-    """A JSON column read with orjson (several times faster than the json module on a
-    million payloads); what orjson refuses (NaN, Infinity, integers beyond 64 bits, which
-    the json module writes and reads) is read with the json module, so the values are
-    the same. Selected through type_coerce, so the column's own type is unchanged."""
-
-    impl = sa.types.String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Any) -> Any:
-        if isinstance(value, str | bytes):
-            try:
-                return orjson.loads(value)
-            except orjson.JSONDecodeError:
-                return json.loads(value)
-        return value
-
-
-def learning_query(workflow_id: str) -> Any:
-    """The labelled decisions of a workflow (see `LearningReads.learning_rows`)."""
-    c = decisions_t.c
-    ranked = (
-        standing_decisions(
-            c.recommendation_id,
-            c.verdict,
-            c.final_action,
-            c.created_at,
-            sa.func.row_number()
-            .over(partition_by=c.recommendation_id, order_by=c.seq.desc())
-            .label("rank"),
-        )
-        .where(
-            c.workflow_id == workflow_id,
-            c.automated.is_(False),
-            c.verdict.in_(HUMAN_FINAL),
-        )
-        .subquery()
-    )
-    return (
-        visible_recommendations(
-            sa.type_coerce(recs_t.c.payload, _PayloadJson()).label("payload"),
-            recs_t.c.proposed_action,
-            ranked.c.verdict,
-            ranked.c.final_action,
-            ranked.c.created_at.label("decided_at"),
-        )
-        .join_from(ranked, recs_t, recs_t.c.id == ranked.c.recommendation_id)
-        .where(ranked.c.rank == 1)
-        .order_by(ranked.c.created_at)
-    )
 
 
 class LearningReads(Reads):
@@ -153,7 +102,7 @@ class LearningReads(Reads):
 
     async def learning_rows(self, workflow_id: str, limit: int | None = None) -> list[Any]:
         """For each item, its latest human final decision that was not undone, oldest first:
-        (payload, proposed_action, verdict, final_action, decided_at)."""
+        (payload, proposed_action, verdict, final_action, decided_at) (store.learning_rows)."""
         query = learning_query(workflow_id)
         if limit is not None:
             query = query.limit(limit)
@@ -161,16 +110,18 @@ class LearningReads(Reads):
 
     async def stream_learning_rows(
         self, workflow_id: str, batch: int = LEARNING_BATCH
-    ) -> AsyncIterator[list[Any]]:
-        """`learning_rows` in lists of at most `batch` rows, fetched as they are consumed, so
-        that the retraining job never holds the whole decision log (a server-side cursor
-        on PostgreSQL). The session is busy until the iteration ends."""
-        query = learning_query(workflow_id).execution_options(yield_per=batch)
+    ) -> AsyncIterator[list[LearningRow]]:
+        """`learning_rows` as tuples, in lists of at most `batch` rows, fetched as they are
+        consumed, so that the retraining job never holds the whole decision log (a
+        server-side cursor on PostgreSQL); each list's columns are read untyped and decoded
+        together (store.learning_rows.decode_batch). The session is busy until the
+        iteration ends."""
+        query = raw_learning_query(workflow_id).execution_options(yield_per=batch)
         async with self._lock:
             result = await self.session.stream(query)
             try:
                 async for rows in result.partitions(batch):
-                    yield list(rows)
+                    yield decode_batch(rows)
             finally:
                 await result.close()
 
@@ -182,7 +133,7 @@ class LearningReads(Reads):
                 overrides_t.c.reason,
                 overrides_t.c.proposed_action,
                 overrides_t.c.chosen_action,
-                sa.type_coerce(recs_t.c.payload, _PayloadJson()).label("payload"),
+                sa.type_coerce(recs_t.c.payload, PayloadJson()).label("payload"),
             )
             .join(recs_t, recs_t.c.id == overrides_t.c.recommendation_id)
             .where(
@@ -204,7 +155,7 @@ class LearningReads(Reads):
         )
         result = await self._execute(
             visible_recommendations(
-                sa.type_coerce(c.payload, _PayloadJson()).label("payload"), c.proposed_action
+                sa.type_coerce(c.payload, PayloadJson()).label("payload"), c.proposed_action
             )
             .where(
                 c.workflow_id == workflow_id,
