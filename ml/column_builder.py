@@ -231,12 +231,19 @@ class ColumnBuilder:
 
     def _text_rows(self, info: FeatureInfo) -> sp.csr_matrix:
         """A text field's block for all the rows (ml.text_columns.strings_block)."""
+        strings, codes = self.strings(info.name)
+        return strings_block(strings, codes, info.n_hash, info.text_model)
+
+    def strings(self, name: str) -> tuple[list[str], np.ndarray]:
+        """A field's distinct strings and, per row, the index of its string or -1 (not a
+        string, or missing)."""
+        self._flush()
         codes = np.full(self._packed, -1, dtype=np.intp)
-        fld = self._fields.get(info.name)
+        fld = self._fields.get(name)
         if fld is None:
-            return strings_block([], codes, info.n_hash)
+            return [], codes
         for piece in fld.pieces:
             stop = piece.start + len(piece.values)
             is_string = piece.kinds_array() == K_CATEGORICAL
             codes[piece.start : stop] = np.where(is_string, string_codes(piece), -1)
-        return strings_block([str(s) for s in fld.strings], codes, info.n_hash)
+        return [str(s) for s in fld.strings], codes

@@ -7,7 +7,8 @@ missing, a list is recorded as its length, "tags.length").
 is numeric (int or float), boolean or categorical (string), by majority of
 the values seen; values of another type count as missing. A string field whose values
 are long and mostly distinct is text instead (ml.text_columns: the rule, and its hashed
-word and character n-gram columns). `encode` turns
+word and character n-gram columns; ml.text_model, the linear model of its n-grams that
+training fits and whose scores end its block). `encode` turns
 payloads into a float64 matrix by that spec, with NaN for anything missing,
 unseen or of the wrong type. The matrix has one column per numeric, boolean or
 categorical feature, in spec order, then a block of columns per text feature, in spec
@@ -44,6 +45,7 @@ from ml.columns import (
     flatten_columns,
 )
 from ml.text_columns import TEXT_N_HASH, is_free_text, text_block, text_width
+from ml.text_model import TextModel
 
 __all__ = [
     "CHUNK",
@@ -69,7 +71,9 @@ KINDS: tuple[Kind, ...] = ("numeric", "boolean", "categorical")
 """The kinds a value has (a field's kind is their majority; "text" is a kind of field)."""
 FIELD_KINDS: tuple[Kind, ...] = (*KINDS, "text")
 MIN_PRESENCE = 0.01  # fields present in fewer than 1% of training payloads are dropped
-SPEC_VERSION = 2  # 2: text fields (with their n_hash); a spec without any is written as 1
+SPEC_VERSION = 3  # 2: text fields (with their n_hash); 3: and their linear models
+# A spec is written with the lowest version that holds it: 1 without text fields, 2 with
+# text fields but no linear model (ml.text_model), 3 with one.
 NAN = math.nan
 
 
@@ -94,11 +98,15 @@ class FeatureInfo:
     kind: Kind
     categories: list[str] = field(default_factory=list)
     n_hash: int = 0  # text: hashed columns per n-gram kind (ml.text_columns)
+    text_model: TextModel | None = None  # text: its linear model, fitted on the labels
 
     @property
     def width(self) -> int:
-        """Its columns in the matrix: one, or a text field's block."""
-        return text_width(self.n_hash) if self.kind == "text" else 1
+        """Its columns in the matrix: one, or a text field's block (its n-gram columns,
+        then its linear model's scores, if it has one)."""
+        if self.kind != "text":
+            return 1
+        return text_width(self.n_hash) + (self.text_model.width if self.text_model else 0)
 
 
 @dataclass
@@ -151,8 +159,9 @@ class FeatureSpec:
         ]
 
     def to_json(self) -> dict[str, Any]:
-        """Plain JSON; a spec without text fields is written as version 1, as it was."""
+        """Plain JSON, of the lowest version that holds the spec (see SPEC_VERSION)."""
         features: list[dict[str, Any]] = []
+        version = 1
         for f in self.features:
             item: dict[str, Any] = {
                 "name": f.name,
@@ -161,12 +170,16 @@ class FeatureSpec:
             }
             if f.kind == "text":
                 item["n_hash"] = f.n_hash
+                version = max(version, 2)
+                if f.text_model is not None:
+                    item["linear"] = f.text_model.to_json()
+                    version = 3
             features.append(item)
-        return {"version": SPEC_VERSION if self.has_text else 1, "features": features}
+        return {"version": version, "features": features}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> FeatureSpec:
-        """A stored spec, version 1 (before text fields) or 2."""
+        """A stored spec, version 1 (before text fields), 2 or 3."""
         version = data.get("version", 1)
         if not isinstance(version, int) or not 1 <= version <= SPEC_VERSION:
             raise ValueError(f"feature spec version {version!r} is not one this code reads")
@@ -178,12 +191,14 @@ class FeatureSpec:
             n_hash = int(item.get("n_hash") or 0) if kind == "text" else 0
             if kind == "text" and n_hash < 1:
                 raise ValueError(f"text feature {item['name']!r} has no positive n_hash")
+            linear = item.get("linear") if kind == "text" else None
             features.append(
                 FeatureInfo(
                     name=str(item["name"]),
                     kind=kind,
                     categories=[str(c) for c in item.get("categories") or []],
                     n_hash=n_hash,
+                    text_model=None if linear is None else TextModel.from_json(linear),
                 )
             )
         return cls(features)
@@ -265,8 +280,8 @@ def encode_columns(spec: FeatureSpec, columns: Columns) -> np.ndarray:
     numeric: the number (non-finite -> NaN); boolean: 0.0 / 1.0; categorical: the index
     of the string in `categories`. Missing fields, unseen categories and values of
     another kind are NaN (bools are not numbers here, and numbers are not booleans).
-    text: the field's block of n-gram columns (ml.text_columns.text_block), dense here;
-    a missing text is all zeros.
+    text: the field's block of n-gram columns and its linear model's scores
+    (ml.text_columns.text_block), dense here; a missing text has no n-grams.
     """
     n = columns.n_rows
     out = np.full((n, spec.width), np.nan, dtype=np.float64)  # row-major, for LightGBM
@@ -275,7 +290,8 @@ def encode_columns(spec: FeatureSpec, columns: Columns) -> np.ndarray:
         if col is not None and len(col) != n:
             raise ValueError(f"column {info.name!r} has {len(col)} values, not {n}")
         if info.kind == "text":
-            out[:, j:stop] = text_block(col or [None] * n, info.n_hash).toarray()
+            block = text_block(col or [None] * n, info.n_hash, info.text_model)
+            out[:, j:stop] = block.toarray()
         elif col is not None:
             types = columns.types.get(info.name)
             out[:, j] = _encode_column(info, col, set(map(type, col)) if types is None else types)

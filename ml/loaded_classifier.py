@@ -15,7 +15,7 @@ import numpy as np
 from ml.calibration import apply_calibration
 from ml.class_scores import class_contributions, class_probabilities, decide
 from ml.features import FeatureSpec, encode_columns, flatten_columns
-from ml.text_columns import describe, strongest_phrases
+from ml.text_columns import describe, score_signs, strongest_phrases
 
 TOP_CONTRIBUTIONS = 10
 
@@ -76,8 +76,9 @@ class LoadedClassifier:
         pred_contrib, on the raw score of the predicted class, before calibration) name
         payload fields with the payload's value (None if missing); the top 10 by absolute
         value, zeros and the bias left out. A text field's contribution is the sum of its
-        columns' and its value the words that pushed most towards the chosen class
-        (ml.text_columns.strongest_phrases), or the text itself if none did.
+        columns' (its n-grams' and its linear model's scores) and its value the words that
+        pushed most towards the chosen class (ml.text_columns.strongest_phrases), or the
+        text itself if none did.
         explain=False skips them (several times faster)."""
         if not payloads:
             return []
@@ -116,8 +117,13 @@ class LoadedClassifier:
                 for j in texts:
                     if j in order and isinstance(shown[j], str):
                         start, stop = ranges[j]
+                        info = self.spec.features[j]
                         phrases = strongest_phrases(
-                            shown[j], by_column[start:stop], self.spec.features[j].n_hash
+                            shown[j],
+                            by_column[start:stop],
+                            info.n_hash,
+                            info.text_model,
+                            score_signs(len(self.classes), k),
                         )
                         shown[j] = describe(phrases) if phrases else shown[j]
                 contributions = [

@@ -18,9 +18,13 @@ features, then word unigrams and bigrams and character 3- to 5-grams hashed into
 is stored in the spec with each field, so scoring hashes exactly as training did. A
 missing value (or one of another type) is an empty text: all zeros.
 
+When training fits the field's linear model (ml.text_model, ml.text_stacking), its
+scores end the block: one column for two classes, else one per class.
+
 `strongest_phrases` explains: the field's contribution is the sum of its columns'
 (SHAP values add up), and its value is the runs of words in the item whose n-grams
-pushed the prediction hardest towards the class chosen, e.g. "'double your bitcoin'".
+pushed the prediction hardest towards the class chosen, e.g. "'double your bitcoin'":
+through the hashed columns and through the linear model's scores.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml.text_features import chunk_columns, n_columns, text_features
+from ml.text_model import TextModel
 
 TEXT_MIN_VALUES = 20
 TEXT_MIN_DISTINCT = 0.5
@@ -68,9 +73,10 @@ def text_width(n_hash: int) -> int:
     return n_columns(n_hash)
 
 
-def text_block(values: Sequence[Any], n_hash: int) -> sp.csr_matrix:
-    """The text columns of one field, a row per value (CSR float64); each distinct string
-    is featurised once, anything but a string is an empty text."""
+def text_block(values: Sequence[Any], n_hash: int, model: TextModel | None = None) -> sp.csr_matrix:
+    """The text columns of one field, a row per value (CSR float64): its n-gram columns,
+    then the model's scores if it has one. Each distinct string is featurised once,
+    anything but a string is an empty text."""
     index: dict[str, int] = {}
     codes = np.empty(len(values), dtype=np.intp)
     for i, value in enumerate(values):
@@ -78,26 +84,50 @@ def text_block(values: Sequence[Any], n_hash: int) -> sp.csr_matrix:
             codes[i] = index.setdefault(value, len(index))
         else:
             codes[i] = -1
-    return strings_block(list(index), codes, n_hash)
+    return strings_block(list(index), codes, n_hash, model)
 
 
-def strings_block(strings: Sequence[str], codes: np.ndarray, n_hash: int) -> sp.csr_matrix:
+def strings_block(
+    strings: Sequence[str], codes: np.ndarray, n_hash: int, model: TextModel | None = None
+) -> sp.csr_matrix:
     """Rows for string codes (an index into `strings`, -1 for no text)."""
     width = text_width(n_hash)
     distinct = text_features(strings, n_hash) if strings else sp.csr_matrix((0, width))
     table = sp.vstack([distinct, sp.csr_matrix((1, width))], format="csr")  # last: empty
+    if model is not None:
+        scores = model.scores([*strings, ""])
+        table = sp.hstack([table, sp.csr_matrix(scores)], format="csr")
     rows = np.where(codes < 0, len(strings), codes)
     return table[rows]
 
 
-def strongest_phrases(text: str, contributions: np.ndarray, n_hash: int) -> list[str]:
+def score_signs(n_classes: int, chosen: int) -> list[float]:
+    """How a text model's scores bear on the chosen class: a binary model's one score is
+    the log-odds of class 1 (+1 for class 1, -1 for class 0); with more classes, a class's
+    own score raises it and the others' lower it."""
+    if n_classes == 2:
+        return [1.0 if chosen == 1 else -1.0]
+    return [1.0 if j == chosen else -1.0 for j in range(n_classes)]
+
+
+def strongest_phrases(
+    text: str,
+    contributions: np.ndarray,
+    n_hash: int,
+    model: TextModel | None = None,
+    signs: Sequence[float] = (),
+) -> list[str]:
     """The runs of words of `text` whose n-grams pushed the most in the direction of the
     field's total contribution (`contributions`: its columns', in text_block order).
 
-    A column's contribution is shared among the words whose n-grams it counts, by
-    occurrences; words pushing at least PHRASE_SHARE as hard as the strongest one are
-    kept, and consecutive kept words make a phrase (at most MAX_PHRASE_WORDS, the
-    strongest MAX_PHRASES phrases, strongest first). Empty if no word pushes that way."""
+    A hashed column's contribution is shared among the words whose n-grams it counts, by
+    occurrences. A text model's score j (`signs[j]`: how it bears on the class explained,
+    see `score_signs`) is shared among the words by how much each moved it
+    (TextModel.chunk_pushes), in proportion to its contribution's size: the trees are
+    taken to read a higher score as more of its class. Words pushing at least
+    PHRASE_SHARE as hard as the strongest one are kept, and consecutive kept words make a
+    phrase (at most MAX_PHRASE_WORDS, the strongest MAX_PHRASES phrases, strongest
+    first). Empty if no word pushes that way."""
     total = float(contributions.sum())
     if total == 0.0:
         return []
@@ -107,11 +137,20 @@ def strongest_phrases(text: str, contributions: np.ndarray, n_hash: int) -> list
     for columns in per_chunk:
         for column, credit in columns.items():
             occurrences[column] = occurrences.get(column, 0.0) + credit
-    scores = [
-        sign
-        * sum(float(contributions[c]) * credit / occurrences[c] for c, credit in columns.items())
-        for columns in per_chunk
-    ]
+    pushed = np.array(
+        [
+            sum(float(contributions[c]) * credit / occurrences[c] for c, credit in columns.items())
+            for columns in per_chunk
+        ]
+    )
+    if model is not None:
+        hashed = text_width(n_hash)
+        for j in range(model.width):
+            _, pushes = model.chunk_pushes(text, j)
+            size = float(np.abs(pushes).sum())
+            if size > 0.0:
+                pushed += signs[j] * abs(float(contributions[hashed + j])) * pushes / size
+    scores = (sign * pushed).tolist()
     top = max(scores, default=0.0)
     if top <= 0.0:
         return []

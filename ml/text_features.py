@@ -31,14 +31,16 @@ Deterministic and stateless: sklearn's HashingVectorizer uses a fixed murmurhash
 the same text gives the same row in any process; nothing is fitted or stored except n_hash.
 
 `chunk_columns(text, n_hash)` goes the other way, for explanations: which columns each
-word of the text (as written) put its n-grams in.
+word of the text (as written) put its n-grams in (`chunk_grams`: which n-grams).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -101,6 +103,7 @@ FIRST_PERSON = frozenset(
 
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")  # letters/digits, inner apostrophes kept
 _WORD_TOKEN = r"(?u)\b\w+\b"  # for the hashed word n-grams: single characters count too
+_WORD_TOKEN_RE = re.compile(_WORD_TOKEN)
 
 
 def n_columns(n_hash: int = DEFAULT_N_HASH) -> int:
@@ -177,24 +180,39 @@ def text_features(texts: Sequence[str], n_hash: int = DEFAULT_N_HASH) -> sp.csr_
     )
 
 
-def chunk_columns(text: str, n_hash: int) -> tuple[list[str], list[dict[int, float]]]:
-    """The text's whitespace-separated chunks (words as written, punctuation attached) and,
-    for each, the n-gram columns of `text_features(..., n_hash)` it fills: column -> the
-    n-gram occurrences credited to the chunk there (a word bigram spanning two chunks
-    credits each with 0.5). Summed over the chunks, a column's credits are the occurrences
-    behind its count, so a column's contribution can be shared among the chunks by them.
-    Hand-feature columns are not attributed to chunks."""
-    _, chars = _vectorizers(n_hash)
+@lru_cache(maxsize=1)
+def analyzers() -> tuple[Callable[[str], list[str]], Callable[[str], list[str]]]:
+    """The word and character n-gram analyzers of the hashed columns (text -> its grams,
+    in order, repeats kept): what a vocabulary of the same n-grams is built from."""
+    words, chars = _vectorizers(1)
+    return words.build_analyzer(), chars.build_analyzer()
+
+
+@dataclass
+class ChunkGrams:
+    """A text's whitespace-separated chunks (words as written, punctuation attached) and
+    its n-grams, word ones first (`n_word`), each with the chunks it came from and the
+    credit each gets (a word bigram spanning two chunks credits each with 0.5)."""
+
+    chunks: list[str]
+    grams: list[str]
+    credits: list[list[tuple[int, float]]]
+    n_word: int
+
+
+def chunk_grams(text: str) -> ChunkGrams:
+    """The n-grams of `text_features` (word unigrams and bigrams, then character 3- to
+    5-grams within words), each credited to the chunks of the text it came from."""
+    _, char_analyzer = analyzers()
     chunks = text.split()
     token_chunk: list[int] = []  # the chunk of each word token, in order
     tokens: list[str] = []
-    word_pattern = re.compile(_WORD_TOKEN)
     for k, chunk in enumerate(chunks):
-        found = word_pattern.findall(chunk.lower())
+        found = _WORD_TOKEN_RE.findall(chunk.lower())
         tokens.extend(found)
         token_chunk.extend([k] * len(found))
     grams: list[str] = []
-    credits: list[list[tuple[int, float]]] = []  # per gram: (chunk, credit)
+    credits: list[list[tuple[int, float]]] = []
     for i, token in enumerate(tokens):
         grams.append(token)
         credits.append([(token_chunk[i], 1.0)])
@@ -202,19 +220,31 @@ def chunk_columns(text: str, n_hash: int) -> tuple[list[str], list[dict[int, flo
             grams.append(f"{token} {tokens[i + 1]}")
             credits.append([(token_chunk[i], 0.5), (token_chunk[i + 1], 0.5)])
     n_word = len(grams)
-    char_analyzer = chars.build_analyzer()
     for k, chunk in enumerate(chunks):
         for gram in char_analyzer(chunk):
             grams.append(gram)
             credits.append([(k, 1.0)])
-    out: list[dict[int, float]] = [{} for _ in chunks]
-    if not grams:
-        return chunks, out
+    return ChunkGrams(chunks, grams, credits, n_word)
+
+
+def chunk_columns(text: str, n_hash: int) -> tuple[list[str], list[dict[int, float]]]:
+    """The text's whitespace-separated chunks (words as written, punctuation attached) and,
+    for each, the n-gram columns of `text_features(..., n_hash)` it fills: column -> the
+    n-gram occurrences credited to the chunk there (a word bigram spanning two chunks
+    credits each with 0.5). Summed over the chunks, a column's credits are the occurrences
+    behind its count, so a column's contribution can be shared among the chunks by them.
+    Hand-feature columns are not attributed to chunks."""
+    if n_hash < 1:
+        raise ValueError(f"n_hash must be positive, not {n_hash}")
+    found = chunk_grams(text)
+    out: list[dict[int, float]] = [{} for _ in found.chunks]
+    if not found.grams:
+        return found.chunks, out
     hasher = FeatureHasher(n_features=n_hash, input_type="string", alternate_sign=False)
-    indices = hasher.transform([[g] for g in grams]).indices  # one column per gram, in order
+    indices = hasher.transform([[g] for g in found.grams]).indices  # one column per gram
     base = len(TEXT_FEATURE_NAMES)
     for g, index in enumerate(indices.tolist()):
-        column = base + index + (0 if g < n_word else n_hash)
-        for k, credit in credits[g]:
+        column = base + index + (0 if g < found.n_word else n_hash)
+        for k, credit in found.credits[g]:
             out[k][column] = out[k].get(column, 0.0) + credit
-    return chunks, out
+    return found.chunks, out

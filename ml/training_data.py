@@ -9,7 +9,8 @@ most 50,000 each (past that, more rows add cost, not information).
 
 Two specs: the served model's from every example (`PreparedData.spec`, the matrix's
 `parts`), the evaluated model's from those before the holdout (`evaluated_spec`, its rows
-through `evaluated_rows`, mostly the same columns: ml.evaluated_rows).
+through `evaluated_rows`, mostly the same columns: ml.evaluated_rows). A text field's
+linear model is fitted on the labels here, its scores out of fold (ml.text_stacking).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import scipy.sparse as sp
 from ml.column_builder import ColumnBuilder
 from ml.evaluated_rows import EvaluatedView
 from ml.features import FeatureSpec
+from ml.text_stacking import StackedRows, TextValues, stack_text_scores
 
 MIN_EXAMPLES = 40
 """Labelled decisions a workflow needs before a classifier can be trained on them."""
@@ -242,6 +244,7 @@ def prepare(
         raise InsufficientData("the payloads have no usable fields (numbers, booleans, strings)")
     apart = EvaluatedView(spec, evaluated_spec).extra_spec
     bounds = [0, train.stop, calibration.stop, validation.stop, holdout.stop]
+    texts = _text_values(data.columns, (spec, evaluated_spec), order)
     extra_parts = None
     if order is None:
         if apart.features:
@@ -251,19 +254,40 @@ def prepare(
         if apart.features:
             extra_parts = _cut(data.columns.encode(apart)[index], apart, bounds)
         parts = _cut(data.columns.encode(spec, release=True)[index], spec, bounds)
+    # Each text field's linear model, its out-of-fold scores in the rows (ml.text_stacking).
+    stacked = stack_text_scores(
+        StackedRows(spec, evaluated_spec, parts, extra_parts),
+        texts,
+        y,
+        n_older,
+        len(classes),
+        bounds,
+    )
     return PreparedData(
-        spec=spec,
+        spec=stacked.spec,
         classes=classes,
-        parts=parts,
+        parts=stacked.parts,
         y=y,
         proposed=proposed,
         train=train,
         calibration=calibration,
         validation=validation,
         holdout=holdout,
-        evaluated_spec=evaluated_spec,
-        extra_parts=extra_parts,
+        evaluated_spec=stacked.evaluated_spec,
+        extra_parts=stacked.extra_parts,
     )
+
+
+def _text_values(
+    columns: ColumnBuilder, specs: Sequence[FeatureSpec], order: list[int] | None
+) -> dict[str, TextValues]:
+    """The values of every text field of these specs, rows oldest first."""
+    names = sorted({f.name for spec in specs for f in spec.features if f.kind == "text"})
+    out: dict[str, TextValues] = {}
+    for name in names:
+        strings, codes = columns.strings(name)
+        out[name] = TextValues(strings, codes if order is None else codes[order])
+    return out
 
 
 def _cut(X: Any, spec: FeatureSpec, bounds: Sequence[int]) -> list[Any]:

@@ -165,8 +165,8 @@ def test_spec_from_json_rejects_unknown_kinds_versions_and_text_without_columns(
         FeatureSpec.from_json({"features": [{"name": "x", "kind": "image"}]})
     with pytest.raises(ValueError, match="no positive n_hash"):
         FeatureSpec.from_json({"version": 2, "features": [{"name": "x", "kind": "text"}]})
-    with pytest.raises(ValueError, match="version 3"):
-        FeatureSpec.from_json({"version": 3, "features": []})
+    with pytest.raises(ValueError, match="version 4"):
+        FeatureSpec.from_json({"version": 4, "features": []})
 
 
 # --------------------------------------------- the training path: ColumnBuilder, TrainingSet

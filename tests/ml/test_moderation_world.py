@@ -2,10 +2,11 @@
 the served classifier against the upstream keyword filter and the Bayes rule.
 
 The issue's target is at least 85% of the gap to the Bayes rule closed on fresh posts,
-with ECE at most 0.03. Since the served model is tuned, refitted on every label and
-calibrated by cross-fitted evidence, the ECE half is met (seed 13, the benchmark's: 0.009,
-was 0.046) and asserted; the gap is not (79%, was 80%; BENCHMARKS.md, 6c) and is kept as a
-strict xfail, so it fails the day it is met and must be turned into a plain assertion.
+with ECE at most 0.03, asserted on seed 13 (the benchmark's). The ECE half was met once
+the served model was tuned, refitted on every label and calibrated by cross-fitted
+evidence; the gap (79% then) once the text field's linear model, fitted out of fold, gave
+the trees its scores to combine with the account's age (ml.text_stacking): 86% on seed 13,
+86-93% on seeds 13-18 (BENCHMARKS.md, 6c and 6d).
 """
 
 from __future__ import annotations
@@ -37,10 +38,8 @@ def test_served_model_beats_the_upstream_filter_and_nears_the_bayes_rule(
     measured: WorldMeasure,
 ) -> None:
     assert measured.upstream < measured.served < measured.bayes
-    assert measured.gap_closed >= 0.7  # a floor below the 79% measured, not the target
     assert measured.ece <= 0.03  # the issue's calibration target
 
 
-@pytest.mark.xfail(strict=True, reason="measured 79% of the gap (seed 13)")
-def test_issue_target_gap(measured: WorldMeasure) -> None:
-    assert measured.gap_closed >= 0.85
+def test_the_served_model_closes_85_percent_of_the_gap(measured: WorldMeasure) -> None:
+    assert measured.gap_closed >= 0.85, f"{measured.gap_closed:.1%} of the gap closed"

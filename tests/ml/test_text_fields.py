@@ -9,9 +9,16 @@ import random
 import lightgbm as lgb
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from ml import text_columns
-from ml.classifier import LoadedClassifier, TrainingExample, stored_and_loaded, train_classifier
+from ml.classifier import (
+    LoadedClassifier,
+    TrainedClassifier,
+    TrainingExample,
+    stored_and_loaded,
+    train_classifier,
+)
 from ml.column_builder import ColumnBuilder
 from ml.features import FeatureSpec, build_spec, encode
 from ml.moderation_world import REMOVE, generate_moderation_world
@@ -91,7 +98,7 @@ def test_text_columns_come_after_the_others_and_both_paths_agree() -> None:
         builder.add(rows[start : start + 700])
     assert builder.spec(2000).to_json() == spec.to_json()
     parts = builder.encode_parts(spec, [0, 1000, 2500])
-    np.testing.assert_array_equal(np.vstack([p.toarray() for p in parts]), X)
+    np.testing.assert_array_equal(sp.vstack(parts).toarray(), X)
 
 
 def test_spec_with_text_is_version_2_and_old_specs_still_load_and_score() -> None:
@@ -156,15 +163,47 @@ def test_strongest_phrases_are_runs_of_the_words_that_pushed() -> None:
 
 
 @pytest.fixture(scope="module")
-def moderation() -> tuple[LoadedClassifier, list]:
+def trained_moderation() -> TrainedClassifier:
     posts = generate_moderation_world(3000, seed=5)
-    trained = train_classifier(
+    return train_classifier(
         [TrainingExample(p.payload, p.label, p.created_at, p.upstream_action) for p in posts]
     )
+
+
+@pytest.fixture(scope="module")
+def moderation(trained_moderation: TrainedClassifier) -> tuple[LoadedClassifier, list]:
+    trained = trained_moderation
     assert "text" in trained.used_features
     assert trained.spec.features[trained.spec.names.index("text")].kind == "text"
     loaded = stored_and_loaded(trained)
     return loaded, generate_moderation_world(400, seed=6)
+
+
+def test_the_stored_text_model_predicts_what_the_trained_one_does(
+    trained_moderation: TrainedClassifier,
+) -> None:
+    trained = trained_moderation
+    text = trained.spec.features[trained.spec.names.index("text")]
+    assert text.text_model is not None and text.width == text_columns.text_width(text.n_hash) + 1
+    stored = json.loads(json.dumps(trained.spec.to_json()))
+    assert (
+        stored["version"] == 3 and "linear" in stored["features"][trained.spec.names.index("text")]
+    )
+    in_memory = LoadedClassifier(
+        trained.spec,
+        trained.classes,
+        lgb.Booster(model_str=trained.model_text),
+        trained.calibration,
+    )
+    fresh = [p.payload for p in generate_moderation_world(300, seed=8)]
+    expected = in_memory.predict(fresh)
+    got = stored_and_loaded(trained).predict(fresh)
+    assert [p.probabilities for p in got] == [p.probabilities for p in expected]
+    assert [p.contributions for p in got] == [p.contributions for p in expected]
+    # The text model's score is the last column of the field's block, and the trees use it.
+    _, stop = trained.spec.column_ranges()[trained.spec.names.index("text")]
+    booster = lgb.Booster(model_str=trained.model_text)
+    assert booster.feature_importance("split")[stop - 1] > 0
 
 
 def test_a_removed_scam_is_explained_by_its_words(moderation: tuple) -> None:
