@@ -37,10 +37,21 @@ def arguments(command: argparse.ArgumentParser) -> None:
         "--audit-sample-rate",
         type=float,
         default=defaults.audit_sample_rate,
-        help="share of would-be auto-approvals people review (default 0.1)",
+        help="share of would-be auto-approvals people review (default 0.2)",
     )
     command.add_argument(
         "--threads", type=int, default=defaults.training_threads, help="LightGBM threads (2)"
+    )
+    command.add_argument(
+        "--shift-month",
+        type=int,
+        default=None,
+        help="from this month on the world's planted rule changes (drift); default never",
+    )
+    command.add_argument(
+        "--shift-world",
+        default=defaults.shift_world,
+        help="the planted rule from --shift-month on (default high_debt_retail)",
     )
     command.add_argument("--out", type=Path, default=Path("loop"), help="default ./loop")
 
@@ -56,6 +67,8 @@ def settings_from(args: argparse.Namespace) -> LoopSettings:
         confidence_level=args.confidence_level,
         audit_sample_rate=args.audit_sample_rate,
         training_threads=args.threads,
+        shift_month=args.shift_month,
+        shift_world=args.shift_world,
     )
     settings.validate()
     return settings

@@ -108,7 +108,10 @@ class LoopDriver:
         """Run simulated month `index` (0-based) and measure it."""
         s = self.settings
         begins = START + index * MONTH
-        cases = generate_world(s.cases_per_month, s.seed * 1000 + index, s.world)
+        rule = s.rule_of(index)
+        cases = generate_world(s.cases_per_month, s.seed * 1000 + index, rule)
+        for reviewer in [*self.analysts, *([self.senior] if self.senior else [])]:
+            reviewer.rule = rule  # the concern people write about is the month's
         threshold_start = self.threshold
         proposer = self.served or UPSTREAM
         routed: list[Routed] = []
@@ -138,6 +141,7 @@ class LoopDriver:
         share, error = auto_approval(routed)
         figures = MonthFigures(
             month=index + 1,
+            world=rule,
             start=begins.isoformat(),
             end=self.clock().isoformat(),
             proposer=proposer,

@@ -33,6 +33,7 @@ class Routed:
 @dataclass
 class MonthFigures:
     month: int
+    world: str  # the month's planted rule
     start: str  # the simulated month's first and last moments, ISO 8601
     end: str
     proposer: str  # the modelVersion the month's items carry ("upstream", "v1", ...)

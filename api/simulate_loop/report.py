@@ -36,7 +36,13 @@ class LoopReport:
         lines = [
             f"World `{s.world}`, seed {s.seed}, {s.cases_per_month:,} cases a month; "
             f"target: auto-approved error <= {s.max_auto_approve_error:.0%} "
-            f"at {s.confidence_level:.0%} confidence; audit sample {s.audit_sample_rate:.0%}.",
+            f"at {s.confidence_level:.0%} confidence; audit sample {s.audit_sample_rate:.0%}."
+            + (
+                f" From month {s.shift_month} on the planted rule is `{s.shift_world}`: the "
+                "world drifts under the served model."
+                if s.shift_month is not None
+                else ""
+            ),
             "",
             "| month | proposer | accuracy (fresh) | auto-approved | its true error "
             "| human reviews | ladder | drift alarms |",

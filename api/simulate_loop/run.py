@@ -22,6 +22,10 @@ SWEEP_SECONDS = 2.0
 """The SLA sweep (and with it the drift monitor) runs every 2 s of real time, so that a
 simulated month, which lasts a minute or so, is swept many times."""
 
+DRIFT_WINDOW = 100
+"""Decisions per tier in each of the drift monitor's windows (ARBITER_DRIFT_WINDOW): a few
+hundred human decisions a month look at a tier a few times a month."""
+
 
 async def run_loop(settings: LoopSettings, say: Callable[[str], None] = print) -> LoopReport:
     """Run `settings.months` simulated months and measure each (see api.simulate_loop)."""
@@ -35,6 +39,7 @@ async def run_loop(settings: LoopSettings, say: Callable[[str], None] = print) -
         app_settings = Settings(
             database_url=url,
             sla_sweep_seconds=SWEEP_SECONDS,
+            drift_window=DRIFT_WINDOW,
             training_threads=settings.training_threads,
             console=False,
             graphiql=False,

@@ -32,11 +32,18 @@ class LoopSettings:
     about 5% of the time here (the world's 3% noise and the reviewers' slips), so a month's
     evidence cannot guarantee much below that."""
     confidence_level: float = 0.95
-    audit_sample_rate: float = 0.1
+    audit_sample_rate: float = 0.2
+    """Each retrained model that is promoted starts its evidence afresh; above the ladder's
+    threshold only this sample speaks for it (10% left the ladder climbing back in month 5
+    of seed 1: about 100 labels a month were too few)."""
     analysts: int = 3
     threshold_every_days: int = 7
     """recommendThreshold is asked every this many simulated days, and at each month's end."""
     training_threads: int = 2
+    shift_month: int | None = None
+    """From this month (1-based) on, the world's planted rule is `shift_world` instead: the
+    world changes under the served model (drift)."""
+    shift_world: str = "high_debt_retail"
 
     def validate(self) -> None:
         """Raise LoopInputError naming the first argument out of range."""
@@ -59,9 +66,22 @@ class LoopSettings:
             raise LoopInputError("--seed must be 0 or more")
         if not 1 <= self.training_threads <= 64:
             raise LoopInputError("--threads must be between 1 and 64")
+        if self.shift_month is not None:
+            if not 2 <= self.shift_month <= self.months:
+                raise LoopInputError(
+                    f"--shift-month must be between 2 and --months ({self.months}), "
+                    f"not {self.shift_month}"
+                )
+            if self.shift_world not in RULES or self.shift_world == self.world:
+                raise LoopInputError(
+                    f"--shift-world must be another known world than {self.world!r}; "
+                    f"known: {', '.join(sorted(RULES))}"
+                )
         if self.analysts < 1 or self.threshold_every_days < 1:
             raise LoopInputError("at least one analyst, and a threshold check every day or more")
 
-    @property
-    def end(self) -> datetime:
-        return START + self.months * MONTH
+    def rule_of(self, month: int) -> str:
+        """The planted rule of month `month` (0-based)."""
+        if self.shift_month is not None and month + 1 >= self.shift_month:
+            return self.shift_world
+        return self.world

@@ -90,6 +90,8 @@ def test_bad_arguments_are_one_line_and_exit_2_creating_nothing(tmp_path: Path) 
         (("--max-auto-approve-error", "1.5"), "--max-auto-approve-error must be between 0 and 1"),
         (("--confidence-level", "0.3"), "--confidence-level must be between 0.5 and 1"),
         (("--out", "a-file"), "is a file, not a directory"),
+        (("--shift-month", "1"), "--shift-month must be between 2 and --months (6)"),
+        (("--shift-month", "3", "--shift-world", "young_healthcare"), "another known world"),
         (("--months", "two"), "invalid int value: 'two'"),
     ]
     results = run_all([("simulate-loop", *args) for args, _ in mistakes], tmp_path, environment())
@@ -157,6 +159,7 @@ def test_the_promise_is_kept_only_when_every_part_holds() -> None:
     ) -> MonthFigures:
         return MonthFigures(
             month=n,
+            world="young_healthcare",
             start="",
             end="",
             proposer="v1",
@@ -192,3 +195,17 @@ def test_the_promise_is_kept_only_when_every_part_holds() -> None:
     assert not check_promise(dip, 0.05).accuracy_up
     busier = [good[0], good[1], month(3, 0.96, 80, 0.04)]
     assert not check_promise(busier, 0.05).workload_down
+
+
+def test_a_shifted_world_changes_its_planted_rule_from_the_month_named() -> None:
+    from api.simulate_loop.settings import LoopSettings
+
+    steady = LoopSettings(months=4)
+    shifted = LoopSettings(months=4, shift_month=3, shift_world="foreign_unverified")
+    assert [steady.rule_of(m) for m in range(4)] == ["young_healthcare"] * 4
+    assert [shifted.rule_of(m) for m in range(4)] == [
+        "young_healthcare",
+        "young_healthcare",
+        "foreign_unverified",
+        "foreign_unverified",
+    ]
