@@ -46,7 +46,7 @@ def arguments(command: argparse.ArgumentParser) -> None:
         "--shift-month",
         type=int,
         default=None,
-        help="from this month on the world's planted rule changes (drift); default never",
+        help="from the middle of this month the planted rule changes (drift); default never",
     )
     command.add_argument(
         "--shift-world",

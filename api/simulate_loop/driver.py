@@ -108,17 +108,20 @@ class LoopDriver:
         """Run simulated month `index` (0-based) and measure it."""
         s = self.settings
         begins = START + index * MONTH
-        rule = s.rule_of(index)
-        cases = generate_world(s.cases_per_month, s.seed * 1000 + index, rule)
-        for reviewer in [*self.analysts, *([self.senior] if self.senior else [])]:
-            reviewer.rule = rule  # the concern people write about is the month's
+        rules = [s.rule_of(index, day) for day in range(DAYS_PER_MONTH)]
+        worlds = {
+            rule: generate_world(s.cases_per_month, s.seed * 1000 + index, rule)
+            for rule in dict.fromkeys(rules)
+        }
         threshold_start = self.threshold
         proposer = self.served or UPSTREAM
         routed: list[Routed] = []
         reviews = audits = mistakes = 0
-        per_day = [cases[d::DAYS_PER_MONTH] for d in range(DAYS_PER_MONTH)]
+        per_day = [worlds[rules[d]][d::DAYS_PER_MONTH] for d in range(DAYS_PER_MONTH)]
         for day, todays in enumerate(per_day):
             self.clock.set(begins + timedelta(days=day) + WORKDAY)
+            for reviewer in [*self.analysts, *([self.senior] if self.senior else [])]:
+                reviewer.rule = rules[day]  # the concern people write about is the day's
             routed_today = await self._submit(index, day, todays)
             routed.extend(routed_today)
             done, audited, slips = await self._review_day(day)
@@ -136,12 +139,13 @@ class LoopDriver:
         found = standing["overrideThemes"]
         top = found["themes"][0] if found and found["themes"] else None
         await asyncio.sleep(0.05)  # let a drift event raised by the last sweep arrive
-        alarms = [e["message"] for e in feed.drain() if e["kind"] == "DRIFT"]
+        heard = feed.drain()
+        alarms = [e["message"] for e in heard if e["kind"] == "DRIFT"]
         accuracy, accuracy_se, realised, upstream = month_accuracy(routed)
         share, error = auto_approval(routed)
         figures = MonthFigures(
             month=index + 1,
-            world=rule,
+            world=" -> ".join(dict.fromkeys(rules)),
             start=begins.isoformat(),
             end=self.clock().isoformat(),
             proposer=proposer,
@@ -163,6 +167,7 @@ class LoopDriver:
             active_model_after=self.served,
             feedback=feedback["message"] if feedback else None,
             drift_alarms=alarms,
+            model_events=[f"{e['kind']} v{e['model']['version']}" for e in heard],
             accuracy_se=accuracy_se,
         )
         self.say(_progress(figures))

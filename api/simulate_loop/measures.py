@@ -56,6 +56,7 @@ class MonthFigures:
     feedback: str | None  # feedbackReport's sentence
     drift_alarms: list[str] = field(default_factory=list)
     accuracy_se: float = 0.0  # the standard error of `accuracy` over the month's cases
+    model_events: list[str] = field(default_factory=list)  # heard on modelEvents ("PROMOTED v2")
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -38,8 +38,8 @@ class LoopReport:
             f"target: auto-approved error <= {s.max_auto_approve_error:.0%} "
             f"at {s.confidence_level:.0%} confidence; audit sample {s.audit_sample_rate:.0%}."
             + (
-                f" From month {s.shift_month} on the planted rule is `{s.shift_world}`: the "
-                "world drifts under the served model."
+                f" From the middle of month {s.shift_month} the planted rule is "
+                f"`{s.shift_world}`: the world drifts under the served model."
                 if s.shift_month is not None
                 else ""
             ),

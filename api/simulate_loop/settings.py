@@ -11,6 +11,8 @@ START = datetime(2025, 1, 6, tzinfo=UTC)
 """The first simulated month begins here (a Monday)."""
 MONTH = timedelta(days=30)
 DAYS_PER_MONTH = 30
+SHIFT_DAY = DAYS_PER_MONTH // 2
+"""The day of `shift_month` (0-based) from which its cases follow `shift_world`."""
 MAX_MONTHS = 24
 MAX_CASES_PER_MONTH = 30_000
 
@@ -41,8 +43,8 @@ class LoopSettings:
     """recommendThreshold is asked every this many simulated days, and at each month's end."""
     training_threads: int = 2
     shift_month: int | None = None
-    """From this month (1-based) on, the world's planted rule is `shift_world` instead: the
-    world changes under the served model (drift)."""
+    """From the middle of this month (1-based; SHIFT_DAY) on, the world's planted rule is
+    `shift_world` instead: the world changes under the model that serves (drift)."""
     shift_world: str = "high_debt_retail"
 
     def validate(self) -> None:
@@ -80,8 +82,11 @@ class LoopSettings:
         if self.analysts < 1 or self.threshold_every_days < 1:
             raise LoopInputError("at least one analyst, and a threshold check every day or more")
 
-    def rule_of(self, month: int) -> str:
-        """The planted rule of month `month` (0-based)."""
-        if self.shift_month is not None and month + 1 >= self.shift_month:
+    def rule_of(self, month: int, day: int = 0) -> str:
+        """The planted rule on day `day` of month `month` (both 0-based): the shift happens
+        halfway through `shift_month`, while the model promoted before it serves."""
+        if self.shift_month is None:
+            return self.world
+        if (month + 1, day) >= (self.shift_month, SHIFT_DAY):
             return self.shift_world
         return self.world

@@ -73,6 +73,8 @@ def test_a_small_loop_is_measured_month_by_month_and_pays_off(tmp_path: Path) ->
         assert after["proposer"].startswith("v")
         assert after["threshold_start"] == before["threshold_end"]
     assert months[0]["feedback"]  # the first promotion's sentence
+    assert "PROMOTED v1" in months[0]["model_events"]  # heard on the modelEvents subscription
+    assert months[0]["drift_alarms"] == []  # a stable world
     # The loop pays off: the served model beats the upstream one, people review less.
     assert months[1]["accuracy"] > months[0]["accuracy"]
     assert months[0]["human_reviews"] == 300  # the ladder starts with everything to people
@@ -197,15 +199,11 @@ def test_the_promise_is_kept_only_when_every_part_holds() -> None:
     assert not check_promise(busier, 0.05).workload_down
 
 
-def test_a_shifted_world_changes_its_planted_rule_from_the_month_named() -> None:
-    from api.simulate_loop.settings import LoopSettings
+def test_a_shifted_world_changes_its_planted_rule_halfway_through_the_month_named() -> None:
+    from api.simulate_loop.settings import SHIFT_DAY, LoopSettings
 
     steady = LoopSettings(months=4)
     shifted = LoopSettings(months=4, shift_month=3, shift_world="foreign_unverified")
-    assert [steady.rule_of(m) for m in range(4)] == ["young_healthcare"] * 4
-    assert [shifted.rule_of(m) for m in range(4)] == [
-        "young_healthcare",
-        "young_healthcare",
-        "foreign_unverified",
-        "foreign_unverified",
-    ]
+    assert {steady.rule_of(m, d) for m in range(4) for d in range(30)} == {"young_healthcare"}
+    assert shifted.rule_of(1, 29) == shifted.rule_of(2, SHIFT_DAY - 1) == "young_healthcare"
+    assert shifted.rule_of(2, SHIFT_DAY) == shifted.rule_of(3, 0) == "foreign_unverified"
