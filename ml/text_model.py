@@ -75,13 +75,16 @@ class TextModel:
         return cls(weights[0], weights[1], intercepts)
 
     def _index(self) -> tuple[dict[str, int], dict[str, int], np.ndarray]:
+        """Each n-gram's column, word n-grams then character ones, each sorted (as training
+        made them, whatever order the stored JSON kept: PostgreSQL's JSONB reorders
+        keys), and the weights by column: the sums of a text's terms run in one order."""
         cached = self.__dict__.get("_cached")
         if cached is None:
-            words = {g: i for i, g in enumerate(self.words)}
-            chars = {g: len(words) + i for i, g in enumerate(self.chars)}
-            weights = np.array(
-                [*self.words.values(), *self.chars.values()], dtype=np.float64
-            ).reshape(len(words) + len(chars), self.width)
+            word_grams, char_grams = sorted(self.words), sorted(self.chars)
+            words = {g: i for i, g in enumerate(word_grams)}
+            chars = {g: len(words) + i for i, g in enumerate(char_grams)}
+            rows = [self.words[g] for g in word_grams] + [self.chars[g] for g in char_grams]
+            weights = np.array(rows, dtype=np.float64).reshape(len(rows), self.width)
             cached = self.__dict__["_cached"] = (words, chars, weights)
         return cached
 
