@@ -16,7 +16,7 @@ presence (0/1) of each vocabulary n-gram it contains, scaled to unit length (so 
 text is not more certain for being long); n-grams outside the vocabulary count for
 nothing. The model is L2-regularised logistic regression (sklearn, liblinear), C chosen
 by cross-fitted log loss; binary: one score, the log-odds of classes[1]; more classes:
-one score per class (one-vs-rest).
+one score per class (one-vs-rest log-odds).
 
 `TextModel` is the stored part (plain JSON: each n-gram with its weights, the
 intercepts): `scores(texts)` is all scoring needs, and `chunk_pushes` says which words

@@ -76,36 +76,52 @@ class _Rows:
         return word_index, char_index, self.index.presence(kept)[self.codes]
 
 
-def _fit(X: Any, y: np.ndarray, c: float) -> Any:
+@dataclass
+class _Linear:
+    """A fitted logistic regression's weights: one row per score."""
+
+    coef: np.ndarray  # (scores, n-grams)
+    intercept: np.ndarray  # (scores,)
+
+    def decision(self, X: Any) -> np.ndarray:
+        """(rows, scores), as sklearn's decision_function computes it."""
+        return np.asarray(X @ self.coef.T, dtype=np.float64) + self.intercept
+
+
+def _fit(X: Any, y: np.ndarray, c: float, n_classes: int) -> _Linear:
+    """L2 logistic regression (liblinear): binary, the log-odds of class 1; more classes,
+    one-vs-rest, a score per class."""
     from sklearn.linear_model import LogisticRegression  # training time only
 
-    return LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=0).fit(X, y)
-
-
-def _decision(model: Any, X: Any) -> np.ndarray:
-    return np.asarray(model.decision_function(X), dtype=np.float64).reshape(X.shape[0], -1)
+    targets = [y] if n_classes == 2 else [(y == k).astype(np.int32) for k in range(n_classes)]
+    fitted = [
+        LogisticRegression(C=c, solver="liblinear", max_iter=1000, random_state=0).fit(X, t)
+        for t in targets
+    ]
+    return _Linear(
+        np.vstack([np.asarray(f.coef_, dtype=np.float64) for f in fitted]),
+        np.concatenate([np.asarray(f.intercept_, dtype=np.float64) for f in fitted]),
+    )
 
 
 def _probabilities(scores: np.ndarray) -> np.ndarray:
     """Class probabilities from the scores, as the linear model gives them."""
+    p = 1.0 / (1.0 + np.exp(-scores))
     if scores.shape[1] == 1:
-        p = 1.0 / (1.0 + np.exp(-scores[:, 0]))
-        return np.column_stack([1.0 - p, p])
-    p = 1.0 / (1.0 + np.exp(-scores))  # one-vs-rest, normalised as liblinear does
-    return np.asarray(p / p.sum(axis=1, keepdims=True))
+        return np.column_stack([1.0 - p[:, 0], p[:, 0]])
+    return np.asarray(p / p.sum(axis=1, keepdims=True))  # one-vs-rest, normalised
 
 
-def _model(fitted: Any, words: Mapping[str, int], chars: Mapping[str, int]) -> TextModel:
-    coef = np.asarray(fitted.coef_, dtype=np.float64)
+def _model(fitted: _Linear, words: Mapping[str, int], chars: Mapping[str, int]) -> TextModel:
     return TextModel(
-        words={g: coef[:, i].tolist() for g, i in words.items()},
-        chars={g: coef[:, i].tolist() for g, i in chars.items()},
-        intercepts=np.asarray(fitted.intercept_, dtype=np.float64).tolist(),
+        words={g: fitted.coef[:, i].tolist() for g, i in words.items()},
+        chars={g: fitted.coef[:, i].tolist() for g, i in chars.items()},
+        intercepts=fitted.intercept.tolist(),
     )
 
 
 def fit_text_field(
-    values: TextValues, y: np.ndarray, n_older: int
+    values: TextValues, y: np.ndarray, n_older: int, n_classes: int = 2
 ) -> tuple[np.ndarray, TextModel, TextModel] | None:
     """One field's out-of-fold scores for every row (n, width), its evaluated model (no
     holdout label) and its served model (see the module); None if either window has no
@@ -123,8 +139,8 @@ def fit_text_field(
     for c in CS:
         oof: np.ndarray | None = None
         for k in range(FOLDS):
-            fitted = _fit(X_window[fold != k], y_window[fold != k], c)
-            scores = _decision(fitted, X_window[fold == k])
+            fitted = _fit(X_window[fold != k], y_window[fold != k], c, n_classes)
+            scores = fitted.decision(X_window[fold == k])
             if oof is None:
                 oof = np.empty((len(y_window), scores.shape[1]))
             oof[fold == k] = scores
@@ -134,10 +150,10 @@ def fit_text_field(
             best = (loss, c, oof)
     assert best is not None
     _, c, oof = best
-    evaluated = _fit(X_window, y_window, c)
-    out = _decision(evaluated, X)  # the rows outside the window: out of sample
+    evaluated = _fit(X_window, y_window, c, n_classes)
+    out = evaluated.decision(X)  # the rows outside the window: out of sample
     out[window] = oof
-    served = _fit(served_X[served_window], y[served_window], c)
+    served = _fit(served_X[served_window], y[served_window], c, n_classes)
     return (
         out,
         _model(evaluated, words, chars),
@@ -171,7 +187,7 @@ def stack_text_scores(
     models: dict[str, tuple[TextModel, TextModel]] = {}
     in_both = _text_names(stacked.spec) & _text_names(stacked.evaluated_spec)
     for name, values in texts.items():
-        fitted = fit_text_field(values, y, n_older) if name in in_both else None
+        fitted = fit_text_field(values, y, n_older, n_classes) if name in in_both else None
         if fitted is not None:
             scores[name], models[name] = fitted[0], fitted[1:]
     if not models:

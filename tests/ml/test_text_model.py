@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from ml.classifier import stored_and_loaded, train_classifier
 from ml.moderation_world import REMOVE, generate_moderation_world
 from ml.text_columns import score_signs, strongest_phrases, text_width
 from ml.text_model import MIN_DF, GramIndex, TextModel, presence
@@ -158,3 +159,25 @@ def test_a_score_is_explained_by_the_words_that_moved_it() -> None:
     # Explaining class 0 ("keep"), which the score pushed towards: the benign word.
     assert strongest_phrases(text, only_the_score, 64, model, score_signs(2, 0)) == ["cat"]
     assert score_signs(3, 1) == [-1.0, 1.0, -1.0]
+
+
+def test_three_classes_get_a_score_each_and_are_explained_by_their_words() -> None:
+    posts = generate_moderation_world(1200, seed=9)
+    examples = [
+        TrainingExample(
+            payload=p.payload,
+            label="escalate" if p.concern == "login" else p.label,
+            decided_at=p.created_at,
+            proposed_action=p.upstream_action,
+        )
+        for p in posts
+    ]
+    trained = train_classifier(examples, seed=9, num_threads=1)
+    text = trained.spec.features[trained.spec.names.index("text")]
+    assert trained.classes == ["escalate", "keep", "remove"]
+    assert text.text_model is not None and text.text_model.width == 3
+    login = "Hi all. your wallet will be locked, verify it here"
+    (prediction,) = stored_and_loaded(trained).predict([{**posts[0].payload, "text": login}])
+    assert prediction.action == "escalate"
+    explained = {name: value for name, value, _ in prediction.contributions}["text"]
+    assert "verify" in explained or "locked" in explained or "wallet" in explained
