@@ -94,7 +94,7 @@ BAYES_ACCURACY = 1.0 - NOISE
 @dataclass(frozen=True)
 class Promise:
     """The seed's promise, checked on the months: accuracy never down (ACCURACY_SLACK_SE) and
-    up overall, human reviews per case never up (WORKLOAD_SLACK) and down overall, and every
+    up overall, human reviews per case never up (WORKLOAD_SLACK_SE) and down overall, and every
     month's auto-approved error (against the drawn truth) at most the target."""
 
     accuracy_up: bool
@@ -109,8 +109,15 @@ class Promise:
 ACCURACY_SLACK_SE = 2.0
 """A month's accuracy counts as not down unless it is lower than the month before by more
 than this many standard errors of the difference (each month's cases are a fresh sample)."""
-WORKLOAD_SLACK = 0.01
-"""A month's reviews per case may rise this much (the audit sample's draw) and count as not up."""
+WORKLOAD_SLACK_SE = 2.0
+"""A month's human reviews per case count as not up unless higher than the month before by
+more than this many standard errors of the difference (binomial over the month's cases: the
+audit sample is a random draw, and each month's cases a fresh sample)."""
+
+
+def _share_se(count: int, total: int) -> float:
+    share = count / total
+    return math.sqrt(share * (1.0 - share) / total)
 
 
 def check_promise(months: list[MonthFigures], target: float) -> Promise:
@@ -120,10 +127,16 @@ def check_promise(months: list[MonthFigures], target: float) -> Promise:
         for a, b in itertools.pairwise(months)
     )
     reviews = [m.human_reviews / m.cases for m in months]
+    not_up = all(
+        b.human_reviews / b.cases
+        <= a.human_reviews / a.cases
+        + WORKLOAD_SLACK_SE
+        * math.hypot(_share_se(a.human_reviews, a.cases), _share_se(b.human_reviews, b.cases))
+        for a, b in itertools.pairwise(months)
+    )
     errors = [m.auto_approved_error for m in months if m.auto_approved_error is not None]
     return Promise(
         accuracy_up=not_down and accuracy[-1] > accuracy[0],
-        workload_down=all(b <= a + WORKLOAD_SLACK for a, b in itertools.pairwise(reviews))
-        and reviews[-1] < reviews[0],
+        workload_down=not_up and reviews[-1] < reviews[0],
         error_under_target=all(e <= target for e in errors),
     )
