@@ -12,11 +12,12 @@ The n-grams are those of the hashed columns (ml.text_features.analyzers: lower-c
 word unigrams and bigrams, character 3- to 5-grams within words), but from a vocabulary
 kept at training time (no hash collisions): the n-grams in at least MIN_DF rows, at most
 MAX_VOCABULARY of them (the most frequent; ties alphabetical). A text's row is the
-presence (0/1) of each vocabulary n-gram it contains, scaled to unit length (so a long
-text is not more certain for being long); n-grams outside the vocabulary count for
-nothing. The model is L2-regularised logistic regression (sklearn, liblinear), C chosen
-by cross-fitted log loss; binary: one score, the log-odds of classes[1]; more classes:
-one score per class (one-vs-rest log-odds).
+presence of each vocabulary n-gram it contains, its word n-grams and its character ones
+each scaled to unit length, then the row (so a long text is not more certain for being
+long, and the many character n-grams do not drown the words); n-grams outside the
+vocabulary count for nothing. The model is L2-regularised logistic regression (sklearn,
+liblinear), C chosen by cross-fitted log loss; binary: one score, the log-odds of
+classes[1]; more classes: one score per class (one-vs-rest log-odds).
 
 `TextModel` is the stored part (plain JSON: each n-gram with its weights, the
 intercepts): `scores(texts)` is all scoring needs, and `chunk_pushes` says which words
@@ -109,7 +110,8 @@ class TextModel:
         pushes = np.zeros(len(found.chunks))
         if not present:
             return found.chunks, pushes
-        value = 1.0 / math.sqrt(len(present))
+        n_words = sum(c < len(words) for c in present)
+        word_value, char_value = block_values(n_words, len(present) - n_words)
         credit_of: dict[int, float] = {}
         for g, column in enumerate(columns):
             if column >= 0:
@@ -118,10 +120,21 @@ class TextModel:
         for g, column in enumerate(columns):
             if column < 0:
                 continue
+            value = word_value if column < len(words) else char_value
             term = weights[column, score] * value / credit_of[column]
             for k, credit in found.credits[g]:
                 pushes[k] += term * credit
         return found.chunks, pushes
+
+
+def block_values(n_words: int, n_chars: int) -> tuple[float, float]:
+    """The value of a present word and of a present character n-gram in a row with these
+    many of each: each kind's part of unit length, then the row (both parts 1/sqrt(2))."""
+    scale = 1.0 / math.sqrt(2.0) if n_words and n_chars else 1.0
+    return (
+        scale / math.sqrt(n_words) if n_words else 0.0,
+        scale / math.sqrt(n_chars) if n_chars else 0.0,
+    )
 
 
 def grams_of(text: str) -> tuple[set[str], set[str]]:
@@ -134,17 +147,17 @@ def presence(
     texts: Sequence[str], words: Mapping[str, int], chars: Mapping[str, int], width: int
 ) -> sp.csr_matrix:
     """Rows of unit length: which vocabulary n-grams (column indices `words`, `chars`)
-    each text contains."""
+    each text contains (`block_values`)."""
     indptr = [0]
     indices: list[int] = []
     values: list[float] = []
     for text in texts:
         word_grams, char_grams = grams_of(text)
-        found = {words[g] for g in word_grams if g in words}
-        found.update(chars[g] for g in char_grams if g in chars)
-        if found:
-            indices.extend(sorted(found))
-            values.extend([1.0 / math.sqrt(len(found))] * len(found))
+        found_words = sorted({words[g] for g in word_grams if g in words})
+        found_chars = sorted({chars[g] for g in char_grams if g in chars})
+        word_value, char_value = block_values(len(found_words), len(found_chars))
+        indices.extend(found_words + found_chars)
+        values.extend([word_value] * len(found_words) + [char_value] * len(found_chars))
         indptr.append(len(indices))
     return sp.csr_matrix(
         (np.array(values, dtype=np.float64), np.array(indices, dtype=np.int64), indptr),
@@ -195,7 +208,15 @@ class GramIndex:
         """Each text's row over the vocabulary of `kept` n-grams (`vocabulary`), of unit
         length, as `presence` computes it."""
         rows = sp.csr_matrix(self.matrix[:, kept])
-        nnz = np.diff(rows.indptr)
-        rows.data = np.repeat(1.0 / np.sqrt(np.maximum(nnz, 1)), nnz)
         rows.sort_indices()
+        nnz = np.diff(rows.indptr)
+        is_char = np.array([self.keys[i][0] == 1 for i in kept.tolist()], dtype=bool)
+        char_at = is_char[rows.indices]
+        row_of = np.repeat(np.arange(rows.shape[0]), nnz)
+        n_chars = np.bincount(row_of, weights=char_at, minlength=rows.shape[0]).astype(np.int64)
+        n_words = nnz - n_chars
+        scale = np.where((n_words > 0) & (n_chars > 0), 1.0 / math.sqrt(2.0), 1.0)
+        word_value = scale / np.sqrt(np.maximum(n_words, 1))
+        char_value = scale / np.sqrt(np.maximum(n_chars, 1))
+        rows.data = np.where(char_at, char_value[row_of], word_value[row_of])
         return rows
