@@ -15,7 +15,7 @@ from ml.moderation_world import REMOVE, generate_moderation_world
 from ml.text_columns import score_signs, strongest_phrases, text_width
 from ml.text_model import MIN_DF, GramIndex, TextModel, presence
 from ml.text_stacking import TextValues, fit_text_field
-from ml.training_data import TrainingExample, prepare
+from ml.training_data import TrainingExample, TrainingSet, prepare
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -181,3 +181,17 @@ def test_three_classes_get_a_score_each_and_are_explained_by_their_words() -> No
     assert prediction.action == "escalate"
     explained = {name: value for name, value, _ in prediction.contributions}["text"]
     assert "verify" in explained or "locked" in explained or "wallet" in explained
+
+
+def test_a_training_set_in_any_order_fits_the_same_text_model() -> None:
+    texts, labels = create_posts(500, seed=10)
+    examples = create_examples(texts, labels)
+    in_order = prepare(examples)
+    shuffled = TrainingSet()
+    order = np.random.default_rng(10).permutation(len(examples))
+    for start in range(0, len(examples), 90):
+        shuffled.add([examples[int(i)] for i in order[start : start + 90]])
+    again = prepare(shuffled)
+    assert next(f for f in in_order.spec.features if f.kind == "text").text_model is not None
+    assert again.spec == in_order.spec and again.evaluated_spec == in_order.evaluated_spec
+    np.testing.assert_array_equal(again.X.toarray(), in_order.X.toarray())
