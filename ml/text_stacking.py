@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ml.calibration import log_loss
+from ml.evaluated_rows import EvaluatedView
 from ml.features import FeatureSpec
 from ml.text_model import GramIndex, TextModel
 
@@ -181,8 +182,6 @@ def stack_text_scores(
     field's values, of either spec; `bounds`: the parts' rows)."""
     if not texts or not _enough(y, n_classes, n_older):
         return stacked
-    from ml.evaluated_rows import EvaluatedView
-
     scores: dict[str, np.ndarray] = {}
     models: dict[str, tuple[TextModel, TextModel]] = {}
     in_both = _text_names(stacked.spec) & _text_names(stacked.evaluated_spec)
