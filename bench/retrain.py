@@ -41,9 +41,9 @@ compares the best time of each side, "median_ratio" is the median of the pairs' 
         [--db sqlite postgresql] [--repeat 2] [--db-repeat N] [--rule young_healthcare]
         [--threads 2] [--timeout 3600]
 
-Results: a table on stdout and bench/results/retrain.json. The measured runs themselves
-(each a `--worker` subprocess of this script) are in bench/retrain_workers.py,
-bench/retrain_database.py and bench/retrain_raw.py.
+Results: a table on stdout and bench/results/retrain.json (--name for another). The
+measured runs themselves (each a `--worker` subprocess of this script) are in
+bench/retrain_workers.py, bench/retrain_database.py and bench/retrain_raw.py.
 """
 
 from __future__ import annotations
@@ -262,6 +262,9 @@ def main() -> int:
         "--db-repeat", type=int, help="repeats for the database rows (default: --repeat)"
     )
     parser.add_argument(
+        "--name", default="retrain", help="the results file: bench/results/NAME.json"
+    )
+    parser.add_argument(
         "--worker", choices=["e2e", "raw", "db_setup", "db"], help=argparse.SUPPRESS
     )
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
@@ -298,7 +301,7 @@ def main() -> int:
         "runs": runs,
         "total_seconds": time.perf_counter() - started,
     }
-    results = save_result("retrain", report, stamp="created_at")
+    results = save_result(args.name, report, stamp="created_at")
     _print_table(summary, args.repeat, results)
     return 0
 
