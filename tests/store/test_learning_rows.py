@@ -58,7 +58,7 @@ async def create_log(database: Database) -> None:
         WorkflowRow.of(workflow),
         PolicyRow.of(workflow.id, workflow.policy),
     )
-    payloads = [
+    payloads: list[dict[str, Any]] = [
         {"amount": 120, "tags": ["a", "b"], "owner": {"age": 41.5}},
         {"amount": 80.25, "verified": True},
         {"amount": None, "note": "x"},
