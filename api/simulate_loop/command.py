@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 from api.cli_errors import CliError
-from api.simulate_loop.settings import LoopInputError, LoopSettings
+from api.simulate_loop.settings import LoopInputError, LoopSettings, driver_key
 
 
 def arguments(command: argparse.ArgumentParser) -> None:
@@ -54,6 +54,14 @@ def arguments(command: argparse.ArgumentParser) -> None:
         help="the planted rule from --shift-month on (default high_debt_retail)",
     )
     command.add_argument("--out", type=Path, default=Path("loop"), help="default ./loop")
+    command.add_argument(
+        "--database",
+        type=Path,
+        default=None,
+        help="keep the simulation's SQLite database in this new file, its months ending "
+        "today, to open with `arbiter serve` (the console's Learning screen shows the loop "
+        "by month); default: a scratch database, months from 2025-01-06",
+    )
 
 
 def settings_from(args: argparse.Namespace) -> LoopSettings:
@@ -69,6 +77,7 @@ def settings_from(args: argparse.Namespace) -> LoopSettings:
         training_threads=args.threads,
         shift_month=args.shift_month,
         shift_world=args.shift_world,
+        database=args.database,
     )
     settings.validate()
     return settings
@@ -88,4 +97,10 @@ def simulate_loop(args: argparse.Namespace) -> int:
     print()
     print(report.markdown(), end="")
     print(f"\nwrote {', '.join(str(p) for p in paths)} in {report.seconds:.0f} s")
+    if settings.database is not None:
+        print(
+            f"kept the database: ARBITER_DATABASE_URL=sqlite+aiosqlite:///"
+            f"{settings.database.resolve()} arbiter serve, then the console's Learning "
+            f"screen of workflow {driver_key(settings)} shows the loop by month"
+        )
     return 0

@@ -29,7 +29,7 @@ from api.simulate_loop.measures import (
     month_accuracy,
 )
 from api.simulate_loop.reviewers import Fatigue, Reviewer
-from api.simulate_loop.settings import DAYS_PER_MONTH, MONTH, START, LoopSettings
+from api.simulate_loop.settings import DAYS_PER_MONTH, MONTH, LoopSettings, driver_key
 from domain.clock import ManualClock
 from ml.worlds import ACTIONS, RULES, WorldCase, generate_world
 
@@ -57,7 +57,7 @@ class LoopDriver:
             admin,
             say,
         )
-        self.key = f"loop-{settings.world.replace('_', '-')}"
+        self.key = driver_key(settings)
         self.rng = random.Random(settings.seed)
         self.service = ""
         self.analysts: list[Reviewer] = []
@@ -107,7 +107,7 @@ class LoopDriver:
     async def month(self, index: int, feed: ModelEventFeed) -> MonthFigures:
         """Run simulated month `index` (0-based) and measure it."""
         s = self.settings
-        begins = START + index * MONTH
+        begins = self.settings.start + index * MONTH
         rules = [s.rule_of(index, day) for day in range(DAYS_PER_MONTH)]
         worlds = {
             rule: generate_world(s.cases_per_month, s.seed * 1000 + index, rule)

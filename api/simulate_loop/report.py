@@ -24,11 +24,14 @@ class LoopReport:
     def as_json(self) -> dict[str, Any]:
         promise = self.promise
         return {
-            "settings": asdict(self.settings),
+            "settings": {**asdict(self.settings), "database": self._database()},
             "seconds": round(self.seconds, 1),
             "months": [m.as_json() for m in self.months],
             "promise": {**asdict(promise), "kept": promise.kept},
         }
+
+    def _database(self) -> str | None:
+        return None if self.settings.database is None else str(self.settings.database)
 
     def markdown(self) -> str:
         """The table, then each month's feedback sentence, recommendation and alarms."""

@@ -1,5 +1,6 @@
-"""One simulated loop, start to end: a scratch SQLite database, the app in process under a
-simulated clock, the driver's months, and the report."""
+"""One simulated loop, start to end: a scratch SQLite database (or a kept one,
+--database), the app in process under a simulated clock, the driver's months, and the
+report."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from api.settings import Settings
 from api.simulate_loop.client import InProcessApi
 from api.simulate_loop.driver import LoopDriver
 from api.simulate_loop.report import LoopReport
-from api.simulate_loop.settings import START, LoopSettings
+from api.simulate_loop.settings import LoopSettings
 from domain.clock import ManualClock, using_clock
 from domain.enums import Role
 from domain.usecases.accounts import create_user
@@ -34,7 +35,8 @@ async def run_loop(settings: LoopSettings, say: Callable[[str], None] = print) -
 
     began = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="arbiter-loop-") as scratch:
-        url = f"sqlite+aiosqlite:///{Path(scratch) / 'loop.db'}"
+        path = settings.database or Path(scratch) / "loop.db"
+        url = f"sqlite+aiosqlite:///{path.resolve()}"
         await asyncio.to_thread(migrate, url)
         app_settings = Settings(
             database_url=url,
@@ -44,7 +46,7 @@ async def run_loop(settings: LoopSettings, say: Callable[[str], None] = print) -
             console=False,
             graphiql=False,
         )
-        clock = ManualClock(START)
+        clock = ManualClock(settings.start)
         with using_clock(clock):
             async with InProcessApi(app_settings) as api:
                 services = api.app.state.services

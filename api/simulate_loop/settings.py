@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from ml.worlds import RULES
 
@@ -46,6 +47,19 @@ class LoopSettings:
     """From the middle of this month (1-based; SHIFT_DAY) on, the world's planted rule is
     `shift_world` instead: the world changes under the model that serves (drift)."""
     shift_world: str = "high_debt_retail"
+    database: Path | None = None
+    """Keep the simulation's SQLite database here (a new file), its months ending today, so
+    that `arbiter serve` on it shows the loop in the console; None: a scratch database,
+    its months from START."""
+
+    @property
+    def start(self) -> datetime:
+        """When the first simulated month begins: START, or with `database` the midnight
+        (UTC) `months` simulated months before today's, so that the last ends today."""
+        if self.database is None:
+            return START
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        return today - self.months * MONTH
 
     def validate(self) -> None:
         """Raise LoopInputError naming the first argument out of range."""
@@ -79,6 +93,12 @@ class LoopSettings:
                     f"--shift-world must be another known world than {self.world!r}; "
                     f"known: {', '.join(sorted(RULES))}"
                 )
+        if self.database is not None and self.database.exists():
+            raise LoopInputError(
+                f"--database {self.database} exists; the simulation writes a new database"
+            )
+        if self.database is not None and not self.database.parent.is_dir():
+            raise LoopInputError(f"--database {self.database}: no directory {self.database.parent}")
         if self.analysts < 1 or self.threshold_every_days < 1:
             raise LoopInputError("at least one analyst, and a threshold check every day or more")
 
@@ -90,3 +110,8 @@ class LoopSettings:
         if (month + 1, day) >= (self.shift_month, SHIFT_DAY):
             return self.shift_world
         return self.world
+
+
+def driver_key(settings: LoopSettings) -> str:
+    """The key of the workflow the simulation creates ("loop-young-healthcare")."""
+    return f"loop-{settings.world.replace('_', '-')}"

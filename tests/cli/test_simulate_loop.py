@@ -3,15 +3,23 @@ and the loop's real properties; its reviewers and measures; bad arguments refuse
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
 import subprocess
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import httpx
+
+from api.app import create_app
+from api.settings import Settings
 from api.simulate_loop.measures import Routed, auto_approval, check_promise
 from api.simulate_loop.reviewers import Fatigue, Reviewer
+from domain.enums import Role
+from domain.usecases.accounts import create_user
 from ml.worlds import generate_world
 from tests.cli.helpers import ARBITER, Ran, environment, files_under, run_all
 
@@ -37,10 +45,13 @@ def run_long(*args: str, cwd: Path) -> Ran:
 
 
 def test_a_small_loop_is_measured_month_by_month_and_pays_off(tmp_path: Path) -> None:
-    ran = run_long("simulate-loop", *SMALL, *TARGET, "--out", "out", cwd=tmp_path)
+    ran = run_long(
+        "simulate-loop", *SMALL, *TARGET, "--out", "out", "--database", "loop.db", cwd=tmp_path
+    )
     assert ran.status == 0, ran.err
     out = tmp_path / "out"
     assert files_under(out) == {Path("loop.json"), Path("loop.md"), Path("loop.png")}
+    kept = asyncio.run(learning_by_month(tmp_path / "loop.db"))
     assert (out / "loop.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = (out / "loop.md").read_text()
     assert "| month | proposer | accuracy (fresh) |" in table
@@ -82,6 +93,30 @@ def test_a_small_loop_is_measured_month_by_month_and_pays_off(tmp_path: Path) ->
     assert months[-1]["auto_approved_share"] > 0
     assert report["promise"]["workload_down"] is True
 
+    # The kept database tells the same months, ending today, to the console's learningByMonth.
+    assert timedelta(0) < datetime.now(UTC) - ends[-1] <= timedelta(days=2)
+    assert sum(m["submitted"] for m in kept) == 600
+    assert sum(m["humanDecisions"] for m in kept) == sum(m["human_reviews"] for m in months)
+    promoted = [m["active_model_after"] for m in months]
+    assert [v for m in kept for v in m["promoted"]] == list(dict.fromkeys(promoted))
+
+
+async def learning_by_month(database: Path) -> list[dict[str, Any]]:
+    """learningByMonth(months: 3) on a database, through the app as `arbiter serve` runs it."""
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{database}", console=False)
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        services = app.state.services
+        _, token = await services.run(create_user, None, "reader", Role.ADMIN)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            headers = {"Authorization": f"Bearer {token}"}
+            query = "query($w: String!) { learningByMonth(workflow: $w, months: 3) "
+            query += "{ submitted humanDecisions promoted } }"
+            body = {"query": query, "variables": {"w": "loop-young-healthcare"}}
+            answer = (await http.post("/graphql", json=body, headers=headers)).json()
+    return list(answer["data"]["learningByMonth"])
+
 
 def test_bad_arguments_are_one_line_and_exit_2_creating_nothing(tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("")
@@ -92,6 +127,7 @@ def test_bad_arguments_are_one_line_and_exit_2_creating_nothing(tmp_path: Path) 
         (("--max-auto-approve-error", "1.5"), "--max-auto-approve-error must be between 0 and 1"),
         (("--confidence-level", "0.3"), "--confidence-level must be between 0.5 and 1"),
         (("--out", "a-file"), "is a file, not a directory"),
+        (("--database", "a-file"), "--database a-file exists"),
         (("--shift-month", "1"), "--shift-month must be between 2 and --months (6)"),
         (("--shift-month", "3", "--shift-world", "young_healthcare"), "another known world"),
         (("--months", "two"), "invalid int value: 'two'"),
