@@ -298,6 +298,11 @@ def a_report(data: Any, world: World, role: str) -> None:
     assert data is not None, data
 
 
+def six_months(data: Any, world: World, role: str) -> None:
+    # What an analyst counts (its tiers only) is tested in tests/api/test_learning_by_month.
+    assert len(data) == 6 and data[-1]["submitted"] > 0, data
+
+
 def anything(data: Any, world: World, role: str) -> None:
     pass
 
@@ -391,6 +396,12 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
             '{ simulatePolicy(workflow: "shop", input: {autoApproveAt: 0.95}) '
             "{ decisionsReplayed } }",
             by_role(SERVICE="FORBIDDEN", ANALYST="FORBIDDEN", SENIOR=a_report, ADMIN=a_report),
+        )
+    },
+    "learningByMonth": {
+        "-": Case(
+            '{ learningByMonth(workflow: "shop") { submitted humanDecisions } }',
+            by_role(SERVICE="FORBIDDEN", ANALYST=six_months, SENIOR=six_months, ADMIN=six_months),
         )
     },
     "recommendThreshold": {
