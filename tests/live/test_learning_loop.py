@@ -19,7 +19,7 @@ from domain.usecases.accounts import create_user
 from domain.usecases.decide import DecisionRequest, decide
 from domain.usecases.submission import ProposalInput, submit_recommendations
 from ml.worlds import generate_world
-from store.tables import models_t, overrides_t
+from store.tables import jobs_t, models_t, overrides_t
 from tests.conftest import make_settings, settle
 from workers.retrain import _promote
 from workers.runtime import Runtime
@@ -254,9 +254,13 @@ async def test_an_arq_worker_retrains_against_real_redis(database, database_url,
     finally:
         await worker.close()
         await services.jobs.stop()
-    async with services.unit_of_work() as uow:
-        stored = await uow.jobs.get(job.id)
-    assert stored is not None and stored.state is JobState.SUCCEEDED, stored
+    # Read, not written: a read connection takes no write lock (on SQLite a unit of work
+    # begins IMMEDIATE, and has intermittently waited out the busy timeout here).
+    async with database.read_engine.connect() as connection:
+        state = (
+            await connection.execute(sa.select(jobs_t.c.state).where(jobs_t.c.id == job.id))
+        ).scalar_one()
+    assert state == JobState.SUCCEEDED, state
     async with database.read_engine.connect() as connection:
         active = (
             await connection.execute(
