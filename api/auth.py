@@ -8,7 +8,7 @@ from api.services import Services
 from domain.errors import AuthenticationError
 from domain.model import User, hash_token
 from domain.usecases.accounts import authenticate
-from store.repositories import SqlUsers
+from store.people import SqlUsers
 
 
 def bearer_token(headers: Mapping[str, str]) -> str | None:

@@ -40,7 +40,7 @@ def users_create_arguments(command: argparse.ArgumentParser) -> None:
 
 async def _users() -> list[list[str]]:
     from store.database import connect
-    from store.repositories import SqlUsers
+    from store.people import SqlUsers
 
     database = connect(get_settings().database_url)
     try:

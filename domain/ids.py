@@ -16,6 +16,8 @@ PREFIXES = {
     "dlv": "WebhookDelivery",
     "mdl": "ModelVersion",
     "thm": "OverrideThemeReport",
+    "team": "Team",
+    "act": "AdminAction",
 }
 
 

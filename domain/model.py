@@ -53,6 +53,8 @@ class Workflow:
     score_label: str | None
     created_at: datetime
     policy: EscalationPolicy
+    # Who reviews it: only these teams' members (and admins); none: every fitting role.
+    team_ids: tuple[str, ...] = ()
 
     def require_action(self, action: str, field_name: str) -> None:
         if action not in self.actions:
@@ -126,6 +128,9 @@ class Recommendation:
     # by claimNext to check attention. Never shown as such through the API.
     canary: bool = False
     canary_of: str | None = None
+    # Pinned to one reviewer or one team: only they may claim or decide it.
+    assignee_id: str | None = None
+    assigned_team_id: str | None = None
 
     # ------------------------------------------------------------ routing
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from domain.admin_actions import AdminAction
 from domain.drift import DriftAlarm
 from domain.enums import RecommendationStatus, Tier
 from domain.events import QueueEvent
@@ -17,15 +18,56 @@ from domain.jobs import Job, JobKind
 from domain.learning import ModelArtifact, ModelKind, ModelVersion, ThemeReport
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
+from domain.teams import Team
 from domain.trusted_documents import TrustedDocument
 from domain.webhooks import Webhook, WebhookDelivery
 
 
 class UserRepository(Protocol):
-    async def add(self, user: User, token_hash: str) -> None: ...
+    async def add(
+        self,
+        user: User,
+        token_hash: str | None,
+        *,
+        expires_at: datetime | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        """Store a user, with a first bearer token unless `token_hash` is None."""
+        ...
+
+    async def add_token(
+        self, user_id: str, token_hash: str, created_at: datetime, expires_at: datetime | None
+    ) -> None: ...
+    async def revoke_tokens(self, user_id: str, now: datetime) -> int:
+        """Revoke every token of the user still in force; how many there were."""
+        ...
+
+    async def set_active(self, user_id: str, active: bool) -> None: ...
     async def get(self, user_id: str) -> User | None: ...
-    async def by_token_hash(self, token_hash: str) -> User | None: ...
+    async def by_token_hash(self, token_hash: str, now: datetime) -> User | None:
+        """The active user whose unexpired, unrevoked token has this digest."""
+        ...
+
     async def by_name(self, name: str) -> User | None: ...
+    async def by_external_id(self, external_id: str) -> User | None: ...
+    async def all(self, include_inactive: bool = True) -> list[User]: ...
+
+
+class TeamRepository(Protocol):
+    async def add(self, team: Team) -> None: ...
+    async def set_members(self, team_id: str, user_ids: Sequence[str]) -> None: ...
+    async def by_keys(self, keys: Sequence[str]) -> dict[str, Team]:
+        """The teams with these keys (by key); unknown keys are absent."""
+        ...
+
+    async def by_key(self, key: str) -> Team | None: ...
+    async def get(self, team_id: str) -> Team | None: ...
+    async def ids_of_member(self, user_id: str) -> set[str]: ...
+    async def set_workflow_teams(self, workflow_id: str, team_ids: Sequence[str]) -> None: ...
+
+
+class AdminActionRepository(Protocol):
+    async def add(self, action: AdminAction) -> None: ...
 
 
 class WorkflowRepository(Protocol):
@@ -216,6 +258,10 @@ class DriftAlarmRepository(Protocol):
 class UnitOfWork(Protocol):
     @property
     def users(self) -> UserRepository: ...
+    @property
+    def teams(self) -> TeamRepository: ...
+    @property
+    def admin_actions(self) -> AdminActionRepository: ...
     @property
     def workflows(self) -> WorkflowRepository: ...
     @property

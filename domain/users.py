@@ -25,3 +25,5 @@ class User:
     name: str
     role: Role
     created_at: datetime
+    # A deactivated user's tokens are refused; the user stays, as the author of past work.
+    active: bool = True

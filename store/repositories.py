@@ -12,12 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import audit
 from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier, Verdict
 from domain.events import QueueEvent
-from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
+from domain.model import Decision, DraftRevision, Override, Recommendation, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
 from domain.webhooks import DeliveryStatus, WebhookDelivery
 from store.effective_status import lapsed, live_claim, status_is
 from store.loading import FRESH, load_all, load_first
+from store.people import workflow_team_ids
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
     ConfirmationGrantRow,
@@ -27,7 +28,6 @@ from store.tables import (
     OverrideRow,
     PolicyRow,
     RecommendationRow,
-    UserRow,
     WebhookDeliveryRow,
     WorkflowRow,
     confirmation_grants_t,
@@ -38,38 +38,9 @@ from store.tables import (
     policies_t,
     recs_t,
     revisions_t,
-    users_t,
     values_of,
     workflows_t,
 )
-
-
-class SqlUsers:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def add(self, user: User, token_hash: str) -> None:
-        await self.session.execute(users_t.insert().values(values_of(UserRow.of(user, token_hash))))
-
-    async def _one(self, condition: Any) -> User | None:
-        row = await load_first(self.session, sa.select(UserRow).where(condition))
-        return row.to_domain() if row else None
-
-    async def get(self, user_id: str) -> User | None:
-        return await self._one(users_t.c.id == user_id)
-
-    async def by_token_hash(self, token_hash: str) -> User | None:
-        return await self._one(users_t.c.token_hash == token_hash)
-
-    async def by_name(self, name: str) -> User | None:
-        return await self._one(users_t.c.name == name)
-
-    async def all(self) -> list[User]:
-        """Every user, oldest first."""
-        rows = await load_all(
-            self.session, sa.select(UserRow).order_by(users_t.c.created_at, users_t.c.name)
-        )
-        return [row.to_domain() for row in rows]
 
 
 class SqlWorkflows:
@@ -96,7 +67,8 @@ class SqlWorkflows:
         if found is None:
             return None
         workflow, policy = found
-        return workflow.to_domain(policy.to_domain())
+        teams = await workflow_team_ids(self.session, [workflow.id])
+        return workflow.to_domain(policy.to_domain(), teams.get(workflow.id, ()))
 
     async def get(self, workflow_id: str) -> Workflow | None:
         return await self._one(workflows_t.c.id == workflow_id)

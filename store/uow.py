@@ -11,13 +11,13 @@ from store.drafts import SqlOutcomes
 from store.drift import SqlDriftAlarms
 from store.jobs import SqlJobs
 from store.models import SqlModels
+from store.people import SqlAdminActions, SqlTeams, SqlUsers
 from store.repositories import (
     SqlConfirmationGrants,
     SqlDecisions,
     SqlEvents,
     SqlOverrides,
     SqlRecommendations,
-    SqlUsers,
     SqlWorkflows,
 )
 from store.trusted_documents import SqlTrustedDocuments
@@ -36,6 +36,8 @@ class SqlUnitOfWork:
         session = self._sessions()
         self.session = session
         self.users = SqlUsers(session)
+        self.teams = SqlTeams(session)
+        self.admin_actions = SqlAdminActions(session)
         self.workflows = SqlWorkflows(session)
         self.recommendations = SqlRecommendations(session, skip_locked=self._skip_locked)
         self.decisions = SqlDecisions(session)

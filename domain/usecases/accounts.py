@@ -16,9 +16,11 @@ async def authenticate(users: UserRepository, token: str | None) -> User:
     """The user a bearer token belongs to; AuthenticationError when none does."""
     if not token:
         raise AuthenticationError("a bearer token is required (Authorization: Bearer <token>)")
-    user = await users.by_token_hash(hash_token(token))
+    user = await users.by_token_hash(hash_token(token), utcnow())
     if user is None:
-        raise AuthenticationError("the bearer token is not valid")
+        raise AuthenticationError(
+            "the bearer token is not valid (unknown, expired or revoked, or its user deactivated)"
+        )
     return user
 
 

@@ -17,6 +17,13 @@ from store.tables.drift import DriftAlarmRow
 from store.tables.items import FAR_FUTURE, DraftRevisionRow, RecommendationRow
 from store.tables.learning import ModelVersionRow, ThemeReportRow, TrustedDocumentRow
 from store.tables.outbox import EventRow, JobRow, WebhookDeliveryRow, WebhookRow
+from store.tables.people import (
+    AdminActionRow,
+    ApiTokenRow,
+    TeamMemberRow,
+    TeamRow,
+    WorkflowTeamRow,
+)
 from store.tables.workflows import PolicyRow, UserRow, WorkflowRow
 
 metadata = SQLModel.metadata
@@ -38,9 +45,16 @@ models_t = table_of(ModelVersionRow)
 theme_reports_t = table_of(ThemeReportRow)
 trusted_documents_t = table_of(TrustedDocumentRow)
 drift_alarms_t = table_of(DriftAlarmRow)
+api_tokens_t = table_of(ApiTokenRow)
+teams_t = table_of(TeamRow)
+team_members_t = table_of(TeamMemberRow)
+workflow_teams_t = table_of(WorkflowTeamRow)
+admin_actions_t = table_of(AdminActionRow)
 
 __all__ = [
     "FAR_FUTURE",
+    "AdminActionRow",
+    "ApiTokenRow",
     "BigId",
     "ConfirmationGrantRow",
     "DecisionRow",
@@ -53,12 +67,17 @@ __all__ = [
     "OverrideRow",
     "PolicyRow",
     "RecommendationRow",
+    "TeamMemberRow",
+    "TeamRow",
     "ThemeReportRow",
     "TrustedDocumentRow",
     "UserRow",
     "WebhookDeliveryRow",
     "WebhookRow",
     "WorkflowRow",
+    "WorkflowTeamRow",
+    "admin_actions_t",
+    "api_tokens_t",
     "confirmation_grants_t",
     "decisions_t",
     "deliveries_t",
@@ -72,10 +91,13 @@ __all__ = [
     "recs_t",
     "revisions_t",
     "table_of",
+    "team_members_t",
+    "teams_t",
     "theme_reports_t",
     "trusted_documents_t",
     "users_t",
     "values_of",
     "webhooks_t",
+    "workflow_teams_t",
     "workflows_t",
 ]

@@ -67,6 +67,8 @@ class RecommendationRow(SQLModel, table=True):
     # A known-wrong copy of a past overridden item, handed to one reviewer as a check.
     canary: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     canary_of: str | None = Field(default=None, max_length=40)
+    assignee_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    assigned_team_id: str | None = Field(default=None, foreign_key="teams.id", max_length=40)
     # What actually happened after the decision (reported later by the service).
     outcome_value: float | None = None
     outcome_at: datetime | None = timestamp(nullable=True)
@@ -93,6 +95,8 @@ class RecommendationRow(SQLModel, table=True):
             "decided_at": item.decided_at,
             "draft_content": draft.content if draft else None,
             "draft_score": draft.predicted_score if draft else None,
+            "assignee_id": item.assignee_id,
+            "assigned_team_id": item.assigned_team_id,
         }
 
     @classmethod
@@ -157,6 +161,8 @@ class RecommendationRow(SQLModel, table=True):
             decided_at=self.decided_at,
             canary=self.canary,
             canary_of=self.canary_of,
+            assignee_id=self.assignee_id,
+            assigned_team_id=self.assigned_team_id,
         )
 
 

@@ -6,6 +6,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from domain.enums import FloorAction, ReviewerRole, Role, WorkflowKind
@@ -19,21 +20,30 @@ class UserRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     name: str = Field(max_length=100, unique=True)
     role: Role = enum_field(Role, 16)
-    token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = timestamp()
+    active: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
+    # "issuer subject" of a user who signs in with OpenID Connect.
+    external_id: str | None = Field(default=None, max_length=500, unique=True)
 
     @classmethod
-    def of(cls, user: User, token_hash: str) -> UserRow:
+    def of(cls, user: User, external_id: str | None = None) -> UserRow:
         return cls.model_construct(
             id=user.id,
             name=user.name,
             role=user.role,
-            token_hash=token_hash,
             created_at=user.created_at,
+            active=user.active,
+            external_id=external_id,
         )
 
     def to_domain(self) -> User:
-        return User(id=self.id, name=self.name, role=self.role, created_at=self.created_at)
+        return User(
+            id=self.id,
+            name=self.name,
+            role=self.role,
+            created_at=self.created_at,
+            active=self.active,
+        )
 
 
 class WorkflowRow(SQLModel, table=True):
@@ -65,7 +75,7 @@ class WorkflowRow(SQLModel, table=True):
             policy_version=workflow.policy.version,
         )
 
-    def to_domain(self, policy: EscalationPolicy) -> Workflow:
+    def to_domain(self, policy: EscalationPolicy, team_ids: tuple[str, ...] = ()) -> Workflow:
         return Workflow(
             id=self.id,
             key=self.key,
@@ -76,6 +86,7 @@ class WorkflowRow(SQLModel, table=True):
             score_label=self.score_label,
             created_at=self.created_at,
             policy=policy,
+            team_ids=team_ids,
         )
 
 

@@ -12,7 +12,7 @@ from domain.enums import Verdict
 from domain.errors import ConflictError
 from domain.usecases.decide import DecisionRequest, decide
 from store.database import connect
-from store.repositories import SqlUsers
+from store.people import SqlUsers
 
 
 async def _race(url: str, user_id: str, item_ids: list[str], rounds: int) -> dict[str, int]:

@@ -34,6 +34,11 @@ EXPECTED_TABLES = {
     "theme_reports",
     "trusted_documents",
     "drift_alarms",
+    "api_tokens",
+    "teams",
+    "team_members",
+    "workflow_teams",
+    "admin_actions",
 }
 
 
