@@ -18,7 +18,6 @@ from domain.ports import ConfirmationGrant
 from domain.webhooks import DeliveryStatus, WebhookDelivery
 from store.effective_status import lapsed, live_claim, status_is
 from store.loading import FRESH, load_all, load_first
-from store.people import workflow_team_ids
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
     ConfirmationGrantRow,
@@ -41,6 +40,7 @@ from store.tables import (
     values_of,
     workflows_t,
 )
+from store.teams import workflow_team_ids
 
 
 class SqlWorkflows:

@@ -11,7 +11,7 @@ from store.drafts import SqlOutcomes
 from store.drift import SqlDriftAlarms
 from store.jobs import SqlJobs
 from store.models import SqlModels
-from store.people import SqlAdminActions, SqlTeams, SqlUsers
+from store.people import SqlAdminActions, SqlUsers
 from store.repositories import (
     SqlConfirmationGrants,
     SqlDecisions,
@@ -20,6 +20,7 @@ from store.repositories import (
     SqlRecommendations,
     SqlWorkflows,
 )
+from store.teams import SqlTeams
 from store.trusted_documents import SqlTrustedDocuments
 from store.webhooks import SqlWebhooks
 
