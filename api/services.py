@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from api.metrics import allow_operation_names
+from api.oidc import OidcVerifier
 from api.settings import Settings
 from api.token_cache import TokenCache
+from api.token_revocations import TokenRevocations
 from api.trusted_documents import TrustedDocumentRegistry
 from store.database import Database, connect
 from workers.options import RuntimeOptions
@@ -38,7 +40,19 @@ class Services(Runtime):
         super().__init__(database, settings.redis_url, runtime_options(settings))
         self.settings = settings
         self.token_cache = TokenCache(settings.token_cache_seconds, settings.token_cache_size)
+        self.token_revocations = TokenRevocations(
+            self.token_cache, settings.redis_url, settings.redis_channel
+        )
+        self.oidc = OidcVerifier.from_settings(settings)
         self.trusted_documents = TrustedDocumentRegistry(on_new_names=allow_operation_names)
+
+    async def start(self, *, run_jobs: bool = True) -> None:
+        await super().start(run_jobs=run_jobs)
+        await self.token_revocations.start()
+
+    async def stop(self) -> None:
+        await self.token_revocations.stop()
+        await super().stop()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Services:

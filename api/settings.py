@@ -78,10 +78,24 @@ class Settings(BaseSettings):
     training_threads: int = 2
 
     token_cache_seconds: float = 30.0
-    """How long a resolved bearer token is trusted without asking the database (0: never).
-    Users and their tokens are immutable through the API, so this only bounds how long
-    a token deleted by hand in the database keeps working."""
+    """How long a resolved bearer token is remembered (0: never). A deactivated user's or
+    revoked token is forgotten by every replica within a second all the same
+    (api.token_cache); this bounds only a token deleted by hand in the database."""
     token_cache_size: int = 10_000
+
+    oidc_issuer: str | None = None
+    """OpenID Connect: when set, a bearer token that is a JWT is verified against this
+    issuer's keys (RS256 or ES256) and its user found or created on first sign-in."""
+    oidc_audience: str | None = None
+    """The `aud` an OpenID Connect token must name (required with oidc_issuer)."""
+    oidc_role_claim: str = "arbiter_role"
+    """The claim naming the user's role (ANALYST, SENIOR, ADMIN or SERVICE)."""
+    oidc_name_claim: str = "preferred_username"
+    """The claim naming a new user (else `email`, else the subject)."""
+    oidc_jwks_url: str | None = None
+    """The issuer's key set; unset: the jwks_uri of <issuer>/.well-known/openid-configuration."""
+    oidc_jwks_refetch_seconds: float = 5.0
+    """A token naming an unknown key id refetches the key set at most this often."""
 
     db_pool_size: int = 10
     db_max_overflow: int = 20
@@ -92,6 +106,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "ARBITER_JOB_STALE_SECONDS must be longer than ARBITER_JOB_HEARTBEAT_SECONDS"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _oidc_needs_an_audience(self) -> Settings:
+        if self.oidc_issuer and not self.oidc_audience:
+            raise ValueError("ARBITER_OIDC_ISSUER needs ARBITER_OIDC_AUDIENCE as well")
         return self
 
     @field_validator("allowed_origins", mode="before")

@@ -18,6 +18,7 @@ from domain.ids import new_id
 from domain.model import User
 from domain.ports import UnitOfWork
 from domain.rights import require_role
+from domain.usecases.accounts import record
 from domain.usecases.workflows import get_workflow
 from domain.webhooks import Webhook, validate_url
 
@@ -62,6 +63,9 @@ async def create_webhook(
     )
     secret = secrets.token_urlsafe(SECRET_BYTES)
     await uow.webhooks.add(hook, secret)
+    # The signing secret is never recorded: only where it goes and what it carries.
+    details = {"workflow": workflow_key, "url": clean_url, "events": [k.value for k in kinds]}
+    await record(uow, actor, "createWebhook", hook.id, details)
     await uow.commit()
     return hook, secret
 
@@ -76,6 +80,7 @@ async def delete_webhook(uow: UnitOfWork, actor: User, hook_id: str) -> Webhook:
         raise NotFoundError(f"no webhook {hook_id!r}")
     hook, _ = found
     await uow.webhooks.delete(hook.id, utcnow())
+    await record(uow, actor, "deleteWebhook", hook.id, {"url": hook.url})
     await uow.commit()
     hook.active = False
     return hook

@@ -16,6 +16,7 @@ from domain.model import User, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import UnitOfWork
 from domain.rights import require_role
+from domain.usecases.accounts import record
 
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_ACTIONS = 50
@@ -30,6 +31,14 @@ class WorkflowSpec:
     actions: list[str]
     score_label: str | None = None
     policy_changes: dict[str, Any] | None = None
+
+
+def argument_names(changes: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Policy changes by the names the API's input gives them (auto_approve_at ->
+    autoApproveAt), as an admin action records its arguments."""
+    if changes is None:
+        return None
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in changes.items()}
 
 
 async def get_workflow(uow: UnitOfWork, key: str) -> Workflow:
@@ -81,6 +90,16 @@ async def create_workflow(uow: UnitOfWork, actor: User, spec: WorkflowSpec) -> W
         policy=policy,
     )
     await uow.workflows.add(workflow)
+    details = {
+        "key": workflow.key,
+        "name": workflow.name,
+        "kind": workflow.kind.value,
+        "reviewerRole": workflow.reviewer_role.value,
+        "actions": actions,
+        "scoreLabel": score_label,
+        "policy": argument_names(spec.policy_changes),
+    }
+    await record(uow, actor, "createWorkflow", workflow.key, details)
     await uow.commit()
     return workflow
 
@@ -134,6 +153,8 @@ async def update_policy(
     await uow.workflows.add_policy(workflow, policy)
     workflow.policy = policy
     await outbox.record(uow, events)
+    details = {"changes": argument_names(changes), "version": policy.version, "rerouted": rerouted}
+    await record(uow, actor, "updateEscalationPolicy", workflow.key, details)
     await uow.decisions.append(automated)  # last: it locks the chain head until commit
     await uow.commit()
     return PolicyUpdate(policy=policy, rerouted=rerouted)
