@@ -34,6 +34,8 @@ class JwksKeys:
         self.fetches = 0  # how often the key set was asked for
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._fetched_at = float("-inf")
+        self._throttled_at = float("-inf")  # the last refetch for an unknown key id
+        self._loaded = False
         self._lock = asyncio.Lock()
 
     async def key(self, kid: str | None) -> jwt.PyJWK:
@@ -55,15 +57,23 @@ class JwksKeys:
         return self._keys.get(kid)
 
     async def _refetch(self) -> None:
+        """Fetch the key set: the first time, and then for an unknown key id at most once
+        every `refetch_seconds` (a failed fetch waits as long before the next)."""
         started = time.monotonic()
         async with self._lock:
-            if started - self._fetched_at < self.refetch_seconds or self._fetched_at > started:
-                return  # fetched recently (or while this request waited)
+            if self._fetched_at > started:
+                return  # fetched while this request waited
+            if started - self._throttled_at < self.refetch_seconds:
+                return
+            if self._loaded:
+                self._throttled_at = time.monotonic()
             self._fetched_at = time.monotonic()
             self.fetches += 1
             try:
                 self._keys = parse_key_set(await self._download())
+                self._loaded = True
             except (httpx.HTTPError, ValueError, TypeError, KeyError) as error:
+                self._throttled_at = time.monotonic()
                 log.warning("could not fetch the identity provider's keys: %s", error)
                 raise AuthenticationError(
                     "the identity provider's keys could not be fetched; try again later"
