@@ -62,6 +62,7 @@ class World:
     decisions: dict[str, str] = field(default_factory=dict)
     webhook: str = ""
     job: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
 
 
 CLAIM = "mutation($id: ID!) { claim(id: $id) { __typename } }"
@@ -108,6 +109,8 @@ async def build_world(gql: GraphQLClient) -> World:
         world.tokens[f"other-{role}"] = await create_user(
             services, role, name=f"other-{role.lower()}"
         )
+    for who, token in world.tokens.items():
+        world.ids[who] = (await gql("{ me { id } }", token=token))["me"]["id"]
     admin, model = world.tokens["ADMIN"], world.tokens["SERVICE"]
     await create_workflow(gql, admin, key="shop")
     await create_workflow(
@@ -311,6 +314,14 @@ def the_webhook(data: Any, world: World, role: str) -> None:
     assert [w["id"] for w in data] == [world.webhook], data
 
 
+def every_user(data: Any, world: World, role: str) -> None:
+    assert {u["name"] for u in data} == set(world.names.values()), data
+
+
+def the_admin_record(data: Any, world: World, role: str) -> None:
+    assert [a["action"] for a in data][:3] == ["createWebhook", "createWorkflow", "createWorkflow"]
+
+
 QUERY_CASES: dict[str, dict[str, Case]] = {
     "node": {
         "item": Case(
@@ -371,6 +382,23 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
             ),
         )
     },
+    "users": {
+        "-": Case(
+            "{ users { name } }",
+            by_role(SERVICE="FORBIDDEN", ANALYST="FORBIDDEN", SENIOR="FORBIDDEN", ADMIN=every_user),
+        )
+    },
+    "adminActions": {
+        "-": Case(
+            "{ adminActions { action } }",
+            by_role(
+                SERVICE="FORBIDDEN",
+                ANALYST="FORBIDDEN",
+                SENIOR="FORBIDDEN",
+                ADMIN=the_admin_record,
+            ),
+        )
+    },
     "overrideThemes": {"-": Case('{ overrideThemes(workflow: "shop") { id } }', anything)},
     "feedbackReport": {"-": Case('{ feedbackReport(workflow: "shop") { message } }', null)},
     "divergence": {
@@ -416,6 +444,22 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
 
 def _only_admin(success: str) -> dict[tuple[str, str], Any]:
     return {(role, "-"): success if role == "ADMIN" else "Forbidden" for role in ROLES}
+
+
+def _self_or_admin(success: str) -> dict[tuple[str, str], Any]:
+    """Any user for themselves (scope "self"); only an ADMIN for another user."""
+    table: dict[tuple[str, str], Any] = {(role, "self"): success for role in ROLES}
+    table.update({(role, "another"): success if role == "ADMIN" else "Forbidden" for role in ROLES})
+    return table
+
+
+ANOTHER_USER = {
+    "SERVICE": "ANALYST",
+    "ANALYST": "other-ANALYST",
+    "SENIOR": "other-SENIOR",
+    "ADMIN": "other-SENIOR",
+}
+"""Whose tokens a caller issues or revokes in scope "another"."""
 
 
 def _service_and_admin(success: str) -> dict[tuple[str, str], Any]:
@@ -494,6 +538,23 @@ MUTATIONS: dict[str, tuple[Case, dict[tuple[str, str], Any]]] = {
     "createUser": (
         Case('mutation { createUser(name: "newcomer", role: ANALYST) ' + RESULT + " }"),
         _only_admin("UserSuccess"),
+    ),
+    "deactivateUser": (
+        Case(
+            "mutation($id: ID!) { deactivateUser(id: $id) " + RESULT + " }",
+            variables=lambda w, r: {"id": w.ids["other-ANALYST"]},
+        ),
+        _only_admin("UserUpdated"),
+    ),
+    "issueToken": (
+        Case(
+            "mutation($user: ID!) { issueToken(user: $user, expiresInSeconds: 60) " + RESULT + " }"
+        ),
+        _self_or_admin("TokenSuccess"),
+    ),
+    "revokeTokens": (
+        Case("mutation($user: ID!) { revokeTokens(user: $user) " + RESULT + " }"),
+        _self_or_admin("UserUpdated"),
     ),
     "createWorkflow": (
         Case(
@@ -600,7 +661,9 @@ async def test_a_mutation_answers_each_role_as_the_contract_says(
 ) -> None:
     case, _ = MUTATIONS[field_name]
     variables = case.variables(world, role)
-    if field_name == "undo":
+    if scope in ("self", "another"):
+        variables = {"user": world.ids[role if scope == "self" else ANOTHER_USER[role]]}
+    elif field_name == "undo":
         chosen = {"own": OWN_DECISION.get(role), "hidden": "done_senior"}.get(scope)
         variables = {"id": world.decisions[chosen or OTHERS_DECISION[role]]}
     elif scope == "hidden":

@@ -38,6 +38,7 @@ from store.drafts import outcome_rows
 from store.drift import DriftReads
 from store.learning import LearningReads
 from store.learning_months import LearningMonthReads
+from store.people import PeopleReads
 from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
 from store.tables import decisions_t, overrides_t, recs_t, revisions_t, users_t
@@ -216,6 +217,9 @@ EXEMPT: dict[str, str] = {
     "WebhookReads.webhook": NEITHER,
     "WebhookReads.webhooks_of": NEITHER,
     "WebhookReads.deliveries_of": NEITHER,
+    "PeopleReads.over": "builds the read model",
+    "PeopleReads.all_users": NEITHER,
+    "PeopleReads.admin_actions": NEITHER,
     "SqlRecommendations.add_many": WRITE,
     "SqlRecommendations.save": WRITE,
     "SqlRecommendations.add_revision": WRITE,
@@ -234,6 +238,7 @@ CLASSES = (
     SqlDecisions,
     DriftReads,
     LearningMonthReads,
+    PeopleReads,
 )
 
 
