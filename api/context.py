@@ -13,14 +13,16 @@ from strawberry.dataloader import DataLoader
 
 from api.services import Services
 from domain.clock import utcnow
-from domain.enums import RecommendationStatus, Tier
+from domain.enums import RecommendationStatus, Role, Tier
 from domain.learning import ModelVersion
 from domain.model import Decision, DraftRevision, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import UnitOfWork
 from domain.rights import visible_tiers
+from domain.teams import Team
 from store.learning import LearningReads
 from store.queries import Reads
+from store.teams import TeamReads
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,10 +69,21 @@ class Loaders:
         async def queue_counts(
             ids: list[str],
         ) -> dict[str, list[tuple[Tier, RecommendationStatus, int]]]:
-            return await (await read()).queue_counts(ids, ctx.visible_tiers, ctx.now)
+            hidden = await ctx.hidden_workflows()
+            counts = await (await read()).queue_counts(ids, ctx.visible_tiers, ctx.now)
+            return {w: c for w, c in counts.items() if w not in hidden}
 
         async def models_of(ids: list[str]) -> dict[str, list[ModelVersion]]:
             return await LearningReads.over(await read()).models_of(ids)
+
+        async def teams(ids: list[str]) -> dict[str, Team]:
+            return {t.id: t for t in await TeamReads.over(await read()).teams(ids)}
+
+        async def team_ids_of_user(ids: list[str]) -> dict[str, list[str]]:
+            return await TeamReads.over(await read()).team_ids_of_users(ids)
+
+        async def workflow_ids_of_team(ids: list[str]) -> dict[str, list[str]]:
+            return await TeamReads.over(await read()).workflow_ids_of_teams(ids)
 
         self.models_of = DataLoader(_by_key(models_of, list))
         self.workflow = DataLoader(_by_key(workflows))
@@ -81,6 +94,9 @@ class Loaders:
         self.revisions_of = DataLoader(_by_key(revisions_of, list))
         self.policy_history = DataLoader(_by_key(policy_history, list))
         self.queue_counts = DataLoader(_by_key(queue_counts, list))
+        self.team = DataLoader(_by_key(teams))
+        self.team_ids_of_user = DataLoader(_by_key(team_ids_of_user, list))
+        self.workflow_ids_of_team = DataLoader(_by_key(workflow_ids_of_team, list))
 
 
 @dataclass
@@ -93,6 +109,7 @@ class Context:
     _session: AsyncSession | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _loaders: Loaders | None = None
+    _hidden: frozenset[str] | None = None
     connection_params: dict[str, Any] | None = None
 
     @property
@@ -116,6 +133,28 @@ class Context:
         allowed = set(self.visible_tiers)
         return [t for t in tiers if t in allowed]
 
+    async def hidden_workflows(self) -> frozenset[str]:
+        """Workflows whose items the caller may not see: reviewed by teams the caller is
+        not in (admins and services see every workflow's items)."""
+        if self._hidden is None:
+            if self.viewer.role in (Role.ADMIN, Role.SERVICE):
+                self._hidden = frozenset()
+            else:
+                reads = TeamReads.over(await self.reads())
+                self._hidden = await reads.workflows_hidden_from(self.viewer.id)
+        return self._hidden
+
+    async def tiers_in(self, workflow_id: str, tiers: Iterable[Tier] | None = None) -> list[Tier]:
+        """The tiers (of these) whose items the caller may see in this workflow: none when
+        the workflow is not theirs to review."""
+        if workflow_id in await self.hidden_workflows():
+            return []
+        return self.can_see(list(Tier) if tiers is None else tiers)
+
+    async def sees(self, tier: Tier, workflow_id: str) -> bool:
+        """Whether an item (or a decision) in this tier and workflow is the caller's to see."""
+        return tier in await self.tiers_in(workflow_id)
+
     async def reads(self) -> Reads:
         """The request's read session, opened on first use and closed with the request."""
         if self._session is None:
@@ -130,6 +169,7 @@ class Context:
         """Give the read connection back and forget what was loaded (a subscription does
         this between events, so that an idle subscriber holds no connection)."""
         self._loaders = None
+        self._hidden = None
         self.now = utcnow()
         await self.close()
 
@@ -156,6 +196,7 @@ class Context:
             return await self.services.run(use_case, self.viewer, *args, **kwargs)
         finally:
             self._loaders = None
+            self._hidden = None
             session = self._session
             if session is not None:
                 async with self._lock:

@@ -23,6 +23,7 @@ class QueueEventKind(StrEnum):
     DECIDED = "DECIDED"
     FLAGGED = "FLAGGED"
     ESCALATED = "ESCALATED"
+    ASSIGNED = "ASSIGNED"  # pinned to (or taken from) a reviewer or a team
 
 
 @dataclass

@@ -327,6 +327,27 @@ class Recommendation:
         self.confirm_until = None
         self.status = Status.FLAGGED if self.flagged else Status.PENDING
 
+    def pin(
+        self, assignee_id: str | None, team_id: str | None, now: datetime, *, keep_claim: bool
+    ) -> bool:
+        """Pin this open item to a reviewer or a team (both None: unpin). A live claim of
+        someone the pin now excludes ends (`keep_claim` False). True when anything changed."""
+        if self.status not in DECIDABLE_STATUSES:
+            raise ConflictError(
+                f"this item was already decided ({self.status.value}); it cannot be assigned",
+                self.status.value,
+                self.version,
+            )
+        claim = self.live_claim(now)
+        unchanged = (self.assignee_id, self.assigned_team_id) == (assignee_id, team_id)
+        if unchanged and (claim is None or keep_claim):
+            return False
+        self.assignee_id, self.assigned_team_id = assignee_id, team_id
+        if claim is not None and not keep_claim and self.status is not Status.NEEDS_DATA:
+            self._free()
+        self.version += 1
+        return True
+
     def await_confirmation(self, until: datetime) -> None:
         """A high-stakes decision was asked: the token is outstanding until `until`.
 

@@ -12,13 +12,13 @@ from typing import Protocol
 
 from domain.admin_actions import AdminAction
 from domain.drift import DriftAlarm
-from domain.enums import RecommendationStatus, Role, Tier
+from domain.enums import RecommendationStatus, Tier
 from domain.events import QueueEvent
 from domain.jobs import Job, JobKind
 from domain.learning import ModelArtifact, ModelKind, ModelVersion, ThemeReport
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
 from domain.policy import EscalationPolicy
-from domain.teams import Team
+from domain.teams import ReviewerIdentity, Team
 from domain.trusted_documents import TrustedDocument
 from domain.webhooks import Webhook, WebhookDelivery
 
@@ -43,7 +43,6 @@ class UserRepository(Protocol):
         ...
 
     async def set_active(self, user_id: str, active: bool) -> None: ...
-    async def set_role(self, user_id: str, role: Role) -> None: ...
     async def get(self, user_id: str) -> User | None: ...
     async def by_token_hash(self, token_hash: str, now: datetime) -> User | None:
         """The active user whose unexpired, unrevoked token has this digest."""
@@ -64,6 +63,10 @@ class TeamRepository(Protocol):
     async def by_key(self, key: str) -> Team | None: ...
     async def get(self, team_id: str) -> Team | None: ...
     async def ids_of_member(self, user_id: str) -> set[str]: ...
+    async def may_review(self, workflow_id: str, user_id: str) -> bool:
+        """Whether the workflow has no teams, or the user is in one of them."""
+        ...
+
     async def set_workflow_teams(self, workflow_id: str, team_ids: Sequence[str]) -> None: ...
 
 
@@ -98,8 +101,17 @@ class RecommendationRepository(Protocol):
         ...
 
     async def next_claimable(
-        self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
-    ) -> Recommendation | None: ...
+        self,
+        workflow_id: str,
+        tiers: Sequence[Tier],
+        now: datetime,
+        skip: Sequence[str],
+        reviewer: ReviewerIdentity | None = None,
+    ) -> Recommendation | None:
+        """The most urgent free item in these tiers; with `reviewer`, none pinned to
+        another reviewer or to a team the reviewer is not in."""
+        ...
+
     async def add_revision(self, rec_id: str, revision: DraftRevision) -> None: ...
     async def revisions(self, rec_id: str) -> list[DraftRevision]:
         """The item's draft revisions, oldest first."""

@@ -3,7 +3,8 @@
 Every field is named here, so the snapshot does not change when a table column is
 renamed. The events table keeps snapshots for good, so decoding reads every form ever
 written: snapshots from before canaries existed lack `canary` and `canary_of`, and
-older ones carry `due_sort` (a sort key of the recommendations table), which is ignored.
+snapshots from before assignment lack `assignee_id` and
+`assigned_team_id`; older ones carry `due_sort` (a sort key of the recommendations table), which is ignored.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def encode_recommendation(item: Recommendation) -> dict[str, Any]:
         "decided_at": encode_time(item.decided_at),
         "canary": item.canary,
         "canary_of": item.canary_of,
+        "assignee_id": item.assignee_id,
+        "assigned_team_id": item.assigned_team_id,
     }
 
 
@@ -124,4 +127,6 @@ def decode_recommendation(snapshot: Mapping[str, Any]) -> Recommendation:
         decided_at=decode_time(snapshot["decided_at"]),
         canary=bool(snapshot.get("canary", False)),
         canary_of=snapshot.get("canary_of"),
+        assignee_id=snapshot.get("assignee_id"),
+        assigned_team_id=snapshot.get("assigned_team_id"),
     )

@@ -23,6 +23,20 @@ class Team:
     member_ids: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ReviewerIdentity:
+    """A reviewer and the teams they are in: what an item's assignment is checked against."""
+
+    id: str
+    team_ids: frozenset[str] = frozenset()
+
+    def may_take(self, assignee_id: str | None, assigned_team_id: str | None) -> bool:
+        """Whether an item pinned this way (or not at all) is theirs to claim and decide."""
+        if assignee_id is not None and assignee_id != self.id:
+            return False
+        return assigned_team_id is None or assigned_team_id in self.team_ids
+
+
 def require_team_key(key: str, field_name: str = "key") -> str:
     """A team key: 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit."""
     if not TEAM_KEY.match(key or ""):

@@ -39,6 +39,7 @@ from store.tables import (
     recs_t,
     revisions_t,
     users_t,
+    workflow_teams_t,
     workflows_t,
 )
 
@@ -128,25 +129,33 @@ class Reads:
         return found[0] if found else None
 
     async def _workflows(self, where: Any) -> list[Workflow]:
-        """Workflows with their current policy, in one statement."""
+        """Workflows with their current policy and their teams, in one statement."""
         author = aliased(UserRow, name="author")
         query = (
-            sa.select(WorkflowRow, PolicyRow, author)
+            sa.select(WorkflowRow, PolicyRow, author, workflow_teams_t.c.team_id)
             .join(
                 policies_t,
                 (policies_t.c.workflow_id == workflows_t.c.id)
                 & (policies_t.c.version == workflows_t.c.policy_version),
             )
             .outerjoin(author, col(author.id) == policies_t.c.changed_by_id)
-            .order_by(workflows_t.c.key)
+            .outerjoin(workflow_teams_t, workflow_teams_t.c.workflow_id == workflows_t.c.id)
+            .order_by(workflows_t.c.key, workflow_teams_t.c.team_id)
         )
         if where is not None:
             query = query.where(where)
-        rows: list[tuple[WorkflowRow, PolicyRow, UserRow | None]] = [
-            tuple(row) for row in await self._load(query)
+        found: dict[str, tuple[WorkflowRow, PolicyRow, list[str]]] = {}
+        joined: list[UserRow | None] = []
+        for workflow, policy, changed_by, team_id in await self._load(query):
+            _, _, teams = found.setdefault(workflow.id, (workflow, policy, []))
+            if team_id is not None:
+                teams.append(team_id)
+            joined.append(changed_by)
+        self._saw(joined)
+        return [
+            workflow.to_domain(policy.to_domain(), tuple(teams))
+            for workflow, policy, teams in found.values()
         ]
-        self._saw(joined for _, _, joined in rows)
-        return [workflow.to_domain(policy.to_domain()) for workflow, policy, _ in rows]
 
     async def policy_histories(
         self, workflow_ids: Iterable[str]

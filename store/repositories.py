@@ -15,6 +15,7 @@ from domain.events import QueueEvent
 from domain.model import Decision, DraftRevision, Override, Recommendation, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
+from domain.teams import ReviewerIdentity
 from domain.webhooks import DeliveryStatus, WebhookDelivery
 from store.effective_status import lapsed, live_claim, status_is
 from store.loading import FRESH, load_all, load_first
@@ -40,7 +41,7 @@ from store.tables import (
     values_of,
     workflows_t,
 )
-from store.teams import workflow_team_ids
+from store.workflow_teams import workflow_team_ids
 
 
 class SqlWorkflows:
@@ -151,15 +152,29 @@ class SqlRecommendations:
         return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def next_claimable(
-        self, workflow_id: str, tiers: Sequence[Tier], now: datetime, skip: Sequence[str]
+        self,
+        workflow_id: str,
+        tiers: Sequence[Tier],
+        now: datetime,
+        skip: Sequence[str],
+        reviewer: ReviewerIdentity | None = None,
     ) -> Recommendation | None:
         free = status_is(RecommendationStatus.PENDING, now)
+        c = recs_t.c
+        pinned_elsewhere: sa.ColumnElement[bool] = sa.false()
+        if reviewer is not None:
+            # Items pinned to another reviewer, or to a team the reviewer is not in.
+            pinned_elsewhere = (c.assignee_id.is_not(None) & (c.assignee_id != reviewer.id)) | (
+                c.assigned_team_id.is_not(None)
+                & c.assigned_team_id.not_in(sorted(reviewer.team_ids))
+            )
         query = (
             visible_recommendations()
             .where(
-                recs_t.c.workflow_id == workflow_id,
-                recs_t.c.tier.in_([t.value for t in tiers]),
+                c.workflow_id == workflow_id,
+                c.tier.in_([t.value for t in tiers]),
                 free,
+                ~pinned_elsewhere,
             )
             .order_by(recs_t.c.due_sort, recs_t.c.created_at, recs_t.c.id)
             .limit(1)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.teams import Team
 from store.loading import FRESH, load_all, load_first
+from store.queries import Reads
 from store.tables import TeamRow, team_members_t, teams_t, values_of, workflow_teams_t
 
 
@@ -68,6 +69,17 @@ class SqlTeams:
         )
         return {team_id for (team_id,) in rows}
 
+    async def may_review(self, workflow_id: str, user_id: str) -> bool:
+        """Whether the workflow has no teams, or the user is in one of them (one statement)."""
+        wt, tm = workflow_teams_t.c, team_members_t.c
+        member = sa.exists().where((tm.team_id == wt.team_id) & (tm.user_id == user_id))
+        query = sa.select(
+            sa.func.count(),
+            sa.func.count(sa.case((member, 1))),
+        ).where(wt.workflow_id == workflow_id)
+        teams, mine = (await self.session.execute(query)).one()
+        return teams == 0 or mine > 0
+
     async def set_workflow_teams(self, workflow_id: str, team_ids: Sequence[str]) -> None:
         await self.session.execute(
             workflow_teams_t.delete().where(workflow_teams_t.c.workflow_id == workflow_id)
@@ -79,18 +91,66 @@ class SqlTeams:
             )
 
 
-async def workflow_team_ids(
-    session: AsyncSession, workflow_ids: Sequence[str]
-) -> dict[str, tuple[str, ...]]:
-    """Each workflow's teams, by id, in a stable order; workflows without teams are absent."""
-    if not workflow_ids:
-        return {}
-    rows = await session.execute(
-        sa.select(workflow_teams_t.c.workflow_id, workflow_teams_t.c.team_id)
-        .where(workflow_teams_t.c.workflow_id.in_(workflow_ids))
-        .order_by(workflow_teams_t.c.workflow_id, workflow_teams_t.c.team_id)
-    )
-    teams: dict[str, list[str]] = {}
-    for workflow_id, team_id in rows:
-        teams.setdefault(workflow_id, []).append(team_id)
-    return {workflow_id: tuple(ids) for workflow_id, ids in teams.items()}
+class TeamReads(Reads):
+    """Read queries for teams and who may see which workflow's items."""
+
+    @classmethod
+    def over(cls, model: Reads) -> TeamReads:
+        return cls(model.session, model._lock)
+
+    async def teams(self, ids: Iterable[str] | None = None) -> list[Team]:
+        """Teams (all, or these), members included, by key."""
+        query = sa.select(TeamRow).order_by(teams_t.c.key)
+        if ids is not None:
+            query = query.where(teams_t.c.id.in_(set(ids)))
+        rows = await self._rows(query)
+        members = await self._members([row.id for row in rows])
+        return [row.to_domain(members.get(row.id, [])) for row in rows]
+
+    async def _members(self, team_ids: Sequence[str]) -> dict[str, list[str]]:
+        if not team_ids:
+            return {}
+        found = await self._execute(
+            sa.select(team_members_t.c.team_id, team_members_t.c.user_id)
+            .where(team_members_t.c.team_id.in_(team_ids))
+            .order_by(team_members_t.c.team_id, team_members_t.c.user_id)
+        )
+        members: dict[str, list[str]] = {}
+        for team_id, user_id in found:
+            members.setdefault(team_id, []).append(user_id)
+        return members
+
+    async def team_ids_of_users(self, user_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Each user's teams, by id; users in no team are absent."""
+        found = await self._execute(
+            sa.select(team_members_t.c.user_id, team_members_t.c.team_id)
+            .where(team_members_t.c.user_id.in_(set(user_ids)))
+            .order_by(team_members_t.c.user_id, team_members_t.c.team_id)
+        )
+        teams: dict[str, list[str]] = {}
+        for user_id, team_id in found:
+            teams.setdefault(user_id, []).append(team_id)
+        return teams
+
+    async def workflow_ids_of_teams(self, team_ids: Iterable[str]) -> dict[str, list[str]]:
+        """The workflows each team reviews, by id; teams reviewing none are absent."""
+        found = await self._execute(
+            sa.select(workflow_teams_t.c.team_id, workflow_teams_t.c.workflow_id)
+            .where(workflow_teams_t.c.team_id.in_(set(team_ids)))
+            .order_by(workflow_teams_t.c.team_id, workflow_teams_t.c.workflow_id)
+        )
+        workflows: dict[str, list[str]] = {}
+        for team_id, workflow_id in found:
+            workflows.setdefault(team_id, []).append(workflow_id)
+        return workflows
+
+    async def workflows_hidden_from(self, user_id: str) -> frozenset[str]:
+        """Workflows reviewed by teams, none of which has this user as a member."""
+        wt, mine = workflow_teams_t.c, workflow_teams_t.alias("mine")
+        member = sa.exists().where(
+            (mine.c.workflow_id == wt.workflow_id)
+            & (team_members_t.c.team_id == mine.c.team_id)
+            & (team_members_t.c.user_id == user_id)
+        )
+        found = await self._execute(sa.select(wt.workflow_id).distinct().where(~member))
+        return frozenset(workflow_id for (workflow_id,) in found)

@@ -25,6 +25,8 @@ from api.schema.live.subscriptions import LiveSubscriptions
 from api.schema.node import NodeQueries
 from api.schema.recommendations.mutations import RecommendationMutations
 from api.schema.recommendations.queries import RecommendationQueries
+from api.schema.teams.mutations import TeamMutations
+from api.schema.teams.queries import TeamQueries
 from api.schema.thresholds.queries import ThresholdQueries
 from api.schema.users.mutations import UserMutations
 from api.schema.users.queries import UserQueries
@@ -48,6 +50,7 @@ Query = merge_types(
         AnalyticsQueries,
         LearningMonthQueries,
         ThresholdQueries,
+        TeamQueries,
     ),
 )
 Mutation = merge_types(
@@ -60,6 +63,7 @@ Mutation = merge_types(
         WebhookMutations,
         LearningMutations,
         DraftMutations,
+        TeamMutations,
     ),
 )
 

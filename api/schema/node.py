@@ -8,6 +8,7 @@ from api.schema.common.types import Info, Node
 from api.schema.decisions.types import Decision, Override
 from api.schema.jobs.types import Job
 from api.schema.recommendations.types import Recommendation
+from api.schema.teams.types import Team
 from api.schema.users.types import User
 from api.schema.webhooks.types import Webhook
 from api.schema.workflows.types import Workflow
@@ -32,14 +33,17 @@ class NodeQueries:
             return Workflow.from_domain(workflow) if workflow else None
         if kind == "Recommendation":
             item = await ctx.loaders.recommendation.load(key)
-            if item is None or item.tier not in ctx.visible_tiers:
+            if item is None or not await ctx.sees(item.tier, item.workflow_id):
                 return None
             return Recommendation.from_domain(item, ctx.now)
         if kind == "Decision":
             decision = await ctx.loaders.decision.load(key)
-            if decision is None or decision.tier not in ctx.visible_tiers:
+            if decision is None or not await ctx.sees(decision.tier, decision.workflow_id):
                 return None
             return Decision.from_domain(decision)
+        if kind == "Team":
+            team = await ctx.loaders.team.load(key)
+            return Team.from_domain(team) if team else None
         if kind == "Job":
             if ctx.viewer.role is not Role.ADMIN:
                 return None
@@ -56,7 +60,7 @@ class NodeQueries:
             if override is None:
                 return None
             decision = await ctx.loaders.decision.load(override.decision_id)
-            if decision is None or decision.tier not in ctx.visible_tiers:
+            if decision is None or not await ctx.sees(decision.tier, decision.workflow_id):
                 return None
             return Override.from_domain(override)
         return None

@@ -23,7 +23,7 @@ from domain.model import (
 )
 from domain.ports import ConfirmationGrant, UnitOfWork
 from domain.usecases.drafts import DraftScorer, score_draft
-from domain.usecases.review import _require_reviewer, load_visible
+from domain.usecases.review import _require_reviewer, load_visible, require_assignment
 
 CONFIRMED_VERDICTS = frozenset({Verdict.APPROVE, Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT})
 
@@ -93,6 +93,7 @@ async def decide(
     scored by the workflow's active draft scorer, when it has one (`draft_scorer`)."""
     _require_reviewer(actor)
     item = await load_visible(uow, actor, request.rec_id)
+    await require_assignment(uow, actor, item)
     workflow = await uow.workflows.get(item.workflow_id)
     assert workflow is not None
     workflow.require_verdict(request.verdict)

@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from domain import canaries, outbox
 from domain.clock import utcnow
-from domain.enums import Tier
+from domain.enums import Role, Tier
 from domain.errors import ConflictError, ForbiddenError, NotFoundError, QueueEmptyError
 from domain.events import QueueEvent, QueueEventKind
 from domain.model import Claim, Recommendation, User, Workflow
 from domain.ports import UnitOfWork
 from domain.rights import REVIEWER_ROLES, decidable_tiers, visible_tiers
+from domain.teams import ReviewerIdentity
 from domain.usecases.workflows import get_workflow
 
 CLAIM_ATTEMPTS = 5
@@ -35,17 +36,44 @@ def _require_reviewer(actor: User) -> None:
         raise ForbiddenError(f"a {actor.role.value} does not review items")
 
 
+async def sees_workflow(uow: UnitOfWork, actor: User, workflow_id: str) -> bool:
+    """Whether the caller may see the workflow's items: it has no teams, the caller is in
+    one of them, or the caller is an admin (or a service, which submits them)."""
+    if actor.role in (Role.ADMIN, Role.SERVICE):
+        return True
+    return await uow.teams.may_review(workflow_id, actor.id)
+
+
 async def load_visible(uow: UnitOfWork, actor: User, rec_id: str) -> Recommendation:
-    """The item, or NotFound when it does not exist or the caller may not see it."""
+    """The item, or NotFound when it does not exist or the caller may not see it (its
+    tier, or a workflow reviewed by teams the caller is not in)."""
     item = await uow.recommendations.get(rec_id)
-    if item is None or item.tier not in visible_tiers(actor.role):
+    if (
+        item is None
+        or item.tier not in visible_tiers(actor.role)
+        or not await sees_workflow(uow, actor, item.workflow_id)
+    ):
         raise NotFoundError(f"no recommendation {rec_id}")
     return item
+
+
+async def reviewer_identity(uow: UnitOfWork, actor: User) -> ReviewerIdentity:
+    return ReviewerIdentity(actor.id, frozenset(await uow.teams.ids_of_member(actor.id)))
+
+
+async def require_assignment(uow: UnitOfWork, actor: User, item: Recommendation) -> None:
+    """Forbidden unless the item is pinned to nobody, to the caller, or to a team of theirs."""
+    if item.assignee_id is None and item.assigned_team_id is None:
+        return
+    if not (await reviewer_identity(uow, actor)).may_take(item.assignee_id, item.assigned_team_id):
+        whom = "another reviewer" if item.assignee_id is not None else "a team you are not in"
+        raise ForbiddenError(f"this item is assigned to {whom}")
 
 
 async def claim(uow: UnitOfWork, actor: User, rec_id: str, lease: timedelta) -> Claimed:
     _require_reviewer(actor)
     item = await load_visible(uow, actor, rec_id)
+    await require_assignment(uow, actor, item)
     expected_version, expected_status = item.version, item.status
     now = utcnow()
     lease_claim = item.claim_for(actor, now, lease)
@@ -116,11 +144,14 @@ async def claim_next(
     wanted = [t for t in (tiers or list(Tier)) if t in allowed]
     if not wanted:
         raise QueueEmptyError(f"a {actor.role.value} decides no items in the tiers asked for")
+    if not await sees_workflow(uow, actor, workflow.id):
+        raise QueueEmptyError(f"nothing is waiting for you in workflow {key!r}")
     await _require_under_daily_cap(uow, actor, workflow)
+    reviewer = await reviewer_identity(uow, actor)
     skip: list[str] = []
     for attempt in range(CLAIM_ATTEMPTS):
         now = utcnow()
-        item = await uow.recommendations.next_claimable(workflow.id, wanted, now, skip)
+        item = await uow.recommendations.next_claimable(workflow.id, wanted, now, skip, reviewer)
         if item is None:
             break
         if attempt == 0:

@@ -33,7 +33,7 @@ from domain.events import QueueEvent, QueueEventKind
 from domain.model import Decision, DraftRevision, Recommendation, User
 from domain.ports import UnitOfWork
 from domain.rights import visible_tiers
-from domain.usecases.review import _require_reviewer
+from domain.usecases.review import _require_reviewer, sees_workflow
 from domain.webhooks import DeliveryStatus
 
 UNDOABLE = frozenset(
@@ -79,7 +79,12 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
     target = await uow.decisions.get(decision_id)
     if target is not None:
         item = await uow.recommendations.get(target.recommendation_id)
-    if target is None or item is None or item.tier not in visible_tiers(actor.role):
+    if (
+        target is None
+        or item is None
+        or item.tier not in visible_tiers(actor.role)
+        or not await sees_workflow(uow, actor, item.workflow_id)
+    ):
         raise NotFoundError(f"no decision {decision_id}")
     history = await uow.decisions.of_recommendation(item.id)
     found = next((d for d in history if d.id == decision_id), None)

@@ -29,6 +29,11 @@ async def analytics_workflow(info: Info, key: str) -> tuple[AnalyticsReads, Work
     found = await model.workflow_by_key(key)
     if found is None:
         raise PublicError(f"no workflow with key {key!r}", "NOT_FOUND")
+    if found.id in await info.context.hidden_workflows():
+        raise PublicError(
+            f"workflow {key!r} is reviewed by teams you are not in; its figures are theirs",
+            "FORBIDDEN",
+        )
     return AnalyticsReads.over(model), found
 
 

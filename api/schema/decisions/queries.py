@@ -48,9 +48,8 @@ class DecisionQueries:
         first: int | None = 50,
         after: str | None = None,
     ) -> DecisionConnection:
-        tiers = info.context.visible_tiers
-
         async def fetch(model: Reads, workflow_id: str) -> Page[Any]:
+            tiers = await info.context.tiers_in(workflow_id)
             return await model.decisions_page(workflow_id, tiers, since, first, after)
 
         page = await _page(info, workflow, fetch)
@@ -69,9 +68,8 @@ class DecisionQueries:
         first: int | None = 50,
         after: str | None = None,
     ) -> OverrideConnection:
-        tiers = info.context.visible_tiers
-
         async def fetch(model: Reads, workflow_id: str) -> Page[Any]:
+            tiers = await info.context.tiers_in(workflow_id)
             return await model.overrides_page(workflow_id, tiers, since, first, after)
 
         page = await _page(info, workflow, fetch)

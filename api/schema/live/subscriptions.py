@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import AsyncGenerator
 
@@ -27,6 +28,8 @@ from workers.bus import Envelope, SubscriberOverflow
 
 log = logging.getLogger("arbiter.subscriptions")
 
+TEAMS_RECHECK_SECONDS = 5.0
+"""How often a subscription asks again whether its workflow is still the caller's."""
 SEEN_MEMORY = 10_000
 
 executor_memo.install()  # graphql-core 3.3.2 leaks per event otherwise; see the module
@@ -57,7 +60,8 @@ def skip_unreadable(envelope: Envelope, error: MessageError) -> None:
 class LiveSubscriptions:
     @strawberry.subscription(
         description="Changes to a workflow's items, as they commit: ADDED, CLAIMED, RELEASED, "
-        "DECIDED, FLAGGED, ESCALATED. Only tiers your role may see."
+        "DECIDED, FLAGGED, ESCALATED, ASSIGNED. Only tiers your role may see, in workflows "
+        "you review."
     )
     async def queue_events(
         self, info: Info, workflow: str, tiers: list[Tier] | None = None
@@ -66,7 +70,8 @@ class LiveSubscriptions:
         found = await (await ctx.reads()).workflow_by_key(workflow)
         if found is None:
             raise PublicError(f"no workflow with key {workflow!r}", "NOT_FOUND")
-        wanted = set(ctx.can_see(tiers or list(Tier)))
+        wanted = set(await ctx.tiers_in(found.id, tiers))
+        checked = time.monotonic()
         subscription = ctx.services.bus.subscribe()
         seen = SeenIds()
         try:
@@ -79,6 +84,10 @@ class LiveSubscriptions:
                 except MessageError as error:
                     skip_unreadable(envelope, error)
                     continue
+                if time.monotonic() - checked > TEAMS_RECHECK_SECONDS:
+                    # A reviewer taken off the workflow's teams stops hearing of its items.
+                    wanted, checked = set(await ctx.tiers_in(found.id, tiers)), time.monotonic()
+                    await ctx.release()
                 left = Tier(event.previous_tier) if event.previous_tier else None
                 visible = event.recommendation.tier in wanted or (
                     event.kind is QueueEventKind.ESCALATED and left in wanted

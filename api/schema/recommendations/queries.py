@@ -22,7 +22,7 @@ class RecommendationQueries:
     async def recommendation(self, info: Info, id: strawberry.ID) -> Recommendation | None:
         ctx = info.context
         found = await ctx.loaders.recommendation.load(str(id))
-        if found is None or found.tier not in ctx.visible_tiers:
+        if found is None or not await ctx.sees(found.tier, found.workflow_id):
             return None
         return Recommendation.from_domain(found, ctx.now)
 
@@ -50,7 +50,7 @@ class RecommendationQueries:
         try:
             page = await model.queue(
                 found.id,
-                ctx.can_see(tiers or list(Tier)),
+                await ctx.tiers_in(found.id, tiers),
                 wanted_statuses,
                 first,
                 after,

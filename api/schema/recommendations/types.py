@@ -16,6 +16,7 @@ from domain import model
 
 if TYPE_CHECKING:
     from api.schema.decisions.types import Decision
+    from api.schema.teams.types import Team
 
 
 @strawberry.type
@@ -130,6 +131,25 @@ class Recommendation(Node):
     def claim(self) -> Claim | None:
         live = self._item.live_claim(self._now)
         return Claim.from_domain(live) if live else None
+
+    @strawberry.field(description="Every open claim: several when several reviews are required.")
+    def claims(self) -> list[Claim]:
+        live = self._item.live_claim(self._now)
+        return [Claim.from_domain(live)] if live else []
+
+    @strawberry.field(
+        description="Only this reviewer may claim or decide it (admins may still reassign)."
+    )
+    async def assignee(self, info: Info) -> User | None:
+        return await load_user(info, self._item.assignee_id)
+
+    @strawberry.field(description="Only this team's members may claim or decide it.")
+    async def assigned_team(
+        self, info: Info
+    ) -> Annotated[Team, strawberry.lazy("api.schema.teams.types")] | None:
+        from api.schema.teams.types import load_team
+
+        return await load_team(info, self._item.assigned_team_id)
 
     @strawberry.field(description="Every decision on this item, in log order.")
     def decisions(

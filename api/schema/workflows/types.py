@@ -23,6 +23,7 @@ from domain.policy import EscalationPolicy as DomainPolicy
 
 if TYPE_CHECKING:
     from api.schema.learning.types import ModelVersion
+    from api.schema.teams.types import Team
 
 ModelVersionRef = Annotated["ModelVersion", strawberry.lazy("api.schema.learning.types")]
 REASON_SUGGESTIONS = 5
@@ -103,6 +104,16 @@ class Workflow(Node):
     async def policy_history(self, info: Info) -> list[EscalationPolicy]:
         history = await info.context.loaders.policy_history.load(self._workflow.id)
         return [EscalationPolicy.from_domain(p) for p in history]
+
+    @strawberry.field(
+        description="Who reviews it; empty: every user of a fitting role (version 1 behaviour)."
+    )
+    async def teams(
+        self, info: Info
+    ) -> list[Annotated[Team, strawberry.lazy("api.schema.teams.types")]]:
+        from api.schema.teams.types import load_teams
+
+        return await load_teams(info, self._workflow.team_ids)
 
     @strawberry.field(description="Open items (and NEEDS_DATA) by tier and status.")
     def queue_counts(self, info: Info) -> list[QueueCount]:
