@@ -1,6 +1,6 @@
-"""Users: authenticating a bearer token, creating and deactivating users, and the
-users an identity provider vouches for (OpenID Connect). Every change made by or for
-an admin is recorded in the admin actions, in the same unit of work."""
+"""Users: creating and deactivating them, and the users an identity provider vouches
+for (OpenID Connect). Every change made by or for an admin is recorded in the admin
+actions, in the same unit of work. (Bearer tokens are resolved by api.auth.)"""
 
 from __future__ import annotations
 
@@ -15,22 +15,10 @@ from domain.enums import Role
 from domain.errors import AuthenticationError, ConflictError, InvalidInputError, NotFoundError
 from domain.ids import new_id
 from domain.model import User, hash_token, new_token
-from domain.ports import UnitOfWork, UserRepository
+from domain.ports import UnitOfWork
 from domain.rights import require_role
 
 MAX_NAME = 100
-
-
-async def authenticate(users: UserRepository, token: str | None) -> User:
-    """The user a bearer token belongs to; AuthenticationError when none does."""
-    if not token:
-        raise AuthenticationError("a bearer token is required (Authorization: Bearer <token>)")
-    user = await users.by_token_hash(hash_token(token), utcnow())
-    if user is None:
-        raise AuthenticationError(
-            "the bearer token is not valid (unknown, expired or revoked, or its user deactivated)"
-        )
-    return user
 
 
 async def create_user(
