@@ -12,7 +12,7 @@ from typing import Protocol
 
 from domain.admin_actions import AdminAction
 from domain.drift import DriftAlarm
-from domain.enums import RecommendationStatus, Tier
+from domain.enums import RecommendationStatus, Role, Tier
 from domain.events import QueueEvent
 from domain.jobs import Job, JobKind
 from domain.learning import ModelArtifact, ModelKind, ModelVersion, ThemeReport
@@ -43,6 +43,7 @@ class UserRepository(Protocol):
         ...
 
     async def set_active(self, user_id: str, active: bool) -> None: ...
+    async def set_role(self, user_id: str, role: Role) -> None: ...
     async def get(self, user_id: str) -> User | None: ...
     async def by_token_hash(self, token_hash: str, now: datetime) -> User | None:
         """The active user whose unexpired, unrevoked token has this digest."""
