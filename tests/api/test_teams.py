@@ -99,13 +99,14 @@ async def test_an_admin_creates_two_teams_and_pins_a_workflow_to_one(gql):
         {"key": "fraud", "workflows": [], "members": [{"name": "bob"}]},
         {"key": "loans", "workflows": [{"key": workflow["key"]}], "members": [{"name": "ana"}]},
     ]
-    mine = await gql("{ me { id } }", token=ana)
+    mine = await gql("{ me { teams { key } } }", token=ana)
     found = await gql(
         "query($id: ID!) { node(id: $id) { ... on Team { key } } }",
         {"id": loans["team"]["id"]},
         token=ana,
     )
-    assert mine["me"]["id"] and found["node"] == {"key": "loans"}
+    assert mine["me"]["teams"] == [{"key": "loans"}]
+    assert found["node"] == {"key": "loans"}
 
 
 async def test_a_workflows_team_sees_its_items_and_to_others_they_do_not_exist(gql, database):

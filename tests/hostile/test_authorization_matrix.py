@@ -12,7 +12,8 @@ and domain/rights.py:
   holds is a Conflict (the item is taken); releasing someone else's lease is a Conflict
   (tests/api/test_decisions.py), except for an ADMIN, who may release anyone's. Undoing
   someone else's decision is Forbidden, except for an ADMIN.
-- ADMIN only: users, workflows, policies, webhooks, retraining, theme mining, jobs.
+- ADMIN only: users, teams and workflows' teams, workflows, policies, webhooks,
+  retraining, theme mining, jobs. assign: ADMIN, and SENIOR in workflows they review.
 - divergence: not SERVICE; reviewerStats: not SERVICE, an ANALYST gets only its own
   row; simulatePolicy and recommendThreshold: SENIOR and ADMIN; webhooks: ADMIN
   (FORBIDDEN errors otherwise).
@@ -66,6 +67,8 @@ class World:
 
 
 CLAIM = "mutation($id: ID!) { claim(id: $id) { __typename } }"
+CREATE_TEAM = """mutation($key: String!, $name: String!, $members: [ID!]!) {
+  createTeam(key: $key, name: $name, members: $members) { __typename } }"""
 APPROVE = """mutation($id: ID!) { approve(id: $id) {
   __typename ... on DecisionSuccess { decision { id } } } }"""
 OVERRIDE = """mutation($id: ID!) { override(id: $id, action: "B", reason: "too costly") {
@@ -84,6 +87,7 @@ async def _ok(gql: GraphQLClient, query: str, variables: dict[str, Any], token: 
         "DecisionSuccess",
         "WebhookSuccess",
         "JobSuccess",
+        "TeamSuccess",
     ), result
     return result
 
@@ -145,6 +149,8 @@ async def build_world(gql: GraphQLClient) -> World:
     await _ok(gql, CLAIM, {"id": world.items["done_admin"]}, admin)
     approved = await _ok(gql, APPROVE, {"id": world.items["done_admin"]}, admin)
     world.decisions["done_admin"] = approved["decision"]["id"]
+    night = {"key": "night", "name": "Night", "members": [world.ids["other-ANALYST"]]}
+    await _ok(gql, CREATE_TEAM, night, admin)
     world.webhook = (await _ok(gql, WEBHOOK, {}, admin))["webhook"]["id"]
     world.job = (await _ok(gql, MINE, {}, admin))["job"]["id"]
     await settle(services)  # the job runs now, not in the middle of a test's snapshots
@@ -269,6 +275,10 @@ def present(data: Any, world: World, role: str) -> None:
     assert data is not None and data["id"], data
 
 
+def the_night_team(data: Any, world: World, role: str) -> None:
+    assert data == [{"key": "night", "members": [{"name": "other-analyst"}]}], data
+
+
 def both_workflows(data: Any, world: World, role: str) -> None:
     assert {w["key"] for w in data} == {"shop", "mail"}, data
 
@@ -319,7 +329,8 @@ def every_user(data: Any, world: World, role: str) -> None:
 
 
 def the_admin_record(data: Any, world: World, role: str) -> None:
-    assert [a["action"] for a in data][:3] == ["createWebhook", "createWorkflow", "createWorkflow"]
+    newest = [a["action"] for a in data][:4]
+    assert newest == ["createWebhook", "createTeam", "createWorkflow", "createWorkflow"], newest
 
 
 QUERY_CASES: dict[str, dict[str, Case]] = {
@@ -340,6 +351,7 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
     },
     "me": {"-": Case("{ me { name } }", is_me)},
     "workflows": {"-": Case("{ workflows { key } }", both_workflows)},
+    "teams": {"-": Case("{ teams { key members { name } } }", the_night_team)},
     "workflow": {"-": Case('{ workflow(key: "shop") { id } }', present)},
     "recommendation": {
         "hidden": Case(
@@ -555,6 +567,30 @@ MUTATIONS: dict[str, tuple[Case, dict[tuple[str, str], Any]]] = {
     "revokeTokens": (
         Case("mutation($user: ID!) { revokeTokens(user: $user) " + RESULT + " }"),
         _self_or_admin("UserUpdated"),
+    ),
+    "createTeam": (
+        Case('mutation { createTeam(key: "day", name: "Day") ' + RESULT + " }"),
+        _only_admin("TeamSuccess"),
+    ),
+    "setTeamMembers": (
+        Case('mutation { setTeamMembers(team: "night", members: []) ' + RESULT + " }"),
+        _only_admin("TeamSuccess"),
+    ),
+    "setWorkflowTeams": (
+        Case('mutation { setWorkflowTeams(workflow: "mail", teams: ["night"]) ' + RESULT + " }"),
+        _only_admin("WorkflowSuccess"),
+    ),
+    "assign": (
+        Case(
+            'mutation($id: ID!) { assign(id: $id, team: "night") ' + RESULT + " }",
+            variables=role_item(DECIDABLE_ITEM),
+        ),
+        {
+            ("SERVICE", "-"): "Forbidden",
+            ("ANALYST", "-"): "Forbidden",
+            ("SENIOR", "-"): "RecommendationSuccess",
+            ("ADMIN", "-"): "RecommendationSuccess",
+        },
     ),
     "createWorkflow": (
         Case(

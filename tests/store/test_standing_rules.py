@@ -42,6 +42,7 @@ from store.people import PeopleReads
 from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
 from store.tables import decisions_t, overrides_t, recs_t, revisions_t, users_t
+from store.teams import TeamReads
 from store.threshold_evidence import ThresholdReads
 from store.webhook_queries import WebhookReads
 from tests.api.test_decisions import APPROVE, CLAIM_NEXT, OVERRIDE, UPDATE_POLICY, Desk, open_desk
@@ -220,6 +221,11 @@ EXEMPT: dict[str, str] = {
     "PeopleReads.over": "builds the read model",
     "PeopleReads.all_users": NEITHER,
     "PeopleReads.admin_actions": NEITHER,
+    "TeamReads.over": "builds the read model",
+    "TeamReads.teams": NEITHER,
+    "TeamReads.team_ids_of_users": NEITHER,
+    "TeamReads.workflow_ids_of_teams": NEITHER,
+    "TeamReads.workflows_hidden_from": NEITHER,
     "SqlRecommendations.add_many": WRITE,
     "SqlRecommendations.save": WRITE,
     "SqlRecommendations.add_revision": WRITE,
@@ -239,6 +245,7 @@ CLASSES = (
     DriftReads,
     LearningMonthReads,
     PeopleReads,
+    TeamReads,
 )
 
 

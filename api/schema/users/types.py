@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -11,6 +11,9 @@ from api.schema.common.enums import Role
 from api.schema.common.types import JSON, Info, Node
 from domain import admin_actions, model
 from domain.enums import Role as DomainRole
+
+if TYPE_CHECKING:
+    from api.schema.teams.types import Team
 
 
 @strawberry.type(name="User")
@@ -22,6 +25,14 @@ class User(Node):
         default=True,
         description="A deactivated user's tokens are refused at once, on every replica.",
     )
+
+    @strawberry.field(description="The teams this user is a member of, by key.")
+    async def teams(
+        self, info: Info
+    ) -> list[Annotated[Team, strawberry.lazy("api.schema.teams.types")]]:
+        from api.schema.teams.types import load_teams
+
+        return await load_teams(info, await info.context.loaders.team_ids_of_user.load(self.id))
 
     @classmethod
     def from_domain(cls, user: model.User) -> User:
