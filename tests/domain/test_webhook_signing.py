@@ -91,10 +91,19 @@ class FakeWebhooks:
         self.deleted.add(hook_id)
 
 
+class FakeAdminActions:
+    def __init__(self) -> None:
+        self.recorded: list[Any] = []
+
+    async def add(self, action: Any) -> None:
+        self.recorded.append(action)
+
+
 class FakeUnitOfWork:
     def __init__(self) -> None:
         self.workflows = FakeWorkflows()
         self.webhooks = FakeWebhooks()
+        self.admin_actions = FakeAdminActions()
         self.commits = 0
 
     async def commit(self) -> None:
@@ -116,6 +125,8 @@ async def test_an_admin_creates_a_webhook_with_a_fresh_secret_and_deletes_it_onc
     )
     assert hook.created_at.tzinfo is not None
     assert len(secret) >= 40 and uow.webhooks.stored[hook.id] == (hook, secret)
+    assert [a.action for a in uow.admin_actions.recorded] == ["createWebhook"]
+    assert secret not in repr(uow.admin_actions.recorded)
     _, another = await create_webhook(uow, admin, "claims", "https://example.com/h", ["ADDED"])
     assert another != secret
     assert uow.commits == 2
