@@ -1,15 +1,19 @@
 /**
  * Every admin screen on one page for one workflow: the ladder, learning, themes,
- * divergence and webhooks, then users (not bound to a workflow). Loaded lazily by
- * AdminArea, so reviewers never download it.
+ * divergence and webhooks, then teams (who reviews the workflow), users and the admin
+ * record (not bound to a workflow). Loaded lazily by AdminArea, so reviewers never
+ * download it.
  */
+import { useCallback, useState } from "preact/hooks";
 import type { ApiClient } from "../api/client";
 import { graphql } from "../gql";
+import { AdminRecord } from "./AdminRecord";
 import { Divergence } from "./Divergence";
 import { useQuery } from "./hooks";
 import { LadderEditor } from "./LadderEditor";
 import { Learning } from "./Learning";
 import { ProblemNote } from "./problems";
+import { Teams } from "./Teams";
 import { Themes } from "./Themes";
 import { Users } from "./Users";
 import { Webhooks } from "./Webhooks";
@@ -30,8 +34,13 @@ const SECTIONS: [string, string][] = [
   ["adm-themes", "Themes"],
   ["adm-divergence", "Divergence"],
   ["adm-webhooks", "Webhooks"],
+  ["adm-teams", "Teams"],
   ["adm-users", "Users"],
+  ["adm-record", "Admin record"],
 ];
+
+/** Sections about people and the record, shown with or without a chosen workflow. */
+const UNBOUND = new Set(["adm-teams", "adm-users", "adm-record"]);
 
 /** Move to a section's heading (focus too, so the keyboard follows). */
 function jump(id: string) {
@@ -54,6 +63,9 @@ export default function AdminScreens({
   const workflows = useQuery(client, Workflows, {});
   const list = workflows.data?.workflows ?? [];
   const key = workflowKey ?? null;
+  // Bumped by every change to users or teams: the people screens and the record read again.
+  const [round, setRound] = useState(0);
+  const changed = useCallback(() => setRound((n) => n + 1), []);
 
   return (
     <div class="adm">
@@ -70,7 +82,7 @@ export default function AdminScreens({
           </select>
         </label>
         <nav aria-label="Admin sections" class="adm-row">
-          {SECTIONS.filter(([id]) => key !== null || id === "adm-users").map(([id, name]) => (
+          {SECTIONS.filter(([id]) => key !== null || UNBOUND.has(id)).map(([id, name]) => (
             <button type="button" class="adm-link" key={id} onClick={() => jump(id)}>
               {name}
             </button>
@@ -89,7 +101,9 @@ export default function AdminScreens({
           <Webhooks client={client} workflow={key} />
         </div>
       )}
-      <Users client={client} />
+      <Teams client={client} workflow={key} round={round} changed={changed} />
+      <Users client={client} round={round} changed={changed} />
+      <AdminRecord client={client} round={round} />
     </div>
   );
 }

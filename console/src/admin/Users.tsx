@@ -1,15 +1,18 @@
 /**
- * Users: create one with a role; its bearer token is shown once, with a copy button.
- * The public API has no query listing users (`arbiter users list` does, on the server),
- * so the list here is the users created on this page.
+ * Users: create one with a role (its bearer token is shown once, with a copy button), and
+ * every user, deactivated ones too, with their teams; per user, issue a token, revoke
+ * every token, or deactivate them (UserActions).
  */
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { ApiClient } from "../api/client";
 import { graphql } from "../gql";
 import type { Role } from "../gql/graphql";
-import { words } from "./format";
+import { when, words } from "./format";
+import { useQuery } from "./hooks";
 import { ProblemNote, troubleFromError, troubleOf, type Trouble } from "./problems";
 import { Secret } from "./Secret";
+import { TableHead } from "./TableHead";
+import { UserActions, type Outcome, type Step } from "./UserActions";
 
 const CreateUser = graphql(`
   mutation AdminCreateUser($name: String!, $role: Role!) {
@@ -33,21 +36,38 @@ const CreateUser = graphql(`
   }
 `);
 
+const Everyone = graphql(`
+  query AdminUsers {
+    me {
+      id
+    }
+    users(includeInactive: true) {
+      id
+      name
+      role
+      active
+      teams {
+        key
+      }
+    }
+  }
+`);
+
 const ROLES: Role[] = ["ANALYST", "SENIOR", "ADMIN", "SERVICE"];
 
-interface Created {
-  id: string;
-  name: string;
-  role: Role;
-}
-
-export function Users({ client }: { client: ApiClient }) {
+export function Users({ client, round, changed }: { client: ApiClient; round: number; changed: () => void }) {
+  const everyone = useQuery(client, Everyone, {});
   const [name, setName] = useState("");
   const [role, setRole] = useState<Role>("ANALYST");
   const [busy, setBusy] = useState(false);
   const [trouble, setTrouble] = useState<Trouble | null>(null);
-  const [fresh, setFresh] = useState<{ name: string; token: string } | null>(null);
-  const [created, setCreated] = useState<Created[]>([]);
+  const [fresh, setFresh] = useState<Outcome["token"] | null>(null);
+  const [said, setSaid] = useState("");
+  const [open, setOpen] = useState<{ user: string; step: Step } | null>(null);
+  const reload = everyone.reload;
+  useEffect(() => {
+    if (round > 0) reload();
+  }, [round, reload]);
 
   async function create(event: Event) {
     event.preventDefault();
@@ -57,9 +77,10 @@ export function Users({ client }: { client: ApiClient }) {
       const { createUser: answer } = await client.request(CreateUser, { name: name.trim(), role });
       setTrouble(troubleOf(answer));
       if (answer.__typename === "UserSuccess") {
-        setFresh({ name: answer.user.name, token: answer.token });
-        setCreated((list) => [...list, answer.user]);
+        setFresh({ name: answer.user.name, value: answer.token, expiresAt: null });
+        setSaid(`${answer.user.name} created.`);
         setName("");
+        changed();
       }
     } catch (error) {
       setTrouble(troubleFromError(error));
@@ -68,10 +89,18 @@ export function Users({ client }: { client: ApiClient }) {
     }
   }
 
+  const done = (outcome: Outcome) => {
+    setSaid(outcome.said);
+    setFresh(outcome.token ?? null);
+    changed();
+  };
+  const me = everyone.data?.me?.id ?? null;
+  const users = everyone.data?.users ?? [];
+
   return (
     <section class="adm-section" aria-labelledby="adm-users">
       <h2 id="adm-users">Users</h2>
-      <form class="adm-form" onSubmit={create} noValidate>
+      <form class="adm-form" onSubmit={create} aria-label="New user" noValidate>
         <div class="adm-row">
           <label>
             Name
@@ -93,28 +122,42 @@ export function Users({ client }: { client: ApiClient }) {
         </div>
         <ProblemNote trouble={trouble} />
       </form>
-      {fresh && <Secret label={`Bearer token for ${fresh.name}`} value={fresh.token} copyLabel="Copy token" />}
-      <h3>Created here</h3>
-      {created.length === 0 ? (
-        <p class="adm-note">
-          None yet. The API lists no users; <code>arbiter users list</code> on the server lists them all.
-        </p>
-      ) : (
+      <p role="status" class="adm-done">
+        {said}
+      </p>
+      {fresh && (
+        <>
+          <Secret label={`Bearer token for ${fresh.name}`} value={fresh.value} copyLabel="Copy token" />
+          <p class="adm-note">{fresh.expiresAt ? `It expires ${when(fresh.expiresAt)}.` : "It does not expire."}</p>
+        </>
+      )}
+      <ProblemNote trouble={everyone.trouble} />
+      {everyone.data && (
         <table class="adm-table">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Id</th>
-            </tr>
-          </thead>
+          <caption>Every user, oldest first</caption>
+          <TableHead columns={["Name", "Role", "Status", "Teams", "Id"]} actions="Actions" />
           <tbody>
-            {created.map((u) => (
-              <tr key={u.id}>
-                <td>{u.name}</td>
+            {users.map((u) => (
+              <tr key={u.id} class={u.active ? undefined : "adm-inactive"}>
+                <th scope="row">
+                  {u.name}
+                  {u.id === me && <span class="adm-note"> (you)</span>}
+                </th>
                 <td>{words(u.role)}</td>
+                <td>{u.active ? "Active" : "Deactivated"}</td>
+                <td>{u.teams.length === 0 ? "–" : u.teams.map((t) => t.key).join(", ")}</td>
                 <td>
                   <code>{u.id}</code>
+                </td>
+                <td>
+                  <UserActions
+                    client={client}
+                    person={u}
+                    self={u.id === me}
+                    step={open?.user === u.id ? open.step : null}
+                    open={(step) => setOpen(step ? { user: u.id, step } : null)}
+                    done={done}
+                  />
                 </td>
               </tr>
             ))}
