@@ -1,5 +1,6 @@
 /** The open item: its proposal, claim and lease, payload, explanation, draft and history. */
 import type { ComponentChildren } from "preact";
+import { assignmentText } from "./assignment";
 import { ContributionChart } from "./ContributionChart";
 import type { ItemDetail, Me } from "./controller";
 import {
@@ -23,11 +24,13 @@ interface Props {
   scoreLabel: string | null;
   readOnly: string | null;
   onReclaim: () => void;
+  /** Opens the "Assign…" dialog; absent for roles that may not assign. */
+  onAssign?: () => void;
   /** The decision buttons and panels, placed under the proposal. */
   children?: ComponentChildren;
 }
 
-export function ItemView({ item, me, now, scoreLabel, readOnly, onReclaim, children }: Props) {
+export function ItemView({ item, me, now, scoreLabel, readOnly, onReclaim, onAssign, children }: Props) {
   const sla = slaText(item.slaDueAt, now);
   return (
     <>
@@ -49,6 +52,7 @@ export function ItemView({ item, me, now, scoreLabel, readOnly, onReclaim, child
         {item.stakes != null && <span>stakes {item.stakes.toLocaleString()}</span>}
       </p>
       <ClaimLine item={item} me={me} now={now} onReclaim={onReclaim} readOnly={readOnly} />
+      <AssignmentLine item={item} me={me} onAssign={onAssign} />
       {readOnly && <p class="read-only">{readOnly}</p>}
       {children}
       <PayloadTable payload={item.payload} />
@@ -102,6 +106,23 @@ function ClaimLine({
       <button type="button" class="btn btn-plain" onClick={onReclaim}>
         Claim again
       </button>
+    </p>
+  );
+}
+
+/** Whom the item is pinned to (everyone sees it), and "Assign…" for those who may. */
+function AssignmentLine({ item, me, onAssign }: { item: ItemDetail; me: Me; onAssign?: () => void }) {
+  const text = assignmentText(item, me.id);
+  const open = ["PENDING", "CLAIMED", "FLAGGED", "AWAITING_CONFIRMATION", "NEEDS_DATA"].includes(item.status);
+  if (!text && !(onAssign && open)) return null;
+  return (
+    <p class="assignment">
+      {text && <span class="assigned">{text}</span>}
+      {onAssign && open && (
+        <button type="button" class="btn btn-plain" onClick={onAssign}>
+          Assign…
+        </button>
+      )}
     </p>
   );
 }

@@ -5,6 +5,8 @@
 import { useEffect, useLayoutEffect, useMemo, useReducer, useRef } from "preact/hooks";
 import type { ApiClient } from "../api/client";
 import { useNow } from "../app/hooks";
+import { AssignDialog } from "./AssignDialog";
+import { mayAssign } from "./assignment";
 import { ReviewController, type Me } from "./controller";
 import { NOUN } from "./decisions";
 import { DecisionPanel } from "./DecisionPanel";
@@ -67,7 +69,7 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.defaultPrevented || event.isComposing) return;
       const current = controller.state;
-      if (current.confirm) return; // the confirmation dialog owns the keyboard
+      if (current.confirm || current.assigning) return; // the dialog owns the keyboard
       if (current.helpOpen) {
         if (event.key === "?") {
           event.preventDefault();
@@ -103,10 +105,10 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
 
   // A closed panel or dialog leaves focus nowhere: give it back to the queue.
   useLayoutEffect(() => {
-    if (state.panel.kind !== "none" || state.confirm || state.helpOpen) return;
+    if (state.panel.kind !== "none" || state.confirm || state.helpOpen || state.assigning) return;
     const active = document.activeElement;
     if (!active || active === document.body) focusList();
-  }, [state.panel.kind, state.confirm, state.helpOpen, state.current?.id]);
+  }, [state.panel.kind, state.confirm, state.helpOpen, state.assigning, state.current?.id]);
 
   if (state.loadError) {
     return (
@@ -204,6 +206,7 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
               scoreLabel={workflow?.scoreLabel ?? null}
               readOnly={state.readOnly}
               onReclaim={() => controller.reclaim()}
+              onAssign={mayAssign(me.role) ? () => controller.setAssigning(true) : undefined}
             >
               <DecisionPanel controller={controller} state={state} focusList={focusList} />
             </ItemView>
@@ -219,6 +222,17 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
         <MyStats stats={state.stats} error={state.statsError} />
       </div>
 
+      {state.assigning && current && (
+        <AssignDialog
+          key={current.id}
+          client={client}
+          me={me}
+          workflow={workflowKey}
+          item={current}
+          assign={(target) => controller.assign(target)}
+          onClose={() => controller.setAssigning(false)}
+        />
+      )}
       {state.helpOpen && <ShortcutsDialog onClose={() => controller.setHelp(false)} />}
       {state.confirm && (
         <ConfirmDialog

@@ -28,6 +28,7 @@ import {
 } from "./decisions";
 
 export type { DecisionRequest, Verb };
+import { assignmentText } from "./assignment";
 import * as docs from "./documents";
 import {
   itemLabel,
@@ -134,6 +135,8 @@ export interface ReviewState {
   /** Why there are no stats to show (reviewerStats refused), when there are none. */
   statsError: string | null;
   helpOpen: boolean;
+  /** The "Assign…" dialog is open (it owns the keyboard). */
+  assigning: boolean;
 }
 
 const NO_PANEL: Panel = { kind: "none" };
@@ -169,6 +172,7 @@ export class ReviewController {
     stats: undefined,
     statsError: null,
     helpOpen: false,
+    assigning: false,
   };
 
   private readonly listeners = new Set<() => void>();
@@ -586,6 +590,41 @@ export class ReviewController {
 
   setHelp(open: boolean): void {
     this.set({ helpOpen: open });
+  }
+
+  // ------------------------------------------------------------------ assignment
+
+  setAssigning(open: boolean): void {
+    this.set({ assigning: open && this.state.current !== null });
+  }
+
+  /**
+   * Pin the open item to a reviewer or a team (both null: unpin) and show it as it is
+   * then. A claim of someone the item no longer goes to ends on the server, so when this
+   * reviewer's ends the item stays on screen to read, not to decide. Resolves with the
+   * problem in words when the server refused (the dialog shows it), else null.
+   */
+  async assign(target: { reviewer: string | null; team: string | null }): Promise<{ text: string; field: string | null } | null> {
+    const current = this.state.current;
+    if (!current) return null;
+    const held = this.holds(current);
+    const { assign: answer } = await this.client.request(docs.Assign, { id: current.id, ...target });
+    if (answer.__typename !== "RecommendationSuccess") {
+      return { text: answer.message, field: "field" in answer ? (answer.field ?? null) : null };
+    }
+    const item = answer.recommendation;
+    if (this.stopped || this.state.current?.id !== item.id) return null;
+    const lost = held && !this.holds(item);
+    const pinned = assignmentText(item, this.me.id);
+    this.set({
+      queue: upsert(this.state.queue, item, this.view),
+      current: item,
+      assigning: false,
+      panel: lost ? NO_PANEL : this.state.panel,
+      readOnly: lost ? `${pinned ?? "Assigned"}: only they may claim or decide it now.` : this.state.readOnly,
+    });
+    this.info(pinned ? `${itemLabel(item)}: ${pinned.charAt(0).toLowerCase()}${pinned.slice(1)}.` : `${itemLabel(item)} is no longer assigned.`);
+    return null;
   }
 
   /** r, f, o, e: open the verdict's panel (nothing happens when it does not apply). */

@@ -24,6 +24,14 @@ graphql(`
         name
       }
     }
+    assignee {
+      id
+      name
+    }
+    assignedTeam {
+      key
+      name
+    }
   }
 `);
 
@@ -309,6 +317,50 @@ export const QueueEvents = graphql(`
         verdict
         finalAction
       }
+    }
+  }
+`);
+
+export const Assign = graphql(`
+  mutation ConsoleAssign($id: ID!, $reviewer: ID, $team: String) {
+    assign(id: $id, reviewer: $reviewer, team: $team) {
+      __typename
+      ... on RecommendationSuccess {
+        recommendation {
+          ...ConsoleItemDetail
+        }
+      }
+      ... on Problem {
+        message
+      }
+      ... on InvalidInput {
+        field
+      }
+    }
+  }
+`);
+
+/** Whom an item may be assigned to: every team (with its members), and for admins every user. */
+export const AssignChoices = graphql(`
+  query ConsoleAssignChoices($admin: Boolean!) {
+    teams {
+      key
+      name
+      members {
+        id
+        name
+        role
+        active
+      }
+      workflows {
+        key
+      }
+    }
+    users @include(if: $admin) {
+      id
+      name
+      role
+      active
     }
   }
 `);
