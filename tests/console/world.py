@@ -77,6 +77,34 @@ def create_user(api: Api, name: str, role: str = "ANALYST") -> str:
     return str(_expect(answer, "UserSuccess")["token"])
 
 
+def user_id(api: Api, token: str) -> str:
+    """The id of the user who holds `token` (as `me` tells them)."""
+    return str(api.as_user(token)("{ me { id } }")["me"]["id"])
+
+
+def create_team(api: Api, key: str, name: str, members: Sequence[str]) -> str:
+    """An admin creates a team of these users (ids); its key."""
+    answer = api(
+        """mutation($key: String!, $name: String!, $members: [ID!]) {
+             createTeam(key: $key, name: $name, members: $members) {
+               __typename ... on Problem { message } } }""",
+        {"key": key, "name": name, "members": list(members)},
+    )["createTeam"]
+    _expect(answer, "TeamSuccess")
+    return key
+
+
+def set_workflow_teams(api: Api, workflow: str, teams: Sequence[str]) -> None:
+    """An admin names the teams that review `workflow` (none: open to every fitting role)."""
+    answer = api(
+        """mutation($w: String!, $teams: [String!]!) {
+             setWorkflowTeams(workflow: $w, teams: $teams) {
+               __typename ... on Problem { message } } }""",
+        {"w": workflow, "teams": list(teams)},
+    )["setWorkflowTeams"]
+    _expect(answer, "WorkflowSuccess")
+
+
 def create_workflow(
     api: Api,
     name: str,
