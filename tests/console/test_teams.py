@@ -233,3 +233,28 @@ def test_the_admin_record_pages_to_older_actions(
     expect(body_rows.first).to_contain_text(newest[50]["target"])
     record.get_by_role("button", name="Newest").click()
     expect(body_rows.first).to_contain_text(newest[0]["target"])
+
+
+def test_an_admin_replaces_a_teams_members(
+    console: OpenConsole, console_server: ConsoleServer, admin_api: Api
+) -> None:
+    kim, lee = unique("kim"), unique("lee")
+    kim_id = user_id(admin_api, create_user(admin_api, kim, "ANALYST"))
+    create_user(admin_api, lee, "SENIOR")
+    team = create_team(admin_api, unique("audit"), "Audit", [kim_id])
+    admin = console(console_server.url, console_server.admin)
+    open_admin(admin)
+    teams = admin.page.get_by_role("region", name="Teams")
+
+    teams.get_by_role("button", name=re.compile(rf"^Edit members of {team}\s*…$")).click()
+    picker = teams.get_by_role("group", name=f"Members of {team}")
+    picker.get_by_role("checkbox", name=re.compile(rf"^{kim} \(")).uncheck()
+    picker.get_by_role("checkbox", name=re.compile(rf"^{lee} \(")).check()
+    teams.get_by_role("button", name="Save members").click()
+
+    expect(teams.get_by_role("row").filter(has_text="Audit")).to_contain_text(lee)
+    expect(teams.get_by_role("row").filter(has_text="Audit")).not_to_contain_text(kim)
+    users = admin.page.get_by_role("region", name="Users")
+    expect(users.get_by_role("row").filter(has_text=lee)).to_contain_text(team)
+    stored = admin_api("{ teams { key members { name } } }")["teams"]
+    assert [t["members"] for t in stored if t["key"] == team] == [[{"name": lee}]]
