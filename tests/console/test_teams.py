@@ -100,6 +100,7 @@ def test_an_admin_pins_a_workflow_to_a_team_and_assigns_an_item_from_the_review_
     pinned = admin_api(ASSIGNEE, {"id": items[1]["id"]})["recommendation"]
     assert pinned["assignee"] == {"name": tess} and pinned["assignedTeam"] is None
     assert pinned["claim"] is None, "the admin's claim ended: the item is tess's now"
+    expect(member.queue_row("cd-2")).to_contain_text("assigned to you")  # live, by the event
     admin.look("review-assigned")
 
     open_admin(admin)

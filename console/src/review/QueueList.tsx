@@ -4,6 +4,7 @@
  * Clicking an item opens (and claims) it; ArrowDown/ArrowUp work like j/k.
  */
 import type { Ref } from "preact";
+import { assignmentText } from "./assignment";
 import type { QueueItem } from "./controller";
 import { itemLabel, payloadSummary, percent, slaText, statusLabel, tierLabel } from "./format";
 import type { Filters } from "./queueModel";
@@ -108,6 +109,7 @@ function QueueOption({
   const claim = item.claim && Date.parse(item.claim.expiresAt) > now ? item.claim : null;
   const holder = claim ? (claim.reviewer.id === me ? "claimed by you" : `claimed by ${claim.reviewer.name}`) : null;
   const status = item.status === "FLAGGED" || item.status === "AWAITING_CONFIRMATION" ? statusLabel(item.status) : null;
+  const pinned = assignmentText(item, me)?.replace(/^Assigned/, "assigned") ?? null;
   const summary = payloadSummary(item.payload);
   return (
     <li
@@ -129,8 +131,8 @@ function QueueOption({
         {item.proposedAction}
         {summary && ` · ${summary}`}
       </span>
-      {(holder || status) && (
-        <span class="q-line q-claim">{[status, holder].filter(Boolean).join(" · ")}</span>
+      {(holder || status || pinned) && (
+        <span class="q-line q-claim">{[status, pinned, holder].filter(Boolean).join(" · ")}</span>
       )}
     </li>
   );
