@@ -151,6 +151,32 @@ class Context:
             return []
         return self.can_see(list(Tier) if tiers is None else tiers)
 
+    async def hides_votes_on(self, item: Recommendation) -> bool:
+        """Whether the item's votes are hidden from the caller (blind review)."""
+        if not item.collecting:
+            return False
+        workflow = await self.loaders.workflow.load(item.workflow_id)
+        blind = workflow is not None and workflow.policy.blind_review
+        return item.hides_votes_from(self.viewer, blind)
+
+    async def blind_to(self, workflow_id: str) -> str | None:
+        """The caller's id when blind review hides unearned votes in this workflow from
+        them (not from admins); None otherwise."""
+        if self.viewer.role is Role.ADMIN:
+            return None
+        workflow = await self.loaders.workflow.load(workflow_id)
+        return self.viewer.id if workflow is not None and workflow.policy.blind_review else None
+
+    async def sees_decision(self, decision: Decision) -> bool:
+        """A decision the caller may read: its item is theirs to see, and it is not a vote
+        blind review hides from them."""
+        if not await self.sees(decision.tier, decision.workflow_id):
+            return False
+        if not decision.vote:
+            return True
+        item = await self.loaders.recommendation.load(decision.recommendation_id)
+        return item is not None and not await self.hides_votes_on(item)
+
     async def sees(self, tier: Tier, workflow_id: str) -> bool:
         """Whether an item (or a decision) in this tier and workflow is the caller's to see."""
         return tier in await self.tiers_in(workflow_id)

@@ -44,6 +44,9 @@ def canonical(decision: Decision) -> str:
         "reverts_id": decision.reverts_id,
         "created_at": created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     }
+    if decision.vote:
+        # Recorded only on votes, so that every record written before votes hashes the same.
+        record["vote"] = True
     return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

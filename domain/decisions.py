@@ -29,6 +29,8 @@ class Decision:
     edited_content: str | None = None
     dwell_ms: int | None = None
     reverts_id: str | None = None
+    # One review among several; the item's outcome is their consensus.
+    vote: bool = False
     seq: int = 0
     prev_hash: str = ""
     audit_hash: str = ""

@@ -73,6 +73,15 @@ class Window(StrEnum):
         return {"WEEK": 7, "MONTH": 30, "QUARTER": 91}[self.value]
 
 
+class ConsensusState(StrEnum):
+    """Where an item that needs several reviews stands."""
+
+    COLLECTING = "COLLECTING"  # fewer agreeing reviews than required so far
+    REACHED = "REACHED"  # agreementRequired reviews agree: the item took their outcome
+    DISPUTED = "DISPUTED"  # every review is in and not enough agree: a senior adjudicates
+    ADJUDICATED = "ADJUDICATED"  # a senior (or an admin) settled the dispute
+
+
 class Verdict(StrEnum):
     APPROVE = "APPROVE"
     REJECT = "REJECT"

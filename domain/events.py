@@ -24,6 +24,7 @@ class QueueEventKind(StrEnum):
     FLAGGED = "FLAGGED"
     ESCALATED = "ESCALATED"
     ASSIGNED = "ASSIGNED"  # pinned to (or taken from) a reviewer or a team
+    VOTED = "VOTED"  # one review of several was cast (or taken back); the item is still open
 
 
 @dataclass

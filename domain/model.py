@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from domain.consensus import Review, outcome_of, tally
 from domain.decisions import Decision, Override
 from domain.enums import (
     DECIDABLE_STATUSES,
     OPEN_STATUSES,
+    ConsensusState,
     FloorAction,
     RecommendationStatus,
     ReviewerRole,
@@ -20,7 +22,7 @@ from domain.enums import (
 )
 from domain.errors import ConflictError, ForbiddenError, InvalidInputError
 from domain.ids import new_id
-from domain.policy import EscalationPolicy
+from domain.policy import EscalationPolicy, ReviewRule
 from domain.rights import allowed_verdicts, may_decide
 from domain.users import User, hash_token, new_token
 
@@ -131,6 +133,14 @@ class Recommendation:
     # Pinned to one reviewer or one team: only they may claim or decide it.
     assignee_id: str | None = None
     assigned_team_id: str | None = None
+    # Several reviews (domain.consensus): the rule fixed when the item entered a human
+    # tier, who submitted it (kept from voting under four eyes), and the reviews so far.
+    reviews_required: int = 1
+    agreement_required: int = 1
+    four_eyes: bool = False
+    submitted_by_id: str | None = None
+    consensus_state: ConsensusState | None = None
+    reviews: list[Review] = field(default_factory=list)
 
     # ------------------------------------------------------------ routing
 
@@ -148,6 +158,7 @@ class Recommendation:
             tier = Tier.ANALYST_REVIEW
         self.tier = tier
         self.sla_due_at = policy.sla_due(tier, now)
+        self._set_review_rule(policy)
         if tier is Tier.AUTO_APPROVE:
             return self._decide_automatically(Verdict.APPROVE, policy, now)
         if tier is Tier.BELOW_FLOOR:
@@ -187,6 +198,95 @@ class Recommendation:
             reason=f"policy v{policy.version}: confidence {self.confidence:.2f}",
         )
 
+    def _set_review_rule(self, policy: EscalationPolicy) -> None:
+        """Fix how many reviews the item needs as it enters a tier (once reviewing has
+        begun, its rule stands)."""
+        if self.reviews or self.canary:
+            return
+        human = self.tier in (Tier.ANALYST_REVIEW, Tier.SENIOR_REVIEW)
+        rule = policy.review_rule(self.stakes) if human else ReviewRule()
+        self.reviews_required, self.agreement_required = rule.reviews, rule.agreement
+        self.four_eyes = rule.four_eyes
+        self.consensus_state = ConsensusState.COLLECTING if rule.needs_consensus else None
+
+    # ------------------------------------------------------------ several reviews
+
+    @property
+    def collecting(self) -> bool:
+        """Votes are coming in: each reviewer's decision is one vote of several."""
+        return self.consensus_state is ConsensusState.COLLECTING
+
+    @property
+    def under_review(self) -> bool:
+        """Reviewing has begun (a lease or a vote): the ladder no longer moves it."""
+        return self.collecting and bool(self.reviews)
+
+    def votes_in(self) -> int:
+        return sum(1 for r in self.reviews if r.voted)
+
+    def review_of(self, user_id: str) -> Review | None:
+        return next((r for r in self.reviews if r.reviewer_id == user_id), None)
+
+    def live_reviews(self, now: datetime) -> list[Review]:
+        return [r for r in self.reviews if r.is_live(now)]
+
+    def open_reviews(self, now: datetime) -> int:
+        """Reviews still to hand out: required, less votes and live leases."""
+        return self.reviews_required - sum(1 for r in self.reviews if r.engaged(now))
+
+    def hides_votes_from(self, user: User, blind: bool) -> bool:
+        """Blind review: until a reviewer has voted on an item that still collects votes,
+        its votes are hidden from them (never from admins)."""
+        if not blind or not self.collecting or user.role is Role.ADMIN:
+            return False
+        mine = self.review_of(user.id)
+        return mine is None or not mine.voted
+
+    def require_may_vote(self, user: User, now: datetime) -> Review | None:
+        """The caller's live lease, if any; refuses a proposer under four eyes, a second
+        vote, and a reviewer with no lease when every review is taken."""
+        if self.four_eyes and user.id == self.submitted_by_id:
+            raise ForbiddenError(
+                "four eyes: the user who submitted this high-stakes item may not review it"
+            )
+        mine = self.review_of(user.id)
+        if mine is not None and mine.voted:
+            raise ConflictError(
+                "you have already reviewed this item; each reviewer votes once",
+                self.status.value,
+                self.version,
+            )
+        if (mine is None or not mine.is_live(now)) and self.open_reviews(now) <= 0:
+            raise ConflictError(
+                f"every one of this item's {self.reviews_required} reviews is taken",
+                self.status.value,
+                self.version,
+            )
+        return mine if mine is not None and mine.is_live(now) else None
+
+    def _claim_review(self, user: User, now: datetime, lease: timedelta) -> Claim:
+        mine = self.require_may_vote(user, now)
+        claimed_at = mine.claimed_at if mine is not None else now
+        self.reviews = [r for r in self.reviews if r.reviewer_id != user.id]
+        self.reviews.append(Review(user.id, claimed_at, now + lease))
+        self.version += 1
+        return Claim(reviewer_id=user.id, claimed_at=claimed_at, expires_at=now + lease)
+
+    def _end_unvoted_reviews(self) -> None:
+        self.reviews = [r for r in self.reviews if r.voted]
+
+    def take_back_vote(self, decision: Decision) -> None:
+        """Undo one's own vote while the item still collects votes: that review is gone."""
+        if not self.collecting:
+            raise ConflictError(
+                "the votes on this item are counted already; a vote can be taken back only "
+                "while the item still collects them",
+                self.status.value,
+                self.version,
+            )
+        self.reviews = [r for r in self.reviews if r.decision_id != decision.id]
+        self.version += 1
+
     def reroute(self, policy: EscalationPolicy, now: datetime) -> Decision | None:
         """Route a waiting item again after a policy change; a lapsed lease or confirmation
         is let go."""
@@ -213,7 +313,8 @@ class Recommendation:
         overdue = (
             self.status in OPEN_STATUSES and self.sla_due_at is not None and self.sla_due_at <= now
         )
-        if overdue and self.tier is Tier.ANALYST_REVIEW and self.live_claim(now) is None:
+        held = self.live_claim(now) is not None or bool(self.live_reviews(now))
+        if overdue and self.tier is Tier.ANALYST_REVIEW and not held:
             self.tier = Tier.SENIOR_REVIEW
             self.sla_due_at = policy.sla_due(Tier.SENIOR_REVIEW, now)
             kinds.append("ESCALATED")
@@ -236,6 +337,7 @@ class Recommendation:
         self.tier = Tier.SENIOR_REVIEW
         self.status = Status.PENDING
         self.sla_due_at = policy.sla_due(Tier.SENIOR_REVIEW, now)
+        self._set_review_rule(policy)
         self.version += 1
 
     # ------------------------------------------------------------ state
@@ -300,6 +402,8 @@ class Recommendation:
                 self.status.value,
                 self.version,
             )
+        if self.collecting:
+            return self._claim_review(user, now, lease)
         self._require_not_held_by_other(user, now)
         mine = self.live_claim(now)
         # Renewing keeps the first claim time: dwell is measured from when reading began.
@@ -310,6 +414,15 @@ class Recommendation:
         return self.claim
 
     def release_by(self, user: User, now: datetime) -> None:
+        if self.collecting:
+            mine = self.review_of(user.id)
+            if mine is None or not mine.is_live(now):
+                raise ConflictError(
+                    "you hold no lease on this item", self.effective_status(now).value, self.version
+                )
+            self.reviews.remove(mine)
+            self.version += 1
+            return
         claim = self.live_claim(now)
         if claim is None:
             raise ConflictError(
@@ -356,6 +469,40 @@ class Recommendation:
         self.status = Status.AWAITING_CONFIRMATION
         self.confirm_until = until
 
+    def _outcome(
+        self, workflow: Workflow, verdict: Verdict, action: str | None, content: str | None
+    ) -> tuple[Status, str | None, str | None]:
+        """What a verdict would make of this item: its status, final action and edited
+        content. Checks the verdict's arguments; changes nothing."""
+        if verdict is Verdict.APPROVE:
+            return Status.APPROVED, self.proposed_action, None
+        if verdict is Verdict.REJECT:
+            return Status.REJECTED, None, None
+        if verdict is Verdict.OVERRIDE:
+            assert action is not None
+            workflow.require_action(action, "action")
+            if action == self.proposed_action:
+                raise InvalidInputError(
+                    "an override must choose another action than the proposal; approve instead",
+                    "action",
+                )
+            return Status.OVERRIDDEN, action, None
+        if verdict is Verdict.EDIT:
+            assert content is not None
+            if self.draft is None:
+                raise InvalidInputError("this recommendation has no draft to edit", "content")
+            return Status.EDITED, self.proposed_action, content
+        raise InvalidInputError(f"{verdict.value} is not a reviewer's verdict", "verdict")
+
+    def _take_outcome(
+        self, status: Status, final: str | None, edited: str | None, now: datetime
+    ) -> None:
+        if edited is not None and self.draft is not None:
+            self.draft.content = edited
+            self.draft.predicted_score = None
+        self.status, self.final_action, self.decided_at = status, final, now
+        self.claim = None
+
     def decide(
         self,
         user: User,
@@ -368,36 +515,22 @@ class Recommendation:
         action: str | None = None,
         content: str | None = None,
     ) -> Decision:
-        """Apply a human verdict. Checks rights, state, the lease and the workflow's offer."""
+        """Apply a human verdict. Checks rights, state, the lease and the workflow's offer.
+
+        On an item that collects votes, an approve / reject / override / edit is one vote
+        (`Decision.vote`): the item takes an outcome only when enough votes agree on it
+        (see `_vote`). A decision on a DISPUTED item adjudicates it."""
         self.require_decidable_by(user, now)
         workflow.require_verdict(verdict)
+        if self.collecting and verdict is not Verdict.FLAG:
+            return self._vote(user, workflow, verdict, now, reason, reason_tags, action, content)
         claim = self.live_claim(now)
         dwell_ms = None
         if claim is not None and claim.reviewer_id == user.id:
             dwell_ms = max(0, int((now - claim.claimed_at).total_seconds() * 1000))
-        final: str | None
+        final: str | None = None
         edited = None
-        if verdict is Verdict.APPROVE:
-            self.status, final = Status.APPROVED, self.proposed_action
-        elif verdict is Verdict.REJECT:
-            self.status, final = Status.REJECTED, None
-        elif verdict is Verdict.OVERRIDE:
-            assert action is not None
-            workflow.require_action(action, "action")
-            if action == self.proposed_action:
-                raise InvalidInputError(
-                    "an override must choose another action than the proposal; approve instead",
-                    "action",
-                )
-            self.status, final = Status.OVERRIDDEN, action
-        elif verdict is Verdict.EDIT:
-            assert content is not None
-            if self.draft is None:
-                raise InvalidInputError("this recommendation has no draft to edit", "content")
-            self.draft.content = content
-            self.draft.predicted_score = None
-            self.status, final, edited = Status.EDITED, self.proposed_action, content
-        elif verdict is Verdict.FLAG:
+        if verdict is Verdict.FLAG:
             if self.status is Status.NEEDS_DATA:
                 raise ConflictError(
                     "this item waits for more data (provideData); it cannot be flagged",
@@ -406,14 +539,32 @@ class Recommendation:
                 )
             self.flagged = True
             self.claim = None
-            self.status, final = Status.FLAGGED, None
+            self.status = Status.FLAGGED
+            # A flag is not a vote: the flagger's lease on a review ends, nothing else.
+            self.reviews = [r for r in self.reviews if r.voted or r.reviewer_id != user.id]
         else:
-            raise InvalidInputError(f"{verdict.value} is not a reviewer's verdict", "verdict")
-        if verdict is not Verdict.FLAG:
-            self.final_action = final
-            self.decided_at = now
-            self.claim = None
+            status, final, edited = self._outcome(workflow, verdict, action, content)
+            self._take_outcome(status, final, edited, now)
+            if self.consensus_state is ConsensusState.DISPUTED:
+                self.consensus_state = ConsensusState.ADJUDICATED
         self.version += 1
+        return self._human_decision(
+            user, workflow, verdict, now, final, reason, reason_tags, edited, dwell_ms
+        )
+
+    def _human_decision(
+        self,
+        user: User,
+        workflow: Workflow,
+        verdict: Verdict,
+        now: datetime,
+        final: str | None,
+        reason: str | None,
+        reason_tags: list[str] | None,
+        edited: str | None,
+        dwell_ms: int | None,
+        vote: bool = False,
+    ) -> Decision:
         return Decision(
             id=new_id("dec"),
             workflow_id=self.workflow_id,
@@ -431,7 +582,53 @@ class Recommendation:
             reason_tags=list(reason_tags or []),
             edited_content=edited,
             dwell_ms=dwell_ms,
+            vote=vote,
         )
+
+    def _vote(
+        self,
+        user: User,
+        workflow: Workflow,
+        verdict: Verdict,
+        now: datetime,
+        reason: str | None,
+        reason_tags: list[str] | None,
+        action: str | None,
+        content: str | None,
+    ) -> Decision:
+        """One reviewer's vote. The vote that makes `agreement_required` votes agree gives
+        the item their outcome (it is the item's deciding decision); when every required
+        vote is in and not enough agree, the item is DISPUTED and waits in SENIOR_REVIEW
+        for an adjudication. Leases of reviewers who have not voted end either way."""
+        mine = self.require_may_vote(user, now)
+        status, final, edited = self._outcome(workflow, verdict, action, content)
+        dwell_ms = None
+        if mine is not None:
+            dwell_ms = max(0, int((now - mine.claimed_at).total_seconds() * 1000))
+        decision = self._human_decision(
+            user, workflow, verdict, now, final, reason, reason_tags, edited, dwell_ms, True
+        )
+        review = Review(
+            reviewer_id=user.id,
+            claimed_at=mine.claimed_at if mine is not None else now,
+            expires_at=now,
+            decision_id=decision.id,
+            outcome=outcome_of(verdict, final, edited),
+        )
+        self.reviews = [r for r in self.reviews if r.reviewer_id != user.id] + [review]
+        counted = tally(self.reviews)
+        if counted.agreeing >= self.agreement_required and counted.leading == review.outcome:
+            self._take_outcome(status, final, edited, now)
+            self.consensus_state = ConsensusState.REACHED
+            self._end_unvoted_reviews()
+        elif counted.votes >= self.reviews_required:
+            self.consensus_state = ConsensusState.DISPUTED
+            self.tier = Tier.SENIOR_REVIEW
+            self.sla_due_at = workflow.policy.sla_due(Tier.SENIOR_REVIEW, now)
+            self.sla_breached = False
+            self._end_unvoted_reviews()
+        self.version += 1
+        return decision
 
     # ------------------------------------------------------------ undo
 
@@ -448,6 +645,13 @@ class Recommendation:
         FLAG still stands); `previous_draft` is the draft content (and its score) an EDIT
         replaced. The caller checks who may undo what and when (domain.usecases.undo).
         """
+        if decision.vote:
+            raise ConflictError(
+                "the votes on this item are counted already; a vote can be taken back only "
+                "while the item still collects them",
+                self.status.value,
+                self.version,
+            )
         if decision.verdict is Verdict.FLAG:
             if self.status is not Status.FLAGGED or self.claim is not None:
                 raise ConflictError(
@@ -470,6 +674,8 @@ class Recommendation:
         self.decided_at = None
         self.claim = None
         self.confirm_until = None
+        if self.consensus_state is ConsensusState.ADJUDICATED:
+            self.consensus_state = ConsensusState.DISPUTED
         if self.tier is Tier.BELOW_FLOOR:
             # Only items waiting for data are decided by a person in the floor tier.
             self.status = Status.NEEDS_DATA

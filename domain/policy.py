@@ -11,6 +11,21 @@ from domain.enums import FloorAction, Tier
 from domain.errors import InvalidInputError
 
 MAX_NOTE_LENGTH = 1000
+MAX_REVIEWS = 9
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """What an item in a human tier needs: `reviews` independent reviews of which
+    `agreement` agree. One review of one (version 1) needs no consensus."""
+
+    reviews: int = 1
+    agreement: int = 1
+    four_eyes: bool = False
+
+    @property
+    def needs_consensus(self) -> bool:
+        return self.reviews > 1 or self.agreement > 1
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,11 @@ class EscalationPolicy:
     canary_rate: float = 0.0
     max_daily_decisions_per_reviewer: int | None = None
     undo_seconds: int = 30
+    # Several reviewers per item (version 1: one review decides).
+    reviews_required: int = 1
+    agreement_required: int | None = None  # None: a majority of reviews_required
+    high_stakes_reviews_required: int = 1  # 2: the four-eyes principle at highStakesAt
+    blind_review: bool = True
     note: str | None = None
     changed_by_id: str | None = None
     changed_at: datetime | None = None
@@ -59,10 +79,43 @@ class EscalationPolicy:
                 "maxDailyDecisionsPerReviewer must be 1 or more (or null for no cap)",
                 "maxDailyDecisionsPerReviewer",
             )
+        self._validate_reviews()
         if self.note is not None and len(self.note) > MAX_NOTE_LENGTH:
             raise InvalidInputError(f"note is longer than {MAX_NOTE_LENGTH} characters", "note")
         if self.note is not None and "\x00" in self.note:
             raise InvalidInputError("note contains a NUL character", "note")
+
+    def _validate_reviews(self) -> None:
+        for name in ("reviews_required", "high_stakes_reviews_required"):
+            value = getattr(self, name)
+            if value is None or not 1 <= value <= MAX_REVIEWS:
+                raise InvalidInputError(
+                    f"{_camel(name)} must be between 1 and {MAX_REVIEWS}", _camel(name)
+                )
+        agreement = self.agreement_required
+        if agreement is not None and not 1 <= agreement <= self.reviews_required:
+            raise InvalidInputError(
+                f"agreementRequired must be between 1 and reviewsRequired "
+                f"({self.reviews_required}): {agreement} agreeing reviews could never be found",
+                "agreementRequired",
+            )
+
+    @property
+    def agreement(self) -> int:
+        """Agreeing reviews an item needs: agreementRequired, or a majority of reviewsRequired."""
+        if self.agreement_required is not None:
+            return self.agreement_required
+        return self.reviews_required // 2 + 1
+
+    def review_rule(self, stakes: float | None) -> ReviewRule:
+        """How many reviews an item of these stakes needs, how many must agree, and whether
+        its proposer is kept from voting (four eyes at or above highStakesAt)."""
+        reviews, agreement = self.reviews_required, self.agreement
+        four_eyes = self.is_high_stakes(stakes) and self.high_stakes_reviews_required > 1
+        if four_eyes:
+            reviews = max(reviews, self.high_stakes_reviews_required)
+            agreement = max(agreement, self.high_stakes_reviews_required)
+        return ReviewRule(reviews, agreement, four_eyes)
 
     def merged(self, changes: dict[str, Any]) -> EscalationPolicy:
         """This policy with `changes` (snake_case field -> value) applied; not yet validated.
@@ -108,7 +161,9 @@ class EscalationPolicy:
         return None
 
 
-NULLABLE_FIELDS = frozenset({"high_stakes_at", "max_daily_decisions_per_reviewer", "note"})
+NULLABLE_FIELDS = frozenset(
+    {"high_stakes_at", "max_daily_decisions_per_reviewer", "agreement_required", "note"}
+)
 
 
 def _camel(name: str) -> str:

@@ -2,9 +2,10 @@
 
 Every field is named here, so the snapshot does not change when a table column is
 renamed. The events table keeps snapshots for good, so decoding reads every form ever
-written: snapshots from before canaries existed lack `canary` and `canary_of`, and
-snapshots from before assignment lack `assignee_id` and
-`assigned_team_id`; older ones carry `due_sort` (a sort key of the recommendations table), which is ignored.
+written: snapshots from before canaries existed lack `canary` and `canary_of`, those
+from before assignment and several reviews lack `assignee_id`, `assigned_team_id` and
+the review fields, and older ones carry `due_sort` (a sort key of the recommendations
+table), which is ignored.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from domain.clock import as_utc
-from domain.enums import RecommendationStatus, Tier
+from domain.consensus import Review
+from domain.enums import ConsensusState, RecommendationStatus, Tier
 from domain.model import Claim, Draft, Recommendation
 
 
@@ -78,6 +80,12 @@ def encode_recommendation(item: Recommendation) -> dict[str, Any]:
         "canary_of": item.canary_of,
         "assignee_id": item.assignee_id,
         "assigned_team_id": item.assigned_team_id,
+        "reviews_required": item.reviews_required,
+        "agreement_required": item.agreement_required,
+        "four_eyes": item.four_eyes,
+        "submitted_by_id": item.submitted_by_id,
+        "consensus_state": item.consensus_state.value if item.consensus_state else None,
+        "reviews": [r.to_json() for r in item.reviews],
     }
 
 
@@ -101,6 +109,7 @@ def decode_recommendation(snapshot: Mapping[str, Any]) -> Recommendation:
             original_predicted_score=snapshot["draft_original_score"],
             predicted_score=snapshot["draft_score"],
         )
+    state = snapshot.get("consensus_state")
     return Recommendation(
         id=snapshot["id"],
         workflow_id=snapshot["workflow_id"],
@@ -129,4 +138,10 @@ def decode_recommendation(snapshot: Mapping[str, Any]) -> Recommendation:
         canary_of=snapshot.get("canary_of"),
         assignee_id=snapshot.get("assignee_id"),
         assigned_team_id=snapshot.get("assigned_team_id"),
+        reviews_required=int(snapshot.get("reviews_required", 1)),
+        agreement_required=int(snapshot.get("agreement_required", 1)),
+        four_eyes=bool(snapshot.get("four_eyes", False)),
+        submitted_by_id=snapshot.get("submitted_by_id"),
+        consensus_state=ConsensusState(state) if state else None,
+        reviews=[Review.from_json(r) for r in snapshot.get("reviews") or []],
     )

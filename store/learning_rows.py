@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from domain.clock import as_utc
 from domain.enums import Verdict
-from store.standing import is_undone, standing_decisions
+from store.standing import gives_the_outcome, is_undone, standing_decisions
 from store.tables import decisions_t, recs_t
 
 HUMAN_FINAL = [v.value for v in (Verdict.APPROVE, Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT)]
@@ -78,6 +78,7 @@ def _labelled(workflow_id: str, *columns: Any) -> Any:
             c.automated.is_(False),
             c.verdict.in_(HUMAN_FINAL),
             recs_t.c.canary.is_(False),
+            gives_the_outcome(),
             ~superseded,
         )
         .order_by(c.created_at, c.seq)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from domain.clock import as_utc
-from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier
+from domain.enums import OPEN_STATUSES, ConsensusState, RecommendationStatus, Tier
 from domain.errors import InvalidInputError
 from domain.jobs import Job
 from domain.model import Decision, DraftRevision, Override, Recommendation, User, Workflow
@@ -318,16 +318,26 @@ class Reads:
         since: datetime | None,
         first: int | None,
         after: str | None,
+        blind_to: str | None = None,
     ) -> Page[Decision]:
         """The decision log in chain order: every decision, as the hash chain holds them.
 
         Neither standing rule applies: undone decisions are listed (flagged is_undone) and
         so are the UNDO records and decisions on canaries, since the log is the record
-        of everything decided."""
+        of everything decided. With `blind_to` (a reviewer's id, under blind review), votes
+        on items still collecting votes that this reviewer has not voted on are left out."""
         first = _page_size(first)
         start = None if after is None else DECISIONS_CURSOR.decode(after)
         c = decisions_t.c
         where = [c.workflow_id == workflow_id, c.tier.in_([t.value for t in tiers])]
+        if blind_to is not None:
+            r = recs_t.c
+            unearned = sa.exists().where(
+                (r.id == c.recommendation_id)
+                & (r.consensus_state == ConsensusState.COLLECTING.value)
+                & (r.voters.is_(None) | ~r.voters.contains(f" {blind_to} ", autoescape=True))
+            )
+            where.append(~(c.vote & unearned))
         if since is not None:
             where.append(c.created_at >= _since(since))
         total = await self._count(sa.select(decisions_t).where(*where))

@@ -163,10 +163,16 @@ class SqlRecommendations:
         c = recs_t.c
         pinned_elsewhere: sa.ColumnElement[bool] = sa.false()
         if reviewer is not None:
-            # Items pinned to another reviewer, or to a team the reviewer is not in.
-            pinned_elsewhere = (c.assignee_id.is_not(None) & (c.assignee_id != reviewer.id)) | (
-                c.assigned_team_id.is_not(None)
-                & c.assigned_team_id.not_in(sorted(reviewer.team_ids))
+            # Items pinned to another reviewer, or to a team the reviewer is not in, and
+            # items the reviewer voted on already.
+            pinned_elsewhere = (
+                (c.assignee_id.is_not(None) & (c.assignee_id != reviewer.id))
+                | (
+                    c.assigned_team_id.is_not(None)
+                    & c.assigned_team_id.not_in(sorted(reviewer.team_ids))
+                )
+                | (c.voters.is_not(None) & c.voters.contains(f" {reviewer.id} ", autoescape=True))
+                | (c.four_eyes & (c.submitted_by_id == reviewer.id))
             )
         query = (
             visible_recommendations()

@@ -23,6 +23,7 @@ from typing import Any, overload
 
 import sqlalchemy as sa
 
+from domain.enums import ConsensusState
 from store.tables import (
     DecisionRow,
     OverrideRow,
@@ -58,6 +59,21 @@ def is_canary(rec_id: Any) -> sa.Exists:
     """Whether the item `rec_id` (a column) is a canary, as a correlated EXISTS."""
     item = recs_t.alias("canary_item")
     return sa.exists(sa.select(item.c.id).where(item.c.id == rec_id, item.c.canary.is_(True)))
+
+
+def gives_the_outcome(decision: Any = None) -> Any:
+    """Whether a decision (decisions_t's columns by default) gave its item an outcome: any
+    decision but a vote, and the vote that completed its item's consensus. Other votes
+    are each one review among several, labels of nothing by themselves."""
+    c = decision if decision is not None else decisions_t.c
+    item = recs_t.alias("voted_item")
+    reached = sa.exists(
+        sa.select(item.c.id).where(
+            item.c.id == c.recommendation_id,
+            item.c.consensus_state == ConsensusState.REACHED.value,
+        )
+    )
+    return c.vote.is_(False) | reached
 
 
 @overload

@@ -21,7 +21,7 @@ from domain.model import Workflow
 from domain.thresholds import Bucket, Stratum, ThresholdEvidence, ThresholdRecommendation
 from store.models import active_models
 from store.queries import Reads
-from store.standing import standing_decisions, visible_recommendations
+from store.standing import gives_the_outcome, standing_decisions, visible_recommendations
 from store.tables import decisions_t, models_t, recs_t
 
 d = decisions_t.c
@@ -71,7 +71,7 @@ def _labels() -> Any:
             .over(partition_by=d.recommendation_id, order_by=d.seq.desc())
             .label("rank"),
         )
-        .where(d.automated.is_(False), d.verdict.in_(_LABELS))
+        .where(d.automated.is_(False), d.verdict.in_(_LABELS), gives_the_outcome())
         .subquery()
     )
 

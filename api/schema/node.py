@@ -38,7 +38,7 @@ class NodeQueries:
             return Recommendation.from_domain(item, ctx.now)
         if kind == "Decision":
             decision = await ctx.loaders.decision.load(key)
-            if decision is None or not await ctx.sees(decision.tier, decision.workflow_id):
+            if decision is None or not await ctx.sees_decision(decision):
                 return None
             return Decision.from_domain(decision)
         if kind == "Team":

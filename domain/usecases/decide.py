@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from domain import outbox, validation
 from domain.clock import as_utc, utcnow
-from domain.enums import Verdict
+from domain.enums import ConsensusState, Tier, Verdict
 from domain.errors import ConfirmationRequiredError, ConflictError, InvalidInputError
 from domain.events import QueueEvent, QueueEventKind
 from domain.ids import new_id
@@ -93,6 +93,11 @@ async def decide(
     scored by the workflow's active draft scorer, when it has one (`draft_scorer`)."""
     _require_reviewer(actor)
     item = await load_visible(uow, actor, request.rec_id)
+    if item.collecting:
+        # Votes on one item are counted one at a time: the row is held until commit.
+        locked = await uow.recommendations.get(item.id, for_update=True)
+        assert locked is not None
+        item = locked
     await require_assignment(uow, actor, item)
     workflow = await uow.workflows.get(item.workflow_id)
     assert workflow is not None
@@ -106,7 +111,10 @@ async def decide(
         )
     now = utcnow()
     item.require_decidable_by(actor, now)
+    if item.collecting and request.verdict is not Verdict.FLAG:
+        item.require_may_vote(actor, now)  # before any confirmation is asked for
     expected_version, expected_status = item.version, item.status
+    tier_before = item.tier
     if request.verdict in CONFIRMED_VERDICTS and workflow.policy.is_high_stakes(item.stakes):
         if request.confirmation_token is None:
             challenge = await _commit_challenge(
@@ -124,8 +132,14 @@ async def decide(
         action=request.action,
         content=request.content,
     )
+    took_outcome = item.decided_at == now and request.verdict is not Verdict.FLAG
     edited_score = None
-    if request.verdict is Verdict.EDIT and draft_scorer is not None and item.draft is not None:
+    if (
+        request.verdict is Verdict.EDIT
+        and took_outcome
+        and draft_scorer is not None
+        and item.draft is not None
+    ):
         edited_score = await score_draft(draft_scorer, item, item.draft.content)
         item.draft.predicted_score = edited_score
     if not await uow.recommendations.save(item, expected_version, expected_status):
@@ -135,12 +149,11 @@ async def decide(
             current.status.value if current else None,
             current.version if current else None,
         )
-    kind = QueueEventKind.FLAGGED if request.verdict is Verdict.FLAG else QueueEventKind.DECIDED
-    await outbox.record(uow, [QueueEvent.of(kind, item, now, actor.id, decision.id)])
+    await outbox.record(uow, _events(item, decision, tier_before, now, actor))
     # Late: it locks the workflow's chain head until commit (an override row, which
     # refers to the decision, is all that follows).
     await uow.decisions.append([decision])
-    if request.verdict is Verdict.OVERRIDE:
+    if request.verdict is Verdict.OVERRIDE and took_outcome:
         assert request.action is not None and request.reason is not None
         await uow.overrides.add(
             Override(
@@ -156,13 +169,31 @@ async def decide(
                 created_at=now,
             )
         )
-    if request.verdict is Verdict.EDIT:
+    if request.verdict is Verdict.EDIT and took_outcome:
         assert request.content is not None
         await uow.recommendations.add_revision(
             item.id, DraftRevision(request.content, edited_score, actor.id, now)
         )
     await uow.commit()
     return Decided(decision, item)
+
+
+def _events(
+    item: Recommendation, decision: Decision, tier_before: Tier, now: datetime, actor: User
+) -> list[QueueEvent]:
+    """FLAGGED for a flag; DECIDED for a decision that gave the item its outcome (a vote
+    that completed the consensus among them); VOTED for any other vote, and ESCALATED
+    too when it left the item DISPUTED in the senior queue."""
+    if decision.verdict is Verdict.FLAG:
+        return [QueueEvent.of(QueueEventKind.FLAGGED, item, now, actor.id, decision.id)]
+    if not decision.vote or item.consensus_state is ConsensusState.REACHED:
+        return [QueueEvent.of(QueueEventKind.DECIDED, item, now, actor.id, decision.id)]
+    events = [QueueEvent.of(QueueEventKind.VOTED, item, now, actor.id, decision.id)]
+    if item.tier is not tier_before:
+        events.append(
+            QueueEvent.of(QueueEventKind.ESCALATED, item, now, actor.id, None, tier_before.value)
+        )
+    return events
 
 
 async def _commit_challenge(
@@ -181,7 +212,10 @@ async def _commit_challenge(
     await uow.confirmation_grants.add(
         ConfirmationGrant(hash_token(token), actor.id, item.id, item.version, verb, expires_at)
     )
-    item.await_confirmation(expires_at)
+    if not item.collecting:
+        # Several reviewers may hold leases at once: only a single-review item is held
+        # for the confirming reviewer.
+        item.await_confirmation(expires_at)
     if not await uow.recommendations.save(item, item.version, expected_status):
         raise ConflictError("someone else changed this item first; read it again")
     await uow.commit()

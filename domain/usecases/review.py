@@ -74,6 +74,11 @@ async def claim(uow: UnitOfWork, actor: User, rec_id: str, lease: timedelta) -> 
     _require_reviewer(actor)
     item = await load_visible(uow, actor, rec_id)
     await require_assignment(uow, actor, item)
+    if item.collecting:
+        # Several reviewers lease one item: their claims are written one at a time.
+        locked = await uow.recommendations.get(item.id, for_update=True)
+        assert locked is not None
+        item = locked
     expected_version, expected_status = item.version, item.status
     now = utcnow()
     lease_claim = item.claim_for(actor, now, lease)
@@ -159,7 +164,13 @@ async def claim_next(
             if handed is not None:
                 return handed
         expected_version, expected_status = item.version, item.status
-        lease_claim = item.claim_for(actor, now, lease)
+        try:
+            lease_claim = item.claim_for(actor, now, lease)
+        except (ConflictError, ForbiddenError):
+            # An item that collects votes: every review is taken, or four eyes keep its
+            # proposer from it. Someone else's, not the caller's; on to the next.
+            skip.append(item.id)
+            continue
         if await uow.recommendations.save(item, expected_version, expected_status):
             await outbox.record(uow, [QueueEvent.of(QueueEventKind.CLAIMED, item, now, actor.id)])
             await uow.commit()

@@ -128,6 +128,7 @@ async def submit_recommendations(
             explanation=list(item.explanation or []),
             stakes=item.stakes,
             model_version=item.model_version,
+            submitted_by_id=actor.id,
             draft=Draft(
                 original=item.draft,
                 content=item.draft,

@@ -100,7 +100,8 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
         )
     if found.undone:
         raise ConflictError("this decision was already undone", item.status.value, item.version)
-    if history[-1].id != found.id:
+    taking_back_vote = found.vote and item.collecting
+    if history[-1].id != found.id and not taking_back_vote:
         raise ConflictError(
             "another decision followed this one on the item; only the latest can be undone",
             item.status.value,
@@ -130,7 +131,13 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
     if found.verdict is Verdict.EDIT:
         previous_draft = _previous_draft(await uow.recommendations.revisions(item.id), found)
     expected_version, expected_status = item.version, item.status
-    item.undo(found, flagged_before=_flagged_before(history, found), previous_draft=previous_draft)
+    if taking_back_vote:
+        # Others may have voted since: one's own vote is taken back alone.
+        item.take_back_vote(found)
+    else:
+        item.undo(
+            found, flagged_before=_flagged_before(history, found), previous_draft=previous_draft
+        )
     if not await uow.recommendations.save(item, expected_version, expected_status):
         current = await uow.recommendations.get(item.id)
         raise ConflictError(
@@ -142,11 +149,12 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
     await uow.events.cancel_deliveries(
         [d.id for d in deliveries if d.status is DeliveryStatus.PENDING], CANCELLED
     )
-    if found.verdict is Verdict.EDIT and item.draft is not None:
+    if found.verdict is Verdict.EDIT and item.draft is not None and not taking_back_vote:
         await uow.recommendations.add_revision(
             item.id, DraftRevision(item.draft.content, item.draft.predicted_score, actor.id, now)
         )
-    await outbox.record(uow, [QueueEvent.of(QueueEventKind.ADDED, item, now, actor.id, record.id)])
+    kind = QueueEventKind.VOTED if taking_back_vote else QueueEventKind.ADDED
+    await outbox.record(uow, [QueueEvent.of(kind, item, now, actor.id, record.id)])
     await uow.decisions.append([record])  # last: it locks the chain head until commit
     await uow.commit()
     return Undone(record, item)

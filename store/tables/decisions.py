@@ -36,6 +36,7 @@ class DecisionRow(SQLModel, table=True):
     edited_content: str | None = Field(default=None, sa_type=sa.Text)
     dwell_ms: int | None = None
     reverts_id: str | None = Field(default=None, max_length=40, index=True)
+    vote: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = timestamp()
     prev_hash: str = Field(max_length=64)
     audit_hash: str = Field(max_length=64)
@@ -60,6 +61,7 @@ class DecisionRow(SQLModel, table=True):
             edited_content=d.edited_content,
             dwell_ms=d.dwell_ms,
             reverts_id=d.reverts_id,
+            vote=d.vote,
             created_at=d.created_at,
             prev_hash=d.prev_hash,
             audit_hash=d.audit_hash,
@@ -85,6 +87,7 @@ class DecisionRow(SQLModel, table=True):
             edited_content=self.edited_content,
             dwell_ms=self.dwell_ms,
             reverts_id=self.reverts_id,
+            vote=self.vote,
             seq=self.seq,
             prev_hash=self.prev_hash,
             audit_hash=self.audit_hash,

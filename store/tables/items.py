@@ -8,12 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from domain.enums import RecommendationStatus, Tier
+from domain.consensus import Review
+from domain.enums import ConsensusState, RecommendationStatus, Tier
 from domain.model import Claim, Draft, DraftRevision, Recommendation
-from store.tables.columns import enum_field, json_field, timestamp
+from store.tables.columns import EnumText, enum_field, json_field, timestamp
 
 # Where an item without an SLA sorts: NULLs sort differently on SQLite and PostgreSQL.
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+
+def voters_text(item: Recommendation) -> str | None:
+    """Who voted on the item, as " usr_a usr_b " (None before the first vote)."""
+    voters = [r.reviewer_id for r in item.reviews if r.voted]
+    return f" {' '.join(voters)} " if voters else None
 
 
 class RecommendationRow(SQLModel, table=True):
@@ -69,6 +76,17 @@ class RecommendationRow(SQLModel, table=True):
     canary_of: str | None = Field(default=None, max_length=40)
     assignee_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
     assigned_team_id: str | None = Field(default=None, foreign_key="teams.id", max_length=40)
+    # Several reviews: the item's rule, its proposer, the consensus and each review.
+    reviews_required: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    agreement_required: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    four_eyes: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    submitted_by_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
+    consensus_state: ConsensusState | None = Field(
+        default=None, sa_type=EnumText(ConsensusState, 16), max_length=16, nullable=True
+    )
+    reviews: list[dict[str, Any]] | None = json_field(nullable=True)
+    # " usr_a usr_b ": who voted, for claimNext's look-up (reviews is JSON).
+    voters: str | None = Field(default=None, sa_type=sa.Text)
     # What actually happened after the decision (reported later by the service).
     outcome_value: float | None = None
     outcome_at: datetime | None = timestamp(nullable=True)
@@ -97,6 +115,12 @@ class RecommendationRow(SQLModel, table=True):
             "draft_score": draft.predicted_score if draft else None,
             "assignee_id": item.assignee_id,
             "assigned_team_id": item.assigned_team_id,
+            "reviews_required": item.reviews_required,
+            "agreement_required": item.agreement_required,
+            "four_eyes": item.four_eyes,
+            "consensus_state": item.consensus_state,
+            "reviews": [r.to_json() for r in item.reviews] if item.reviews else None,
+            "voters": voters_text(item),
         }
 
     @classmethod
@@ -118,6 +142,7 @@ class RecommendationRow(SQLModel, table=True):
             policy_version=policy_version,
             canary=item.canary,
             canary_of=item.canary_of,
+            submitted_by_id=item.submitted_by_id,
             **cls.changes(item),
         )
 
@@ -163,6 +188,12 @@ class RecommendationRow(SQLModel, table=True):
             canary_of=self.canary_of,
             assignee_id=self.assignee_id,
             assigned_team_id=self.assigned_team_id,
+            reviews_required=self.reviews_required,
+            agreement_required=self.agreement_required,
+            four_eyes=self.four_eyes,
+            submitted_by_id=self.submitted_by_id,
+            consensus_state=self.consensus_state,
+            reviews=[Review.from_json(r) for r in self.reviews or []],
         )
 
 

@@ -110,6 +110,10 @@ class PolicyRow(SQLModel, table=True):
     canary_rate: float
     max_daily_decisions_per_reviewer: int | None = None
     undo_seconds: int
+    reviews_required: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    agreement_required: int | None = None
+    high_stakes_reviews_required: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    blind_review: bool = Field(default=True, sa_column_kwargs={"server_default": sa.true()})
     note: str | None = Field(default=None, max_length=1000)
     changed_by_id: str | None = Field(default=None, foreign_key="users.id", max_length=40)
     changed_at: datetime = timestamp()

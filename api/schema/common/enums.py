@@ -9,6 +9,7 @@ from __future__ import annotations
 import strawberry
 
 from domain.enums import (
+    ConsensusState,
     FloorAction,
     RecommendationStatus,
     ReviewerRole,
@@ -39,10 +40,12 @@ for _enum in (
     ModelEventKind,
     DeliveryStatus,
     QueueEventKind,
+    ConsensusState,
 ):
     strawberry.enum(_enum)
 
 __all__ = [
+    "ConsensusState",
     "DeliveryStatus",
     "FloorAction",
     "JobKind",

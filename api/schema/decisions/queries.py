@@ -49,8 +49,10 @@ class DecisionQueries:
         after: str | None = None,
     ) -> DecisionConnection:
         async def fetch(model: Reads, workflow_id: str) -> Page[Any]:
-            tiers = await info.context.tiers_in(workflow_id)
-            return await model.decisions_page(workflow_id, tiers, since, first, after)
+            ctx = info.context
+            tiers = await ctx.tiers_in(workflow_id)
+            blind_to = await ctx.blind_to(workflow_id)
+            return await model.decisions_page(workflow_id, tiers, since, first, after, blind_to)
 
         page = await _page(info, workflow, fetch)
         return DecisionConnection(

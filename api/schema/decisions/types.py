@@ -38,6 +38,10 @@ class Decision(Node):
     audit_hash: str = strawberry.field(
         description="sha256(previous record's auditHash + canonical serialisation of this one)."
     )
+    vote: bool = strawberry.field(
+        default=False,
+        description="One review among several; the item's outcome is their consensus.",
+    )
     _decision: strawberry.Private[model.Decision]
 
     @strawberry.field
@@ -57,6 +61,7 @@ class Decision(Node):
             verdict=d.verdict,
             automated=d.automated,
             undone=d.undone,
+            vote=d.vote,
             proposed_action=d.proposed_action,
             final_action=d.final_action,
             confidence=d.confidence,

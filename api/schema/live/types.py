@@ -38,7 +38,9 @@ class QueueEvent:
         if self._event.decision_id is None:
             return None
         found = await info.context.loaders.decision.load(self._event.decision_id)
-        return Decision.from_domain(found) if found else None
+        if found is None or not await info.context.sees_decision(found):
+            return None  # blind review: a vote the subscriber has not earned the sight of
+        return Decision.from_domain(found)
 
     @classmethod
     def from_domain(cls, event: events.QueueEvent, now: datetime) -> QueueEvent:

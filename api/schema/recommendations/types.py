@@ -10,9 +10,11 @@ import strawberry
 from api.schema.common.enums import RecommendationStatus, Tier
 from api.schema.common.types import JSON, Info, Node, PageInfo
 from api.schema.loading import now_or_later
+from api.schema.recommendations.consensus import Consensus
 from api.schema.users.types import User, load_user
 from api.schema.workflows.types import Workflow
 from domain import model
+from domain.consensus import Review
 
 if TYPE_CHECKING:
     from api.schema.decisions.types import Decision
@@ -76,6 +78,14 @@ class Claim:
             claimed_at=claim.claimed_at, expires_at=claim.expires_at, _reviewer_id=claim.reviewer_id
         )
 
+    @classmethod
+    def of_review(cls, review: Review) -> Claim:
+        return cls(
+            claimed_at=review.claimed_at,
+            expires_at=review.expires_at,
+            _reviewer_id=review.reviewer_id,
+        )
+
 
 @strawberry.type(name="Recommendation")
 class Recommendation(Node):
@@ -135,7 +145,12 @@ class Recommendation(Node):
     @strawberry.field(description="Every open claim: several when several reviews are required.")
     def claims(self) -> list[Claim]:
         live = self._item.live_claim(self._now)
-        return [Claim.from_domain(live)] if live else []
+        reviews = self._item.live_reviews(self._now)
+        return [Claim.from_domain(live)] if live else [Claim.of_review(r) for r in reviews]
+
+    @strawberry.field(description="Null when one review is enough.")
+    def consensus(self) -> Consensus | None:
+        return Consensus.of(self._item)
 
     @strawberry.field(
         description="Only this reviewer may claim or decide it (admins may still reassign)."
@@ -152,16 +167,15 @@ class Recommendation(Node):
         return await load_team(info, self._item.assigned_team_id)
 
     @strawberry.field(description="Every decision on this item, in log order.")
-    def decisions(
+    async def decisions(
         self, info: Info
     ) -> list[Annotated[Decision, strawberry.lazy("api.schema.decisions.types")]]:
         from api.schema.decisions.types import Decision
 
-        return now_or_later(
-            info.context.loaders.decisions_of,
-            self._item.id,
-            lambda found: [Decision.from_domain(d) for d in found],
-        )
+        ctx = info.context
+        found = await ctx.loaders.decisions_of.load(self._item.id)
+        hidden = await ctx.hides_votes_on(self._item)
+        return [Decision.from_domain(d) for d in found if not (hidden and d.vote)]
 
     @classmethod
     def from_domain(cls, item: model.Recommendation, now: datetime) -> Recommendation:

@@ -27,6 +27,12 @@ class EscalationPolicyInput:
     canary_rate: float | None = strawberry.UNSET
     max_daily_decisions_per_reviewer: int | None = strawberry.UNSET
     undo_seconds: int | None = strawberry.UNSET
+    reviews_required: int | None = strawberry.UNSET
+    agreement_required: int | None = strawberry.field(
+        default=strawberry.UNSET, description="null: a majority of reviewsRequired."
+    )
+    high_stakes_reviews_required: int | None = strawberry.UNSET
+    blind_review: bool | None = strawberry.UNSET
     note: str | None = strawberry.UNSET
 
     def changes(self) -> dict[str, Any]:

@@ -44,6 +44,19 @@ class EscalationPolicy:
     canary_rate: float
     max_daily_decisions_per_reviewer: int | None
     undo_seconds: int
+    reviews_required: int = strawberry.field(
+        description="Independent human reviews per reviewed item (1: version 1 behaviour)."
+    )
+    agreement_required: int = strawberry.field(
+        description="How many of them must agree on the outcome (default: a majority)."
+    )
+    high_stakes_reviews_required: int = strawberry.field(
+        description="Four eyes: distinct reviewers who must agree on items at or above "
+        "highStakesAt (the item's submitter may not be one of them)."
+    )
+    blind_review: bool = strawberry.field(
+        description="Reviewers do not see others' votes before casting their own."
+    )
     note: str | None
     changed_at: datetime
     _changed_by_id: strawberry.Private[str | None]
@@ -71,6 +84,10 @@ class EscalationPolicy:
             canary_rate=p.canary_rate,
             max_daily_decisions_per_reviewer=p.max_daily_decisions_per_reviewer,
             undo_seconds=p.undo_seconds,
+            reviews_required=p.reviews_required,
+            agreement_required=p.agreement,
+            high_stakes_reviews_required=p.high_stakes_reviews_required,
+            blind_review=p.blind_review,
             note=p.note,
             changed_at=p.changed_at,
             _changed_by_id=p.changed_by_id,
