@@ -162,6 +162,12 @@ async def assign(
     assert workflow is not None
     team = None
     if reviewer_id is not None:
+        if item.reviews_required > 1:
+            raise InvalidInputError(
+                f"this item needs {item.reviews_required} reviews from distinct reviewers: "
+                "assign it to a team",
+                "reviewer",
+            )
         await _check_assignee(uow, item, workflow, reviewer_id)
     if team_key is not None:
         team = await _check_team(uow, workflow, team_key)

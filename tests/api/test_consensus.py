@@ -256,3 +256,19 @@ async def test_a_policy_that_cannot_be_met_is_invalid_input_and_changes_nothing(
         "highStakesReviewsRequired": 1,
         "blindReview": True,
     }
+
+
+async def test_an_item_that_needs_several_reviews_is_assigned_to_a_team_not_to_one_reviewer(gql):
+    desk = await a_desk(gql, reviewsRequired=3)
+    item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
+    ana = (await gql("{ me { id } }", token=desk["reviewers"][0]))["me"]["id"]
+
+    refused = await gql(
+        "mutation($id: ID!, $r: ID) { assign(id: $id, reviewer: $r) { __typename "
+        "... on InvalidInput { field message } } }",
+        {"id": item["id"], "r": ana},
+        token=desk["admin"],
+    )
+
+    assert refused["assign"]["__typename"] == "InvalidInput"
+    assert "assign it to a team" in refused["assign"]["message"]
