@@ -240,7 +240,9 @@ async def _require_confirmation(
         grant is not None
         and grant.user_id == actor.id
         and grant.recommendation_id == item.id
-        and grant.version == item.version
+        # Others' votes move an item that collects votes on: a vote confirms the item
+        # as its reviewer saw it, which blind review keeps free of their votes.
+        and (grant.version == item.version or item.collecting)
         and grant.verb == verb
         and (as_utc(grant.expires_at) or now) > now
     )

@@ -272,3 +272,16 @@ async def test_an_item_that_needs_several_reviews_is_assigned_to_a_team_not_to_o
 
     assert refused["assign"]["__typename"] == "InvalidInput"
     assert "assign it to a team" in refused["assign"]["message"]
+
+
+async def test_a_confirmation_outlives_another_reviewers_vote_on_the_same_item(gql):
+    desk = await a_desk(gql, highStakesAt=10000.0, highStakesReviewsRequired=2)
+    ana, bob, _ = desk["reviewers"]
+    item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8, stakes=50000.0)
+    asked = (await gql(ASK, {"id": item["id"]}, token=ana))["approve"]
+
+    await confirmed_approval(gql, item["id"], bob)
+    confirmed = await gql(CONFIRM, {"id": item["id"], "token": asked["token"]}, token=ana)
+
+    assert confirmed["approve"]["__typename"] == "DecisionSuccess", confirmed
+    assert confirmed["approve"]["recommendation"]["status"] == "APPROVED"
