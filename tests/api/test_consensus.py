@@ -190,14 +190,18 @@ async def test_blind_votes_are_hidden_until_one_has_voted(gql):
     desk = await a_desk(gql, reviewsRequired=3)
     item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
     ana, bob, _ = desk["reviewers"]
-    await gql(APPROVE, {"id": item["id"]}, token=ana)
+    vote = (await gql(APPROVE, {"id": item["id"]}, token=ana))["approve"]["decision"]["id"]
+    node = "query($id: ID!) { node(id: $id) { id } }"
 
     before = await gql(ITEM, {"id": item["id"]}, token=bob)
+    hidden_node = await gql(node, {"id": vote}, token=bob)
     log_before = await gql(LOG, {"wf": desk["key"]}, token=bob)
     admin_view = await gql(ITEM, {"id": item["id"]}, token=desk["admin"])
     await gql(REJECT, {"id": item["id"]}, token=bob)
     after = await gql(ITEM, {"id": item["id"]}, token=bob)
 
+    assert hidden_node["node"] is None  # as a VOTED event's decision is, to bob
+    assert (await gql(node, {"id": vote}, token=bob))["node"] == {"id": vote}
     assert before["recommendation"]["consensus"]["votes"] == []
     assert before["recommendation"]["consensus"]["reviewsIn"] == 1
     assert before["recommendation"]["decisions"] == []
