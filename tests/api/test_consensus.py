@@ -9,8 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from store.tables import deliveries_t
+from store.tables import decisions_t, deliveries_t
 from tests.api.test_assignment import kinds_of_events
+from tests.api.test_queue_and_log import verify
 from tests.factories import create_user, create_workflow, submit_one
 
 ITEM_FIELDS = """
@@ -289,3 +290,38 @@ async def test_a_confirmation_outlives_another_reviewers_vote_on_the_same_item(g
 
     assert confirmed["approve"]["__typename"] == "DecisionSuccess", confirmed
     assert confirmed["approve"]["recommendation"]["status"] == "APPROVED"
+
+
+async def test_votes_a_dispute_and_its_adjudication_are_in_the_log_and_verified(
+    gql, database, database_url, monkeypatch, capsys
+):
+    desk = await a_desk(gql, reviewsRequired=3)
+    item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
+    ana, bob, cal = desk["reviewers"]
+    await gql(APPROVE, {"id": item["id"]}, token=ana)
+    await gql(REJECT, {"id": item["id"]}, token=bob)
+    await gql(OVERRIDE, {"id": item["id"], "action": "C"}, token=cal)
+    await gql(REJECT, {"id": item["id"]}, token=desk["senior"])
+
+    code, out = await verify(monkeypatch, capsys, database_url)
+    assert code == 0, out
+    assert f"ok      {desk['key']}: 4 records, chain holds" in out
+
+    # A vote passed off as an ordinary decision breaks the chain where it was changed.
+    async with database.write_engine.begin() as connection:
+        first = (
+            (
+                await connection.execute(
+                    sa.select(decisions_t.c.id)
+                    .where(decisions_t.c.recommendation_id == item["id"])
+                    .order_by(decisions_t.c.seq)
+                )
+            )
+            .scalars()
+            .first()
+        )
+        await connection.execute(
+            decisions_t.update().where(decisions_t.c.id == first).values(vote=False)
+        )
+    code, out = await verify(monkeypatch, capsys, database_url)
+    assert code != 0 and f"record 1 (decision {first})" in out, out
