@@ -216,10 +216,9 @@ class Recommendation:
         """Votes are coming in: each reviewer's decision is one vote of several."""
         return self.consensus_state is ConsensusState.COLLECTING
 
-    @property
-    def under_review(self) -> bool:
-        """Reviewing has begun (a lease or a vote): the ladder no longer moves it."""
-        return self.collecting and bool(self.reviews)
+    def under_review(self, now: datetime) -> bool:
+        """Reviewing has begun (a live lease or a vote): the ladder no longer moves it."""
+        return self.collecting and any(r.engaged(now) for r in self.reviews)
 
     def votes_in(self) -> int:
         return sum(1 for r in self.reviews if r.voted)
@@ -292,6 +291,7 @@ class Recommendation:
         is let go."""
         if self._lapsed(now) and self.live_claim(now) is None:
             self._free()
+        self.reviews = [r for r in self.reviews if r.engaged(now)]
         return self.route(policy, now)
 
     def sweep(self, policy: EscalationPolicy, now: datetime) -> list[str]:

@@ -131,7 +131,7 @@ async def update_policy(
     policy.validate()
     rerouted, automated, events = 0, [], []
     for item in await uow.recommendations.pending_for_reroute(workflow.id, now):
-        if item.under_review:
+        if item.under_review(now):
             continue  # reviewers lease it or voted on it: the ladder no longer moves it
         before = item.tier
         expected_version, expected_status = item.version, item.status
