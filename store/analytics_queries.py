@@ -31,7 +31,7 @@ from domain.enums import Tier, Verdict, Window
 from domain.model import Workflow
 from domain.policy import EscalationPolicy
 from store.queries import Reads
-from store.standing import is_undone, standing_decisions_on_real_items
+from store.standing import decided_its_item, is_undone, standing_decisions_on_real_items
 from store.tables import decisions_t, recs_t
 
 d = decisions_t.c
@@ -165,7 +165,8 @@ class AnalyticsReads(Reads):
         """Counted decisions per (automated, reviewer, tier), with today's, the fast ones
         (dwell below min_dwell_ms) and those on audit-sampled items."""
         today = analytics.utc_day_start(now)
-        sampled = recs_t.c.sampled_for_audit.is_(True)
+        # An audit sample counts once, by the decision that gave the item its outcome.
+        sampled = sa.and_(recs_t.c.sampled_for_audit.is_(True), decided_its_item(d, recs_t.c))
         query = (
             _counted(
                 d.automated,

@@ -18,7 +18,7 @@ from domain.model import Workflow
 from store.analytics_queries import _counted, _tally, _when
 from store.models import VERSION_ONLY
 from store.queries import Reads
-from store.standing import visible_recommendations
+from store.standing import decided_its_item, visible_recommendations
 from store.tables import ModelVersionRow, decisions_t, drift_alarms_t, models_t, recs_t
 
 d = decisions_t.c
@@ -75,7 +75,8 @@ class LearningMonthReads(Reads):
         self, workflow_id: str, starts: Sequence[datetime], tiers: Collection[Tier]
     ) -> list[tuple[int, bool, Tally, int, int]]:
         """(month, automated, counted decisions, audit samples, audit samples approved)."""
-        sampled = recs_t.c.sampled_for_audit.is_(True)
+        # An audit sample counts once, by the decision that gave the item its outcome.
+        sampled = sa.and_(recs_t.c.sampled_for_audit.is_(True), decided_its_item(d, recs_t.c))
         inner = (
             _counted(
                 _month_of(d.created_at, starts).label("month"),

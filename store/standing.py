@@ -76,6 +76,14 @@ def gives_the_outcome(decision: Any = None) -> Any:
     return c.vote.is_(False) | reached
 
 
+def decided_its_item(decision: Any, item: Any) -> Any:
+    """Whether a decision (`decision`: decisions' columns) is the one that gave its item
+    (`item`: the joined recommendations' columns) its outcome, so that an item counts once:
+    any decision but a vote, and of the votes only the one that completed the consensus
+    (written at the moment the item was decided)."""
+    return decision.vote.is_(False) | (decision.created_at == item.decided_at)
+
+
 @overload
 def standing_decisions() -> sa.Select[DecisionRow]: ...
 @overload
