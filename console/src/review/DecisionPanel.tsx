@@ -21,9 +21,11 @@ export function DecisionPanel({ controller, state, focusList }: Props) {
   const { panel, busy } = state;
   const decidable = controller.decidable;
   const off = !decidable || busy;
+  const context = decisionContext(state.current?.consensus ?? null);
   return (
     <div class="decide">
-      <div class="verdicts" role="group" aria-label="Decide">
+      {context.hint && <p class="decide-context">{context.hint}</p>}
+      <div class="verdicts" role="group" aria-label={context.name}>
         <KeyButton name="Approve" shortcut="a" kind="primary" disabled={off} onClick={() => controller.approve()} />
         <KeyButton name="Reject" shortcut="r" disabled={off} onClick={() => controller.startPanel("reject")} />
         <KeyButton name="Flag" shortcut="f" disabled={off} onClick={() => controller.startPanel("flag")} />
@@ -38,6 +40,20 @@ export function DecisionPanel({ controller, state, focusList }: Props) {
       {panel.kind !== "none" && <PanelView controller={controller} state={state} panel={panel} focusList={focusList} />}
     </div>
   );
+}
+
+/** What the verdict buttons do here: decide, cast one vote of several, or adjudicate. */
+function decisionContext(consensus: { state: string; reviewsRequired: number } | null): {
+  name: string;
+  hint: string | null;
+} {
+  if (consensus?.state === "DISPUTED") {
+    return { name: "Adjudicate", hint: "Adjudicate: your decision settles the disputed item." };
+  }
+  if (consensus?.state === "COLLECTING") {
+    return { name: "Vote", hint: `Your verdict is one vote of ${consensus.reviewsRequired}.` };
+  }
+  return { name: "Decide", hint: null };
 }
 
 function PanelView({ controller, state, panel, focusList }: Props & { panel: Exclude<Panel, { kind: "none" }> }) {

@@ -1,6 +1,8 @@
 /** The open item: its proposal, claim and lease, payload, explanation, draft and history. */
 import type { ComponentChildren } from "preact";
 import { assignmentText } from "./assignment";
+import { leaseOf } from "./consensus";
+import { ConsensusView } from "./ConsensusView";
 import { ContributionChart } from "./ContributionChart";
 import type { ItemDetail, Me } from "./controller";
 import {
@@ -54,6 +56,7 @@ export function ItemView({ item, me, now, scoreLabel, readOnly, onReclaim, onAss
       <ClaimLine item={item} me={me} now={now} onReclaim={onReclaim} readOnly={readOnly} />
       <AssignmentLine item={item} me={me} onAssign={onAssign} />
       {readOnly && <p class="read-only">{readOnly}</p>}
+      {item.consensus && <ConsensusView consensus={item.consensus} me={me.id} title="Reviews" />}
       {children}
       <PayloadTable payload={item.payload} />
       {item.explanation.length > 0 && <ContributionChart items={item.explanation} proposed={item.proposedAction} />}
@@ -76,7 +79,7 @@ function ClaimLine({
   onReclaim: () => void;
   readOnly: string | null;
 }) {
-  const claim = item.claim;
+  const claim = leaseOf(item, me.id) ?? item.claim;
   const open = ["PENDING", "CLAIMED", "FLAGGED", "AWAITING_CONFIRMATION"].includes(item.status);
   if (!open) return null;
   if (claim && claim.reviewer.id !== me.id) {
@@ -174,9 +177,11 @@ function History({ decisions, me }: { decisions: ItemDetail["decisions"]; me: Me
               ? "automatically"
               : `by ${decision.actor ? (decision.actor.id === me.id ? "you" : decision.actor.name) : "someone"}`;
             const verdict = decision.verdict === "UNDO" ? "Undo" : capitalise(verdictDone(decision.verdict));
+            const kind = decision.vote ? "Vote: " : "";
             return (
               <li key={decision.id} class={decision.undone ? "undone" : undefined}>
-                <time dateTime={decision.createdAt}>{timeOfDay(decision.createdAt)}</time> {verdict} {who}
+                <time dateTime={decision.createdAt}>{timeOfDay(decision.createdAt)}</time> {kind}
+                {verdict} {who}
                 {decision.verdict === "OVERRIDE" && decision.finalAction && <> to {decision.finalAction}</>}
                 {decision.reason && <> · “{decision.reason}”</>}
                 {decision.dwellMs != null && <> · {seconds(decision.dwellMs)}</>}

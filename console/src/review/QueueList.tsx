@@ -5,6 +5,7 @@
  */
 import type { Ref } from "preact";
 import { assignmentText } from "./assignment";
+import { badgeText, leaseOf, reviewsInText } from "./consensus";
 import type { QueueItem } from "./controller";
 import { itemLabel, payloadSummary, percent, slaText, statusLabel, tierLabel } from "./format";
 import type { Filters } from "./queueModel";
@@ -18,6 +19,8 @@ interface Props {
   filters: Filters;
   tiers: string[];
   me: string;
+  /** Items this reviewer has voted on (they wait for the other reviews). */
+  voted: ReadonlySet<string>;
   now: number;
   listRef: Ref<HTMLElement>;
   onFilters: (filters: Filters) => void;
@@ -28,7 +31,7 @@ interface Props {
 const STATUSES = ["PENDING", "CLAIMED", "FLAGGED", "AWAITING_CONFIRMATION"];
 
 export function QueueList(props: Props) {
-  const { items, currentId, more, loading, filters, tiers, me, now, listRef } = props;
+  const { items, currentId, more, loading, filters, tiers, me, voted, now, listRef } = props;
   const shown = items.length;
   return (
     <section class="queue-pane" aria-labelledby="queue-title">
@@ -84,7 +87,15 @@ export function QueueList(props: Props) {
           }}
         >
           {items.map((item) => (
-            <QueueOption key={item.id} item={item} selected={item.id === currentId} me={me} now={now} onOpen={props.onOpen} />
+            <QueueOption
+              key={item.id}
+              item={item}
+              selected={item.id === currentId}
+              me={me}
+              votedOn={voted.has(item.id)}
+              now={now}
+              onOpen={props.onOpen}
+            />
           ))}
         </ul>
       )}
@@ -96,21 +107,26 @@ function QueueOption({
   item,
   selected,
   me,
+  votedOn,
   now,
   onOpen,
 }: {
   item: QueueItem;
   selected: boolean;
   me: string;
+  votedOn: boolean;
   now: number;
   onOpen: (id: string) => void;
 }) {
   const sla = slaText(item.slaDueAt, now);
-  const claim = item.claim && Date.parse(item.claim.expiresAt) > now ? item.claim : null;
+  const lease = leaseOf(item, me) ?? item.claim;
+  const claim = lease && Date.parse(lease.expiresAt) > now ? lease : null;
   const holder = claim ? (claim.reviewer.id === me ? "claimed by you" : `claimed by ${claim.reviewer.name}`) : null;
   const status = item.status === "FLAGGED" || item.status === "AWAITING_CONFIRMATION" ? statusLabel(item.status) : null;
   const pinned = assignmentText(item, me)?.replace(/^Assigned/, "assigned") ?? null;
   const summary = payloadSummary(item.payload);
+  const consensus = item.consensus;
+  const review = consensus?.state === "DISPUTED" ? "disputed" : votedOn ? "your vote is in" : null;
   return (
     <li
       id={`q-${item.id}`}
@@ -121,6 +137,12 @@ function QueueOption({
     >
       <span class="q-line">
         <span class="q-subject">{itemLabel(item)}</span>
+        {consensus && (
+          <span class="q-badge" title={reviewsInText(consensus)}>
+            <span aria-hidden="true">{badgeText(consensus)}</span>
+            <span class="visually-hidden">{reviewsInText(consensus)}</span>
+          </span>
+        )}
         <span class="q-confidence">{percent(item.confidence)}</span>
       </span>
       <span class="q-line q-meta">
@@ -131,8 +153,8 @@ function QueueOption({
         {item.proposedAction}
         {summary && ` · ${summary}`}
       </span>
-      {(holder || status || pinned) && (
-        <span class="q-line q-claim">{[status, pinned, holder].filter(Boolean).join(" · ")}</span>
+      {(holder || status || pinned || review) && (
+        <span class="q-line q-claim">{[review, status, pinned, holder].filter(Boolean).join(" · ")}</span>
       )}
     </li>
   );

@@ -6,6 +6,7 @@ import { useEffect, useLayoutEffect, useMemo, useReducer, useRef } from "preact/
 import type { ApiClient } from "../api/client";
 import { useNow } from "../app/hooks";
 import { AssignDialog } from "./AssignDialog";
+import { ConsensusView } from "./ConsensusView";
 import { mayAssign } from "./assignment";
 import { ReviewController, type Me } from "./controller";
 import { NOUN } from "./decisions";
@@ -145,6 +146,13 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
           {state.notice?.text}
         </div>
         {state.dwellNote && <p class="gentle">{state.dwellNote}</p>}
+        {state.lastVote && (
+          <ConsensusView
+            consensus={state.lastVote.consensus}
+            me={me.id}
+            title={`Your vote on ${state.lastVote.label}`}
+          />
+        )}
         {last && (
           <div class="undo-bar" role="group" aria-label="Last decision">
             <KeyButton name="Undo" shortcut="u" disabled={state.busy} onClick={() => void controller.undo()} />
@@ -182,6 +190,7 @@ export function ReviewScreen({ client, me, workflowKey }: Props) {
           filters={state.filters}
           tiers={TIERS_BY_ROLE[me.role] ?? []}
           me={me.id}
+          voted={state.voted}
           now={now}
           listRef={listRef}
           onFilters={(filters) => controller.setFilters(filters)}

@@ -29,6 +29,7 @@ import {
 
 export type { DecisionRequest, Verb };
 import { assignmentText } from "./assignment";
+import { afterVoteText, leaseOf } from "./consensus";
 import * as docs from "./documents";
 import {
   itemLabel,
@@ -102,6 +103,13 @@ export interface LastDecision {
   deadline: number;
 }
 
+/** The reviewer's latest vote on an item several review: where its consensus stands. */
+export interface LastVote {
+  itemId: string;
+  label: string;
+  consensus: NonNullable<ItemDetail["consensus"]>;
+}
+
 export interface Notice {
   text: string;
   tone: "info" | "warning";
@@ -128,6 +136,10 @@ export interface ReviewState {
   busy: boolean;
   failed: { request: DecisionRequest; message: string } | null;
   last: LastDecision | null;
+  /** The latest vote this reviewer cast here, with the votes it lets them see. */
+  lastVote: LastVote | null;
+  /** Items this reviewer voted on in this session (they stay open for the others). */
+  voted: ReadonlySet<string>;
   notice: Notice | null;
   dwellNote: string | null;
   /** undefined: not (yet) available; null: no decisions in the last 30 days. */
@@ -167,6 +179,8 @@ export class ReviewController {
     busy: false,
     failed: null,
     last: null,
+    lastVote: null,
+    voted: new Set<string>(),
     notice: null,
     dwellNote: null,
     stats: undefined,
@@ -226,7 +240,7 @@ export class ReviewController {
   get listed(): QueueItem[] {
     const { queue, current } = this.state;
     if (!current || queue.items.some((item) => item.id === current.id)) return queue.items;
-    if (!isOpen(current.status) || current.claim?.reviewer.id !== this.me.id) return queue.items;
+    if (!isOpen(current.status) || !leaseOf(current, this.me.id)) return queue.items;
     return [...queue.items, current].sort(compareUrgency);
   }
 
@@ -382,6 +396,7 @@ export class ReviewController {
     const before = this.state.queue;
     const queue = applyEvent(before, event, this.view);
     if (queue !== before) this.set({ queue });
+    void this.followLastVote(event.recommendation);
     const current = this.state.current;
     const rec = event.recommendation;
     if (!current && this.state.empty !== null && !this.state.opening && this.waitingFor(rec)) {
@@ -405,7 +420,21 @@ export class ReviewController {
       void this.openNext();
       return;
     }
-    this.set({ current: { ...current, ...rec } });
+    this.set({ current: mergeEvent(current, rec) });
+  }
+
+  /** The item of the reviewer's last vote changed (another vote): read its votes again. */
+  private async followLastVote(rec: QueueItem): Promise<void> {
+    const lastVote = this.state.lastVote;
+    if (!lastVote || lastVote.itemId !== rec.id) return;
+    try {
+      const item = (await this.client.request(docs.Item, { id: rec.id })).recommendation;
+      const now = this.state.lastVote;
+      if (this.stopped || !item?.consensus || now?.itemId !== rec.id) return;
+      this.set({ lastVote: { ...now, consensus: item.consensus } });
+    } catch {
+      // The panel keeps what it showed; the queue row still follows the events.
+    }
   }
 
   /** Whether this item, as an event shows it, is free for this reviewer in this view. */
@@ -415,8 +444,8 @@ export class ReviewController {
 
   // ------------------------------------------------------------------ opening items
 
-  private holds(item: { status: string; claim: QueueItem["claim"] }): boolean {
-    return item.claim?.reviewer.id === this.me.id && isOpen(item.status);
+  private holds(item: Pick<QueueItem, "status" | "claim" | "claims">): boolean {
+    return leaseOf(item, this.me.id) !== null && isOpen(item.status);
   }
 
   /** Give the item's claim back (when this reviewer holds it); never waits. */
@@ -441,8 +470,7 @@ export class ReviewController {
     const mine = this.state.queue.items.find(
       (item) =>
         item.id !== leaving?.id &&
-        item.claim?.reviewer.id === this.me.id &&
-        Date.parse(item.claim.expiresAt) > now &&
+        Date.parse(leaseOf(item, this.me.id)?.expiresAt ?? "") > now &&
         (filters.status === null || item.status === filters.status),
     );
     try {
@@ -750,7 +778,9 @@ export class ReviewController {
     return {
       verb,
       itemId: current.id,
-      version: current.version,
+      // A vote is cast on what every reviewer sees alike; others' leases and votes move the
+      // version meanwhile, which must not turn one's vote into a conflict.
+      version: current.consensus?.state === "COLLECTING" ? null : current.version,
       label: itemLabel(current),
       proposedAction: current.proposedAction,
       stakes: current.stakes,
@@ -883,8 +913,16 @@ export class ReviewController {
     const minDwell = workflow?.policy.minDwellMs ?? 0;
     const fast =
       request.verb !== "flag" && decision.dwellMs != null && minDwell > 0 && decision.dwellMs < minDwell;
-    const what = decidedSentence(request);
+    const decidedText = decidedSentence(request);
+    const what = afterVoteText(request.label, decidedText, recommendation.consensus, decision.vote) ?? decidedText;
+    const voted = decision.vote ? new Set([...this.state.voted, recommendation.id]) : this.state.voted;
+    const lastVote =
+      decision.vote && recommendation.consensus
+        ? { itemId: recommendation.id, label: request.label, consensus: recommendation.consensus }
+        : this.state.lastVote;
     this.set({
+      voted,
+      lastVote,
       queue: upsert(this.state.queue, recommendation, this.view),
       current: null,
       panel: NO_PANEL,
@@ -892,7 +930,7 @@ export class ReviewController {
       failed: null,
       problem: null,
       last:
-        undoMs > 0
+        undoMs > 0 && !(decision.vote && recommendation.consensus?.state !== "COLLECTING")
           ? {
               decisionId: decision.id,
               itemId: recommendation.id,
@@ -1029,10 +1067,13 @@ export class ReviewController {
       this.warn(`Could not undo: ${outcome.message}`);
       return;
     }
+    const retracted = (set: ReadonlySet<string>) => new Set([...set].filter((id) => id !== last.itemId));
     this.set({
       queue: upsert(this.state.queue, outcome.recommendation, this.view),
       last: null,
       dwellNote: null,
+      voted: retracted(this.state.voted),
+      lastVote: this.state.lastVote?.itemId === last.itemId ? null : this.state.lastVote,
     });
     this.info(`Undone: ${last.label} is back in the queue.`);
     this.refreshStats();
@@ -1058,4 +1099,10 @@ export class ReviewController {
       this.set({ statsError: refused ? "Your role keeps no reviewer stats." : `Not available: ${describeError(error)}` });
     }
   }
+}
+
+/** The open item with an event's news; its votes stay as read (events carry none). */
+function mergeEvent(current: ItemDetail, rec: QueueItem): ItemDetail {
+  const consensus = rec.consensus ? { ...rec.consensus, votes: current.consensus?.votes ?? [] } : null;
+  return { ...current, ...rec, consensus };
 }

@@ -13,7 +13,8 @@ export type Verb = "approve" | "reject" | "flag" | "override" | "edit";
 export interface DecisionRequest {
   verb: Verb;
   itemId: string;
-  version: number;
+  /** The version the reviewer saw; null for a vote (other reviewers move it meanwhile). */
+  version: number | null;
   label: string;
   proposedAction: string;
   stakes: number | null;

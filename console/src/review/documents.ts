@@ -32,12 +32,46 @@ graphql(`
       key
       name
     }
+    claims {
+      claimedAt
+      expiresAt
+      reviewer {
+        id
+        name
+      }
+    }
+    consensus {
+      reviewsRequired
+      agreementRequired
+      reviewsIn
+      state
+    }
+  }
+`);
+
+graphql(`
+  fragment ConsoleConsensusVotes on Recommendation {
+    consensus {
+      votes {
+        id
+        verdict
+        finalAction
+        editedContent
+        reason
+        createdAt
+        actor {
+          id
+          name
+        }
+      }
+    }
   }
 `);
 
 graphql(`
   fragment ConsoleItemDetail on Recommendation {
     ...ConsoleQueueItem
+    ...ConsoleConsensusVotes
     modelVersion
     finalAction
     decidedAt
@@ -65,6 +99,7 @@ graphql(`
       verdict
       automated
       undone
+      vote
       finalAction
       reason
       reasonTags
@@ -88,9 +123,11 @@ graphql(`
         finalAction
         dwellMs
         createdAt
+        vote
       }
       recommendation {
         ...ConsoleQueueItem
+        ...ConsoleConsensusVotes
       }
     }
     ... on ConfirmationRequired {
@@ -147,6 +184,7 @@ export const ReviewWorkflow = graphql(`
         minDwellMs
         undoSeconds
         highStakesAt
+        blindReview
       }
     }
   }
