@@ -14,6 +14,7 @@ import { BINS, loadHistogram, Scale, SimulationTable, SLIDERS, tierOf, type Hist
 import { ProblemNote, troubleFromError, troubleOf, type Trouble } from "./problems";
 import { ladderWith } from "./guarantee";
 import { RecommendationPanel, type Applied } from "./Recommendation";
+import { isTrouble, REVIEW_FIELDS, reviewChanges, ReviewRules, reviewText, type ReviewText } from "./ReviewRules";
 
 const Ladder = graphql(`
   query AdminLadder($workflow: String!) {
@@ -24,12 +25,18 @@ const Ladder = graphql(`
         autoApproveAt
         analystAt
         seniorAt
+        reviewsRequired
+        agreementRequired
+        highStakesReviewsRequired
+        blindReview
       }
       policyHistory {
         version
         autoApproveAt
         analystAt
         seniorAt
+        reviewsRequired
+        agreementRequired
         belowFloor
         note
         changedAt
@@ -80,6 +87,7 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
   const policy = ladder.data?.workflow?.policy ?? null;
   const [windowName, setWindowName] = useState<WindowName>("MONTH");
   const [draft, setDraft] = useState<Thresholds | null>(null);
+  const [reviews, setReviews] = useState<ReviewText | null>(null);
   const [note, setNote] = useState("");
   const [saving, setSaving] = useState(false);
   const [saveTrouble, setSaveTrouble] = useState<Trouble | null>(null);
@@ -87,8 +95,14 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
 
   // A new policy version (saved here or elsewhere) becomes the starting point again.
   useEffect(() => {
-    if (policy) setDraft({ autoApproveAt: policy.autoApproveAt, analystAt: policy.analystAt, seniorAt: policy.seniorAt });
+    if (policy) {
+      setDraft({ autoApproveAt: policy.autoApproveAt, analystAt: policy.analystAt, seniorAt: policy.seniorAt });
+      setReviews(reviewText(policy));
+    }
   }, [policy?.version]);
+  const reviewInput = reviews && policy ? reviewChanges(reviews, policy) : {};
+  const reviewTrouble = isTrouble(reviewInput) ? reviewInput : null;
+  const reviewDraft = isTrouble(reviewInput) ? {} : reviewInput;
 
   const [histogram, setHistogram] = useState<Histogram | null>(null);
   const [histogramTrouble, setHistogramTrouble] = useState<Trouble | null>(null);
@@ -105,18 +119,21 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
   }, [client, workflow, windowName, policy?.version]);
 
   const current = useQuery(client, Simulate, policy ? { workflow, input: {}, window: windowName } : null);
-  const draftKey = draft ? JSON.stringify(draft) : null;
+  const draftKey = draft ? JSON.stringify({ ...draft, ...reviewDraft }) : null;
   const settledKey = useDebounced(draftKey, 250);
   const proposed = useQuery(
     client,
     Simulate,
-    settledKey ? { workflow, input: JSON.parse(settledKey) as Thresholds, window: windowName } : null,
+    settledKey ? { workflow, input: JSON.parse(settledKey) as Thresholds & typeof reviewDraft, window: windowName } : null,
   );
   const simulating = proposed.loading || settledKey !== draftKey;
 
   const dirty = useMemo(
-    () => !!(draft && policy && SLIDERS.some(({ field }) => draft[field] !== policy[field])),
-    [draft, policy],
+    () =>
+      !!(draft && policy && SLIDERS.some(({ field }) => draft[field] !== policy[field])) ||
+      reviewTrouble !== null ||
+      Object.keys(reviewDraft).length > 0,
+    [draft, policy, reviewTrouble, reviewDraft],
   );
 
   /** The recommended threshold on the auto-approve slider (simulated as a move would be)
@@ -136,9 +153,14 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
       setSaveTrouble({ kind: "InvalidInput", text: "Invalid input: write a note saying why the ladder changes.", field: "note" });
       return;
     }
+    if (reviewTrouble) {
+      setSaveTrouble(reviewTrouble);
+      return;
+    }
     setSaving(true);
     try {
-      const { updateEscalationPolicy: answer } = await client.request(Save, { workflow, input: { ...draft, note: note.trim() } });
+      const input = { ...draft, ...reviewDraft, note: note.trim() };
+      const { updateEscalationPolicy: answer } = await client.request(Save, { workflow, input });
       const problem = troubleOf(answer);
       setSaveTrouble(problem);
       if (answer.__typename === "PolicySuccess") {
@@ -157,7 +179,13 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
   const history = [...(ladder.data?.workflow?.policyHistory ?? [])].sort((a, b) => b.version - a.version);
   const t = draft ?? { autoApproveAt: 0.9, analystAt: 0.7, seniorAt: 0.5 };
   const sliderTrouble = (field: string) => (proposed.trouble?.field === field ? proposed.trouble : saveTrouble?.field === field ? saveTrouble : null);
-  const known = ["autoApproveAt", "analystAt", "seniorAt", "note"];
+  const fieldTrouble = (field: string) => (reviewTrouble?.field === field ? reviewTrouble : sliderTrouble(field));
+  const known = ["autoApproveAt", "analystAt", "seniorAt", "note", ...REVIEW_FIELDS];
+  const reset = () => {
+    if (!policy) return;
+    setDraft({ autoApproveAt: policy.autoApproveAt, analystAt: policy.analystAt, seniorAt: policy.seniorAt });
+    setReviews(reviewText(policy));
+  };
 
   return (
     <section class="adm-section" aria-labelledby="adm-ladder">
@@ -247,6 +275,16 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
       <ProblemNote trouble={current.trouble} />
       {proposed.trouble && !known.includes(proposed.trouble.field ?? "") && <ProblemNote trouble={proposed.trouble} />}
       <form class="adm-form" onSubmit={save} noValidate>
+        {reviews && (
+          <ReviewRules
+            text={reviews}
+            onChange={(text) => {
+              setReviews(text);
+              setSaved(null);
+            }}
+            trouble={fieldTrouble}
+          />
+        )}
         <label>
           Note
           <input
@@ -262,12 +300,8 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
           <button type="submit" disabled={saving || !draft}>
             Save policy
           </button>
-          <button
-            type="button"
-            disabled={!dirty}
-            onClick={() => policy && setDraft({ autoApproveAt: policy.autoApproveAt, analystAt: policy.analystAt, seniorAt: policy.seniorAt })}
-          >
-            Reset thresholds
+          <button type="button" disabled={!dirty} onClick={reset}>
+            Reset changes
           </button>
           <span role="status">{saved ?? (dirty ? "Unsaved changes." : "")}</span>
         </div>
@@ -282,6 +316,7 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
             <th scope="col">Analyst review at</th>
             <th scope="col">Senior review at</th>
             <th scope="col">Below the floor</th>
+            <th scope="col">Reviews per item</th>
             <th scope="col">Note</th>
             <th scope="col">Changed by</th>
             <th scope="col">When</th>
@@ -298,6 +333,7 @@ export function LadderEditor({ client, workflow }: { client: ApiClient; workflow
               <td>{p.analystAt.toFixed(2)}</td>
               <td>{p.seniorAt.toFixed(2)}</td>
               <td>{words(p.belowFloor)}</td>
+              <td>{p.reviewsRequired === 1 ? "1" : `${p.reviewsRequired}, ${p.agreementRequired} must agree`}</td>
               <td>{p.note ?? "–"}</td>
               <td>{p.changedBy?.name ?? "–"}</td>
               <td>{when(p.changedAt)}</td>
