@@ -9,6 +9,7 @@ from graphql import GraphQLError
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.schema.analytics.agreement import AgreementQueries
 from api.schema.analytics.months import LearningMonthQueries
 from api.schema.analytics.queries import AnalyticsQueries
 from api.schema.common.problems import PublicError
@@ -48,6 +49,7 @@ Query = merge_types(
         WebhookQueries,
         LearningQueries,
         AnalyticsQueries,
+        AgreementQueries,
         LearningMonthQueries,
         ThresholdQueries,
         TeamQueries,

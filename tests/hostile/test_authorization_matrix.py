@@ -14,7 +14,7 @@ and domain/rights.py:
   someone else's decision is Forbidden, except for an ADMIN.
 - ADMIN only: users, teams and workflows' teams, workflows, policies, webhooks,
   retraining, theme mining, jobs. assign: ADMIN, and SENIOR in workflows they review.
-- divergence: not SERVICE; reviewerStats: not SERVICE, an ANALYST gets only its own
+- divergence, agreement: not SERVICE; reviewerStats: not SERVICE, an ANALYST gets only its own
   row; simulatePolicy and recommendThreshold: SENIOR and ADMIN; webhooks: ADMIN
   (FORBIDDEN errors otherwise).
 
@@ -298,6 +298,11 @@ def stats_rows(data: Any, world: World, role: str) -> None:
         assert names == {"analyst", "senior", "admin"}, names
 
 
+def one_review_per_item(data: Any, world: World, role: str) -> None:
+    """shop needs one review per item: no votes, so nothing to agree on."""
+    assert (data["items"], data["krippendorffAlpha"], data["reviewers"]) == (0, None, []), data
+
+
 def divergence_seen(data: Any, world: World, role: str) -> None:
     tiers = {row["tier"] for row in data["byTier"]}
     names = {row["reviewer"]["name"] for row in data["byReviewer"]}
@@ -422,6 +427,17 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
                 ANALYST=divergence_seen,
                 SENIOR=divergence_seen,
                 ADMIN=divergence_seen,
+            ),
+        )
+    },
+    "agreement": {
+        "-": Case(
+            '{ agreement(workflow: "shop") { items krippendorffAlpha reviewers { reviews } } }',
+            by_role(
+                SERVICE="FORBIDDEN",
+                ANALYST=one_review_per_item,
+                SENIOR=one_review_per_item,
+                ADMIN=one_review_per_item,
             ),
         )
     },

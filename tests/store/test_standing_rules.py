@@ -33,6 +33,7 @@ from domain.analytics import Scope
 from domain.clock import utcnow
 from domain.enums import RecommendationStatus, Tier, Window
 from domain.model import Workflow
+from store.agreement_reads import AgreementReads
 from store.analytics_queries import AnalyticsReads
 from store.drafts import outcome_rows
 from store.drift import DriftReads
@@ -158,6 +159,7 @@ READS: dict[str, Read] = {
     "AnalyticsReads.fast_streaks": Read(
         lambda r: r.analytics.fast_streaks(r.workflow.id, r.since, EVERYTHING, _ALL)
     ),
+    "AgreementReads.votes": Read(lambda r: AgreementReads.over(r.reads).votes(r.workflow.id)),
     "SqlRecommendations.get": Read(lambda r: r.items.get(r.ids["items"][-1]), BY_ID),
     "SqlRecommendations.revisions": Read(lambda r: r.items.revisions(r.ids["items"][-1]), BY_ID),
     "SqlRecommendations.next_claimable": Read(
@@ -212,6 +214,7 @@ EXEMPT: dict[str, str] = {
     "LearningReads.workflow_created_at": NEITHER,
     "LearningReads.feedback_report": "counts through corrections_between (held above)",
     "AnalyticsReads.over": "builds the read model",
+    "AgreementReads.over": "builds the read model",
     "WebhookReads.over": "builds the read model",
     "ThresholdReads.over": "builds the read model",
     "LearningMonthReads.over": "builds the read model",
@@ -238,6 +241,7 @@ CLASSES = (
     Reads,
     LearningReads,
     AnalyticsReads,
+    AgreementReads,
     WebhookReads,
     ThresholdReads,
     SqlRecommendations,
