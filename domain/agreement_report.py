@@ -12,7 +12,7 @@ senior settled its dispute (ADJUDICATED); a disputed or collecting item has none
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from domain.agreement import (
@@ -22,6 +22,7 @@ from domain.agreement import (
     consensus_weight,
     dawid_skene,
 )
+from domain.analytics import ReviewerStats
 from domain.enums import ConsensusState, Verdict
 
 REJECTED = "(rejected)"
@@ -38,7 +39,10 @@ RELIABILITY_GAP = 0.15
 reviewers' is warned about..."""
 
 RELIABILITY_MIN_VOTES = 20
-"""...when they cast at least this many votes (fewer say too little about anyone)."""
+"""...when they cast at least this many votes. Below that the Dawid-Skene prior (worth a
+few votes) still weighs on the estimate, and a handful of unlucky calls is not a pattern.
+The median of the peers, not their mean, so that one other weak reviewer does not hide
+a second one."""
 
 
 @dataclass(frozen=True)
@@ -144,16 +148,41 @@ def reliability_warning(
     typical = statistics.median(peers)
     if typical - mine.estimated_accuracy < RELIABILITY_GAP:
         return None
-    matched = (
-        f"{name}'s calls match the consensus in {mine.agreement_with_consensus:.0%}"
+    agreed = (
+        f"match the consensus {mine.agreement_with_consensus:.0%} of the time"
         if mine.agreement_with_consensus is not None
-        else f"{name}'s calls are estimated right in {mine.estimated_accuracy:.0%}"
+        else "reached no consensus with others"
     )
     return (
-        f"{matched} of {mine.reviews} items; estimated accuracy "
+        f"{name}'s {mine.reviews} votes {agreed}; their estimated accuracy is "
         f"{mine.estimated_accuracy:.0%} against a median of {typical:.0%} for the other "
         f"reviewers: review their recent decisions"
     )
+
+
+def with_reliability(
+    stats: Sequence[ReviewerStats], figures: AgreementFigures, names: Mapping[str, str]
+) -> list[ReviewerStats]:
+    """Reviewer rows with their reliability figures and warning (reliability_warning),
+    `names` naming the reviewers (their ids where missing). Rows of reviewers who cast no
+    vote are as they were."""
+    rows = {r.reviewer_id: r for r in figures.reviewers}
+    out = []
+    for s in stats:
+        mine = rows.get(s.reviewer_id)
+        if mine is None:
+            out.append(s)
+            continue
+        name = names.get(s.reviewer_id, s.reviewer_id)
+        out.append(
+            replace(
+                s,
+                agreement_with_consensus=mine.agreement_with_consensus,
+                estimated_accuracy=mine.estimated_accuracy,
+                reliability_warning=reliability_warning(name, s.reviewer_id, figures),
+            )
+        )
+    return out
 
 
 def seen_by(figures: AgreementFigures, only_reviewer: str | None) -> AgreementFigures:

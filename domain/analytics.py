@@ -186,6 +186,10 @@ class ReviewerStats:
     audit_accuracy: float | None
     fatigue_warning: str | None
     canaries_missed: int = 0
+    # Reliability, from the votes on items that need several reviews (domain.agreement_report).
+    agreement_with_consensus: float | None = None
+    estimated_accuracy: float | None = None
+    reliability_warning: str | None = None
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from domain import analytics
+from domain.agreement_report import agreement_report, with_reliability
 from domain.analytics import (
     COUNTED_VERDICTS,
     DivergenceReport,
@@ -30,6 +31,7 @@ from domain.canaries import caught
 from domain.enums import Tier, Verdict, Window
 from domain.model import Workflow
 from domain.policy import EscalationPolicy
+from store.agreement_reads import AgreementReads
 from store.queries import Reads
 from store.standing import decided_its_item, is_undone, standing_decisions_on_real_items
 from store.tables import decisions_t, recs_t
@@ -129,9 +131,21 @@ class AnalyticsReads(Reads):
             await self.fast_streaks(workflow.id, since, min_dwell, scope.tiers),
             min_dwell,
         )
+        stats = await self._with_reliability(workflow.id, since, stats)
         if scope.only_reviewer is not None:
             stats = [s for s in stats if s.reviewer_id == scope.only_reviewer]
         return stats
+
+    async def _with_reliability(
+        self, workflow_id: str, since: datetime, stats: list[ReviewerStats]
+    ) -> list[ReviewerStats]:
+        """The rows with each voter's reliability over the same days' votes, every voter
+        their peers (domain.agreement_report)."""
+        figures = agreement_report(await AgreementReads.over(self).votes(workflow_id, since))
+        if not figures.reviewers:
+            return stats
+        users = await self.users(s.reviewer_id for s in stats)
+        return with_reliability(stats, figures, {i: u.name for i, u in users.items()})
 
     async def simulate(
         self, workflow: Workflow, policy: EscalationPolicy, window: Window, now: datetime

@@ -22,6 +22,9 @@ AGREEMENT = """query($wf: String!) { agreement(workflow: $wf) {
   pairs { first { name } second { name } items agreement cohenKappa }
   reviewers { reviewer { name } reviews agreementWithConsensus estimatedAccuracy } } }"""
 
+STATS = """query($wf: String!) { reviewerStats(workflow: $wf) {
+  reviewer { name } agreementWithConsensus estimatedAccuracy reliabilityWarning } }"""
+
 # One call per item for each reviewer: A approves the proposal (action "A"), B overrides
 # to "B", R rejects. Ana is careful, bob slips now and then, cal often goes his own way.
 CALLS = {
@@ -93,6 +96,7 @@ async def test_agreement_matches_the_reference_implementations_on_the_same_votes
     _each_pair_gets_scikit_learns_kappa(report)
     _each_reviewer_is_compared_with_the_consensus_and_estimated(report)
     await _a_service_may_not_read_it_and_an_analyst_reads_its_own_row(gql, desk)
+    await _reviewer_stats_carry_the_same_reliability(gql, desk, report)
 
 
 def _alpha_and_percent_agreement_match(report: dict[str, Any]) -> None:
@@ -132,6 +136,31 @@ def _each_reviewer_is_compared_with_the_consensus_and_estimated(report: dict[str
         assert math.isclose(row["agreementWithConsensus"], sum(matched) / len(matched))
         assert 0.0 < row["estimatedAccuracy"] < 1.0
     assert rows["cal"]["estimatedAccuracy"] < rows["ana"]["estimatedAccuracy"]
+
+
+async def _reviewer_stats_carry_the_same_reliability(
+    gql: Any, desk: dict[str, Any], report: dict[str, Any]
+) -> None:
+    stats = (await gql(STATS, {"wf": desk["key"]}, token=desk["admin"]))["reviewerStats"]
+    own = (await gql(STATS, {"wf": desk["key"]}, token=desk["reviewers"][2]))["reviewerStats"]
+    expected = {
+        r["reviewer"]["name"]: (r["agreementWithConsensus"], r["estimatedAccuracy"], None)
+        for r in report["reviewers"]
+    }
+
+    rows = {
+        r["reviewer"]["name"]: (
+            r["agreementWithConsensus"],
+            r["estimatedAccuracy"],
+            r["reliabilityWarning"],  # 12 votes each: too few to warn about anyone
+        )
+        for r in stats
+    }
+    assert {name: rows[name] for name in CALLS} == expected
+    assert rows["sam"] == (None, None, None)  # the senior ruled; he did not vote
+    assert [(r["reviewer"]["name"], r["estimatedAccuracy"]) for r in own] == [
+        ("cal", expected["cal"][1])
+    ]
 
 
 async def test_a_workflow_reviewed_once_per_item_reports_no_items_and_no_figures(gql, database):

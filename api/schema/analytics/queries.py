@@ -50,8 +50,9 @@ class AnalyticsQueries:
         return DivergenceReport.from_domain(report, found)
 
     @strawberry.field(
-        description="SENIOR, ADMIN: every reviewer's last 30 days, busiest first; an ANALYST "
-        "gets only its own row. SERVICE gets a FORBIDDEN error."
+        description="SENIOR, ADMIN: every reviewer's last 30 days, busiest first, with the "
+        "reliability of their votes on items that need several reviews; an ANALYST gets "
+        "only its own row. SERVICE gets a FORBIDDEN error."
     )
     async def reviewer_stats(self, info: Info, workflow: str) -> list[ReviewerStats]:
         scope = scope_of(info, "reading reviewer stats")

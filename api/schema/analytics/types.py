@@ -11,7 +11,7 @@ from api.schema.common.enums import Tier, Window
 from api.schema.common.types import Info
 from api.schema.users.types import User, load_user
 from api.schema.workflows.types import Workflow
-from domain import analytics
+from domain import agreement_report, analytics
 from domain.model import Workflow as DomainWorkflow
 
 _COUNTED = (
@@ -55,6 +55,25 @@ class ReviewerStats:
         f"{analytics.PEER_MARGIN:.0%} more often than the other reviewers there (both with "
         f"{analytics.PEER_MIN_DECISIONS} or more decisions). Null otherwise."
     )
+    agreement_with_consensus: float | None = strawberry.field(
+        default=None,
+        description="reviewerStats, on items that need several reviews: the share of this "
+        "reviewer's votes equal to the item's outcome where the votes reached a consensus "
+        "or a senior settled a dispute. Null without such votes (and in divergence).",
+    )
+    estimated_accuracy: float | None = strawberry.field(
+        default=None,
+        description="reviewerStats: the Dawid-Skene estimate of how often this reviewer's "
+        "vote is the true outcome (every voter and the model's proposals fitted together). "
+        "Null without votes on items that two or more reviewed (and in divergence).",
+    )
+    reliability_warning: str | None = strawberry.field(
+        default=None,
+        description="reviewerStats: in plain words, when this reviewer's estimatedAccuracy "
+        f"is {agreement_report.RELIABILITY_GAP:.0%} or more below the median of the other "
+        f"voters' and they cast {agreement_report.RELIABILITY_MIN_VOTES} or more votes. "
+        "Null otherwise.",
+    )
     _reviewer_id: strawberry.Private[str]
 
     @strawberry.field
@@ -74,6 +93,9 @@ class ReviewerStats:
             audit_accuracy=s.audit_accuracy,
             fatigue_warning=s.fatigue_warning,
             canaries_missed=s.canaries_missed,
+            agreement_with_consensus=s.agreement_with_consensus,
+            estimated_accuracy=s.estimated_accuracy,
+            reliability_warning=s.reliability_warning,
             _reviewer_id=s.reviewer_id,
         )
 
