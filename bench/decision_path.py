@@ -87,7 +87,11 @@ def run_wrk(
     connections: int,
     seconds: float,
     think_ms: int = 0,
+    script: str = SCRIPT,
+    environment: dict[str, str] | None = None,
 ) -> Any:
+    """`script` (this benchmark's approvals unless told) over `connections`, with the ids
+    and tokens in files it reads, and `environment` for its own settings."""
     with tempfile.TemporaryDirectory() as directory:
         id_file = Path(directory, "ids")
         id_file.write_text("\n".join(ids) + "\n")
@@ -95,7 +99,7 @@ def run_wrk(
         token_file.write_text("\n".join(tokens) + "\n")
         return wrk(
             url,
-            SCRIPT,
+            script,
             connections=connections,
             seconds=seconds,
             environment={
@@ -103,6 +107,7 @@ def run_wrk(
                 "BENCH_TOKENS": str(token_file),
                 "BENCH_QUERY": json.dumps(APPROVE),
                 "BENCH_THINK_MS": str(think_ms),
+                **(environment or {}),
             },
         )
 
