@@ -48,3 +48,16 @@ def boost(
     )
     best = booster.best_iteration if booster.best_iteration > 0 else booster.current_iteration()
     return booster, rounds[0], best
+
+
+def weighted(dataset: lgb.Dataset, weight: Any) -> lgb.Dataset:
+    """The dataset with per-row sample weights (a 1-D array, one per row), or as it is when
+    `weight` is None: every row counts once, the training exactly as without weights."""
+    if weight is not None:
+        dataset.set_weight(weight)
+    return dataset
+
+
+def weight_rows(weight: Any, lo: int, hi: int) -> Any:
+    """The weights of rows [lo, hi), or None when there are none."""
+    return None if weight is None else weight[lo:hi]

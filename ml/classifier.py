@@ -42,6 +42,7 @@ import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
 
+from ml.boosting import weight_rows, weighted
 from ml.calibration import apply_calibration, choose_calibration, expected_calibration_error
 from ml.class_scores import class_probabilities, decide
 from ml.features import FeatureSpec
@@ -224,7 +225,11 @@ def train_classifier(
     ) -> lgb.Dataset:
         return dataset(rows, labels, reference, evaluated_spec)
 
-    tuning = tune(older, y[:n_older], tuning_base, evaluated_dataset, _within(report, 0.1, 0.6))
+    weight = data.weight  # None unless some labels are consensuses that may be wrong
+    older_weight = weight_rows(weight, 0, n_older)
+    tuning = tune(
+        older, y[:n_older], tuning_base, evaluated_dataset, _within(report, 0.1, 0.6), older_weight
+    )
     params = {**tuning.best.params, "num_threads": base["num_threads"]}
     fit = fit_evaluated(
         tuning,
@@ -234,6 +239,7 @@ def train_classifier(
         data.validation.start,
         evaluated_dataset,
         _within(report, 0.6, 0.75),
+        older_weight,
     )
     labels = y[fit.out_of_sample_start : n_older]
     calibration = choose_calibration(fit.out_of_sample, labels, n_classes)
@@ -246,7 +252,7 @@ def train_classifier(
     served_rounds = fit.served_rounds
     served = fit_rounds(
         params,
-        dataset(_stack(spec, data.parts), y, None, spec),
+        weighted(dataset(_stack(spec, data.parts), y, None, spec), weight),
         served_rounds,
         _within(report, 0.75, 0.95),
     )

@@ -27,7 +27,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from ml.boosting import boost
+from ml.boosting import boost, weight_rows, weighted
 from ml.class_scores import class_probabilities
 from ml.tuning import MAX_ROUNDS, Progress, Tuning, fit_rounds
 
@@ -54,17 +54,18 @@ def fit_evaluated(
     validation_start: int,
     dataset: Dataset,
     report: Progress,
+    weight: np.ndarray | None = None,
 ) -> EvaluatedFit:
     """Fit the evaluated model on `older` (the rows before the holdout, oldest first) with
     the tuned `params`; y holds every label (older's first), so len(y) is what the served
     model will be fitted on. validation_start: where the validation slice begins in
-    `older` (used on a large log only). report(fraction, message) from 0 to 1."""
+    `older` (used on a large log only). report(fraction, message) from 0 to 1. weight:
+    every row's sample weight (older's first), None for 1 each."""
     n_older = older.shape[0]
     best = tuning.best
     if tuning.window.start == 0:  # a small log: every label before the holdout was tuned on
-        booster = fit_rounds(
-            params, dataset(older, y[:n_older], None), best.rounds_for(n_older), report
-        )
+        train = weighted(dataset(older, y[:n_older], None), weight_rows(weight, 0, n_older))
+        booster = fit_rounds(params, train, best.rounds_for(n_older), report)
         return EvaluatedFit(
             booster=booster,
             fitted_on=n_older,
@@ -73,8 +74,10 @@ def fit_evaluated(
             served_rounds=best.rounds_for(len(y)),
         )
     v = validation_start
-    train_set = dataset(older[:v], y[:v], None)
-    valid_set = dataset(older[v:], y[v:n_older], train_set)
+    train_set = weighted(dataset(older[:v], y[:v], None), weight_rows(weight, 0, v))
+    valid_set = weighted(
+        dataset(older[v:], y[v:n_older], train_set), weight_rows(weight, v, n_older)
+    )
     booster, _, rounds = boost(
         params, train_set, valid_set, report, 0.0, 1.0, max_rounds=MAX_ROUNDS
     )

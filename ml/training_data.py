@@ -46,6 +46,8 @@ class TrainingExample:
     label: str
     decided_at: datetime
     proposed_action: str  # what the humans were shown at the time: the baseline
+    # How much the label counts: below 1 when a consensus of several reviews may be wrong.
+    weight: float = 1.0
 
 
 class InsufficientData(Exception):
@@ -75,6 +77,8 @@ class PreparedData:
     holdout: slice
     evaluated_spec: FeatureSpec
     extra_parts: list[Any] | None
+    # Each row's sample weight, oldest first; None when every row counts once.
+    weight: np.ndarray | None = None
 
     def evaluated_rows(self, *parts: slice) -> Any:
         """Consecutive slices' rows stacked, encoded by the evaluated spec (C-ordered, CSR
@@ -129,19 +133,21 @@ _PAYLOAD = operator.attrgetter("payload")
 _LABEL = operator.attrgetter("label")
 _DECIDED_AT = operator.attrgetter("decided_at")
 _PROPOSED = operator.attrgetter("proposed_action")
+_WEIGHT = operator.attrgetter("weight")
 
 
 class TrainingSet:
     """Labelled decisions added in batches, their payloads featurised as they come
     (`ColumnBuilder`), so that the job can stream them from the database without holding
-    them all: only the labels, the proposals and the times are kept as they are.
-    Batches may come in any order; `prepare` orders the rows by decided_at."""
+    them all: only the labels, the proposals, the times and the weights are kept as they
+    are. Batches may come in any order; `prepare` orders the rows by decided_at."""
 
     def __init__(self) -> None:
         self.columns = ColumnBuilder()
         self.labels: list[str] = []
         self.proposed: list[str] = []
         self.decided_at: list[datetime] = []
+        self.weights: list[float] = []
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -152,6 +158,7 @@ class TrainingSet:
             list(map(_LABEL, examples)),
             list(map(_DECIDED_AT, examples)),
             list(map(_PROPOSED, examples)),
+            list(map(_WEIGHT, examples)),
         )
 
     def add_rows(
@@ -160,13 +167,18 @@ class TrainingSet:
         labels: Sequence[str],
         decided_at: Sequence[datetime],
         proposed: Sequence[str],
+        weights: Sequence[float] | None = None,
     ) -> None:
+        """Add a batch; `weights` are the rows' sample weights (None: 1 each)."""
         if not len(payloads) == len(labels) == len(decided_at) == len(proposed):
             raise ValueError("payloads, labels, times and proposals differ in length")
+        if weights is not None and len(weights) != len(labels):
+            raise ValueError("weights and labels differ in length")
         self.columns.add(payloads)
         self.labels.extend(labels)
         self.decided_at.extend(decided_at)
         self.proposed.extend(proposed)
+        self.weights.extend(weights if weights is not None else [1.0] * len(labels))
 
 
 def prepare(
@@ -193,6 +205,7 @@ def prepare(
         data.labels = list(map(_LABEL, examples))
         data.decided_at = stamps
         data.proposed = list(map(_PROPOSED, examples))
+        data.weights = list(map(_WEIGHT, examples))
         del stamps
     n = len(data)
     if n < max(min_examples, 1):
@@ -224,6 +237,7 @@ def prepare(
     y = np.fromiter(map(label_index.__getitem__, data.labels), np.int32, count=n)
     data.labels = []
     proposed = data.proposed
+    weight = _weights(data.weights, order)
     # The evaluated model's spec comes from what it may learn from: nothing after the
     # holdout cut. The served model learns from every label, so its spec does too.
     older: int | np.ndarray = n_older
@@ -275,7 +289,17 @@ def prepare(
         holdout=holdout,
         evaluated_spec=stacked.evaluated_spec,
         extra_parts=stacked.extra_parts,
+        weight=weight,
     )
+
+
+def _weights(weights: Sequence[float], order: list[int] | None) -> np.ndarray | None:
+    """The sample weights oldest first, or None when every one is 1 (LightGBM then trains
+    exactly as it always did)."""
+    array = np.asarray(weights, dtype=np.float64)
+    if not array.size or bool(np.all(array == 1.0)):
+        return None
+    return array if order is None else array[np.asarray(order, dtype=np.intp)]
 
 
 def _text_values(

@@ -33,7 +33,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from ml.boosting import boost
+from ml.boosting import boost, weight_rows, weighted
 from ml.calibration import log_loss
 from ml.class_scores import class_probabilities
 
@@ -89,6 +89,7 @@ def tune(
     base: dict[str, Any],
     dataset: Callable[[Any, np.ndarray, lgb.Dataset | None], lgb.Dataset],
     report: Progress,
+    weight: np.ndarray | None = None,
 ) -> Tuning:
     """Search the grid (see the module) on the newest TUNE_ROWS of rows X (oldest first)
     with labels y.
@@ -96,17 +97,20 @@ def tune(
     base: LightGBM parameters the candidates vary; dataset(rows, labels, reference)
     builds an lgb.Dataset binned like `reference` if given (it must keep its raw data:
     the validation rows are predicted from it). report(fraction, message) from 0 to 1
-    as candidates finish."""
+    as candidates finish. weight: per-row sample weights of the folds' fits (None: 1 each;
+    the candidates are still compared by their unweighted out-of-fold log loss)."""
     window = slice(max(0, len(y) - TUNE_ROWS), len(y))
     if window.start:  # a large log (a CSR matrix's slice is a copy: only then)
         X, y = X[window], y[window]
+        weight = None if weight is None else weight[window]
     all_folds = folds(len(y))
     per_candidate = sum(stop for stop, _, _ in all_folds)
     allowed = max(1, BUDGET_ROWS // max(1, per_candidate))
     sets = []
     for stop, lo, hi in all_folds:
-        train_set = dataset(X[:stop], y[:stop], None)
-        sets.append((train_set, dataset(X[lo:hi], y[lo:hi], train_set), lo, hi))
+        train_set = weighted(dataset(X[:stop], y[:stop], None), weight_rows(weight, 0, stop))
+        valid_set = weighted(dataset(X[lo:hi], y[lo:hi], train_set), weight_rows(weight, lo, hi))
+        sets.append((train_set, valid_set, lo, hi))
     total = min(allowed, len(SHAPES) * len(MIN_LEAVES) + len(L2S) - 1 + len(RATES) - 1)
     tried: list[dict[str, Any]] = []
     best: Candidate | None = None

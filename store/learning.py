@@ -102,7 +102,8 @@ class LearningReads(Reads):
 
     async def learning_rows(self, workflow_id: str, limit: int | None = None) -> list[Any]:
         """For each item, its latest human final decision that was not undone, oldest first:
-        (payload, proposed_action, verdict, final_action, decided_at) (store.learning_rows)."""
+        (payload, proposed_action, verdict, final_action, decided_at, item_id)
+        (store.learning_rows)."""
         query = learning_query(workflow_id)
         if limit is not None:
             query = query.limit(limit)

@@ -30,8 +30,8 @@ from store.tables import decisions_t, recs_t
 
 HUMAN_FINAL = [v.value for v in (Verdict.APPROVE, Verdict.REJECT, Verdict.OVERRIDE, Verdict.EDIT)]
 
-LearningRow = tuple[Any, str, str, str | None, datetime]
-"""(payload, proposed_action, verdict, final_action, decided_at)"""
+LearningRow = tuple[Any, str, str, str | None, datetime, str]
+"""(payload, proposed_action, verdict, final_action, decided_at, item_id)"""
 
 
 class PayloadJson(sa.types.TypeDecorator[Any]):
@@ -87,7 +87,8 @@ def _labelled(workflow_id: str, *columns: Any) -> Any:
 
 def learning_query(workflow_id: str) -> Any:
     """The labelled decisions of a workflow, typed: (payload, proposed_action, verdict,
-    final_action, decided_at)."""
+    final_action, decided_at, item_id); the item's id finds its label's weight when its
+    label is a consensus of several reviews (domain.agreement_report.consensus_weights)."""
     c = decisions_t.c
     return _labelled(
         workflow_id,
@@ -96,6 +97,7 @@ def learning_query(workflow_id: str) -> Any:
         c.verdict,
         c.final_action,
         c.created_at.label("decided_at"),
+        recs_t.c.id.label("item_id"),
     )
 
 
@@ -109,17 +111,20 @@ def raw_learning_query(workflow_id: str) -> Any:
         sa.type_coerce(c.verdict, sa.String).label("verdict"),
         c.final_action,
         sa.type_coerce(c.created_at, sa.String).label("decided_at"),
+        recs_t.c.id.label("item_id"),
     )
 
 
 def decode_batch(rows: Sequence[Any]) -> list[LearningRow]:
     """Rows of `raw_learning_query` as (payload, proposed_action, verdict, final_action,
-    decided_at): the payloads decoded together, the times made aware UTC datetimes (SQLite
-    gives the text it keeps, in UTC; PostgreSQL's driver an aware datetime)."""
+    decided_at, item_id): the payloads decoded together, the times made aware UTC datetimes
+    (SQLite gives the text it keeps, in UTC; PostgreSQL's driver an aware datetime)."""
     if not rows:
         return []
-    payloads, proposed, verdicts, finals, stamps = zip(*rows, strict=True)
-    return list(zip(_payloads(payloads), proposed, verdicts, finals, _times(stamps), strict=True))
+    payloads, proposed, verdicts, finals, stamps, items = zip(*rows, strict=True)
+    return list(
+        zip(_payloads(payloads), proposed, verdicts, finals, _times(stamps), items, strict=True)
+    )
 
 
 def _payloads(texts: Sequence[Any]) -> list[Any]:

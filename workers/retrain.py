@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+from domain.agreement_report import consensus_weights
 from domain.clock import utcnow
 from domain.enums import Verdict, WorkflowKind
 from domain.ids import new_id
@@ -32,6 +33,7 @@ from domain.model import Workflow
 from domain.ports import UnitOfWork
 from ml.classifier import InsufficientData, TrainedClassifier, TrainingSet, train_classifier
 from ml.scorer import InsufficientOutcomes, OutcomeExample, TrainedScorer, train_scorer
+from store.agreement_reads import AgreementReads
 from store.learning import LearningReads
 from workers.job_runtime import JobResult, JobRuntime, Report
 from workers.learning_events import publish_model_event
@@ -57,7 +59,13 @@ async def stream_training_set(
 ) -> TrainingSet:
     """Read the labelled decisions batch by batch (`stream_learning_rows`) and featurise
     each batch in a thread while the next one is read, so that neither the rows nor their
-    payload dicts are ever all in memory. `report(rows_so_far)` after each batch."""
+    payload dicts are ever all in memory. `report(rows_so_far)` after each batch.
+
+    An item decided by a consensus of several reviews weighs the estimated probability
+    that the consensus is right (one Dawid-Skene fit over the workflow's votes, read
+    first); every other row weighs 1, so that a workflow reviewed once per item trains
+    exactly as it did before there were votes."""
+    weights = consensus_weights(await AgreementReads.over(reads).votes(workflow_id))
     training = TrainingSet()
     verdicts = {v.value: v for v in Verdict}
     approve = Verdict.APPROVE.value
@@ -66,8 +74,8 @@ async def stream_training_set(
     loaded = 0
     try:
         async for rows in reads.stream_learning_rows(workflow_id):
-            payloads, labels, decided, proposed = [], [], [], []
-            for payload, proposal, verdict, final, decided_at in rows:
+            payloads, labels, decided, proposed, weighed = [], [], [], [], []
+            for payload, proposal, verdict, final, decided_at, item in rows:
                 label = (
                     proposal  # label_for's answer for an approval, the common case
                     if verdict == approve
@@ -78,11 +86,12 @@ async def stream_training_set(
                     labels.append(same.setdefault(label, label))
                     decided.append(decided_at)
                     proposed.append(same.setdefault(proposal, proposal))
+                    weighed.append(weights.get(item, 1.0))
             del rows
             if pending is not None:
                 await pending
             pending = asyncio.ensure_future(
-                asyncio.to_thread(training.add_rows, payloads, labels, decided, proposed)
+                asyncio.to_thread(training.add_rows, payloads, labels, decided, proposed, weighed)
             )
             loaded += len(labels)
             if report is not None:

@@ -51,12 +51,13 @@ def _consensus() -> dict[int, str]:
 
 
 async def _vote(gql: Any, token: str, item_id: str, call: str) -> None:
+    """Approve the proposal "A" (call "A"), reject (call "R"), or override to `call`."""
     if call == "A":
         answer = (await gql(APPROVE, {"id": item_id}, token=token))["approve"]
-    elif call == "B":
-        answer = (await gql(OVERRIDE, {"id": item_id, "action": "B"}, token=token))["override"]
-    else:
+    elif call == "R":
         answer = (await gql(REJECT, {"id": item_id}, token=token))["reject"]
+    else:
+        answer = (await gql(OVERRIDE, {"id": item_id, "action": call}, token=token))["override"]
     assert answer["__typename"] == "DecisionSuccess", answer
 
 
