@@ -154,12 +154,13 @@ async def claim_next(
     await _require_under_daily_cap(uow, actor, workflow)
     reviewer = await reviewer_identity(uow, actor)
     skip: list[str] = []
-    for attempt in range(CLAIM_ATTEMPTS):
+    lost = 0
+    while lost < CLAIM_ATTEMPTS:
         now = utcnow()
         item = await uow.recommendations.next_claimable(workflow.id, wanted, now, skip, reviewer)
         if item is None:
             break
-        if attempt == 0:
+        if not skip:
             handed = await _hand_out_canary(uow, actor, workflow, wanted, lease, rng or _rng)
             if handed is not None:
                 return handed
@@ -168,7 +169,8 @@ async def claim_next(
             lease_claim = item.claim_for(actor, now, lease)
         except (ConflictError, ForbiddenError):
             # An item that collects votes: every review is taken, or four eyes keep its
-            # proposer from it. Someone else's, not the caller's; on to the next.
+            # proposer from it. Someone else's, not the caller's; on to the next, without
+            # spending an attempt (those are for races lost): many such items may come first.
             skip.append(item.id)
             continue
         if await uow.recommendations.save(item, expected_version, expected_status):
@@ -176,6 +178,7 @@ async def claim_next(
             await uow.commit()
             return Claimed(item, lease_claim)
         skip.append(item.id)  # another reviewer won it between our read and our write
+        lost += 1
     raise QueueEmptyError(f"nothing is waiting for you in workflow {key!r}")
 
 

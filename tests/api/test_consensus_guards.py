@@ -309,3 +309,17 @@ async def test_a_high_stakes_vote_is_confirmed_though_another_reviewer_voted_in_
     assert confirmed["__typename"] == "DecisionSuccess", confirmed
     done = confirmed["recommendation"]
     assert (done["status"], done["consensus"]["state"]) == ("APPROVED", "REACHED")
+
+
+async def test_claim_next_finds_an_open_review_below_many_items_whose_reviews_are_all_taken(gql):
+    desk = await a_desk(gql, reviewsRequired=3, agreementRequired=3)
+    dee = await create_user(gql.services, "analyst", name="dee")
+    items = [await submit_one(gql, desk["model"], desk["key"], confidence=0.8) for _ in range(7)]
+    for item in items[:6]:
+        for reviewer in desk["reviewers"]:
+            assert (await one(gql, CLAIM, reviewer, id=item["id"]))["__typename"] == "ClaimSuccess"
+
+    handed = await one(gql, CLAIM_NEXT, dee, wf=desk["key"])
+
+    assert handed["__typename"] == "ClaimSuccess", handed
+    assert handed["recommendation"]["id"] == items[6]["id"]
