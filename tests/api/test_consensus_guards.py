@@ -4,6 +4,7 @@ changes, claimNext's hand-outs and leases, flags and high-stakes confirmation.""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -323,3 +324,19 @@ async def test_claim_next_finds_an_open_review_below_many_items_whose_reviews_ar
 
     assert handed["__typename"] == "ClaimSuccess", handed
     assert handed["recommendation"]["id"] == items[6]["id"]
+
+
+async def test_four_reviewers_racing_for_a_three_review_item_get_at_most_three_leases(gql):
+    desk = await a_desk(gql, **TWO_OF_THREE)
+    dee = await create_user(gql.services, "analyst", name="dee")
+    item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
+
+    answers = await asyncio.gather(
+        *(one(gql, CLAIM_NEXT, t, wf=desk["key"]) for t in [*desk["reviewers"], dee])
+    )
+
+    won = [a for a in answers if a["__typename"] == "ClaimSuccess"]
+    assert 1 <= len(won) <= 3, answers
+    assert {a["__typename"] for a in answers} <= {"ClaimSuccess", "QueueEmpty"}
+    claims = (await read(gql, desk, item["id"]))["claims"]
+    assert len(claims) == len(won)
