@@ -61,7 +61,8 @@ async def set_policy(gql: Any, desk: dict[str, Any], **changes: Any) -> dict[str
     return result
 
 
-async def vote(gql: Any, query: str, token: str, item_id: str, **more: Any) -> dict[str, Any]:
+async def decide(gql: Any, query: str, token: str, item_id: str, **more: Any) -> dict[str, Any]:
+    """A decision on the item (a vote, when it collects them) that must succeed."""
     result = await one(gql, query, token, id=item_id, **more)
     assert result["__typename"] == "DecisionSuccess", result
     return result
@@ -70,20 +71,18 @@ async def vote(gql: Any, query: str, token: str, item_id: str, **more: Any) -> d
 # ------------------------------------------------------------------ canaries and audits
 
 
-async def test_a_canary_handed_by_claim_next_is_one_reviewers_item_and_is_scored_as_before(
-    gql, database
-):
+async def test_a_canary_handed_by_claim_next_is_one_reviewers_item_and_is_scored_as_before(gql):
     desk = await a_desk(gql, **TWO_OF_THREE)
     ana, bob, _ = desk["reviewers"]
     source = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
-    await vote(gql, OVERRIDE, ana, source["id"], action="B")
-    await vote(gql, OVERRIDE, bob, source["id"], action="B")  # the consensus: overridden to B
+    await decide(gql, OVERRIDE, ana, source["id"], action="B")
+    await decide(gql, OVERRIDE, bob, source["id"], action="B")  # the consensus: overridden to B
     await set_policy(gql, desk, canaryRate=1.0)
     real = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
 
     handed = await one(gql, CLAIM_NEXT_ITEM, ana, wf=desk["key"])
     canary = handed["recommendation"]
-    decided = await vote(gql, APPROVE, ana, canary["id"])
+    decided = await decide(gql, APPROVE, ana, canary["id"])
 
     assert canary["id"] not in (source["id"], real["id"])
     assert canary["consensus"] is None
@@ -103,11 +102,11 @@ async def test_audit_sampled_items_collect_votes_and_their_outcomes_measure_auto
     kept = await submit_one(gql, desk["model"], desk["key"], confidence=0.95)
     corrected = await submit_one(gql, desk["model"], desk["key"], confidence=0.95)
 
-    first = await vote(gql, APPROVE, ana, kept["id"])
-    await vote(gql, OVERRIDE, bob, kept["id"], action="B")
-    await vote(gql, APPROVE, cal, kept["id"])
-    await vote(gql, OVERRIDE, ana, corrected["id"], action="C")
-    await vote(gql, OVERRIDE, bob, corrected["id"], action="C")
+    first = await decide(gql, APPROVE, ana, kept["id"])
+    await decide(gql, OVERRIDE, bob, kept["id"], action="B")
+    await decide(gql, APPROVE, cal, kept["id"])
+    await decide(gql, OVERRIDE, ana, corrected["id"], action="C")
+    await decide(gql, OVERRIDE, bob, corrected["id"], action="C")
 
     assert kept["sampledForAudit"] and kept["tier"] == "ANALYST_REVIEW"
     assert first["recommendation"]["consensus"]["state"] == "COLLECTING"
@@ -122,19 +121,17 @@ async def test_audit_sampled_items_collect_votes_and_their_outcomes_measure_auto
 # ------------------------------------------------------------------ the SLA sweep
 
 
-async def test_an_overdue_item_collecting_votes_escalates_with_its_votes_and_a_seniors_counts(
-    gql, database
-):
+async def test_an_overdue_item_collecting_votes_escalates_with_its_votes_and_a_seniors_counts(gql):
     clock = ManualClock(utcnow())
     with using_clock(clock):
         desk = await a_desk(gql, **TWO_OF_THREE)
         ana = desk["reviewers"][0]
         item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
-        await vote(gql, APPROVE, ana, item["id"])
+        await decide(gql, APPROVE, ana, item["id"])
         clock.advance(timedelta(hours=5))  # the analyst SLA is 4 hours
         swept = await gql.services.run(sweep_sla, utcnow())
         escalated = await read(gql, desk, item["id"])
-        senior = await vote(gql, APPROVE, desk["senior"], item["id"])
+        senior = await decide(gql, APPROVE, desk["senior"], item["id"])
 
     assert swept.escalated == 1
     assert escalated["tier"] == "SENIOR_REVIEW" and escalated["status"] == "PENDING"
@@ -172,8 +169,8 @@ async def test_the_daily_cap_counts_votes_and_an_undone_vote_gives_its_place_bac
     desk = await a_desk(gql, maxDailyDecisionsPerReviewer=2, **TWO_OF_THREE)
     ana = desk["reviewers"][0]
     items = [await submit_one(gql, desk["model"], desk["key"], confidence=0.8) for _ in range(3)]
-    await vote(gql, APPROVE, ana, items[0]["id"])
-    last = await vote(gql, REJECT, ana, items[1]["id"])
+    await decide(gql, APPROVE, ana, items[0]["id"])
+    last = await decide(gql, REJECT, ana, items[1]["id"])
 
     capped = await one(gql, CLAIM_NEXT, ana, wf=desk["key"])
     await one(gql, UNDO, ana, id=last["decision"]["id"])
@@ -189,8 +186,8 @@ async def test_the_vote_that_decided_an_item_cannot_be_undone(gql):
     desk = await a_desk(gql, **TWO_OF_THREE)
     ana, bob, _ = desk["reviewers"]
     item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
-    await vote(gql, APPROVE, ana, item["id"])
-    deciding = await vote(gql, APPROVE, bob, item["id"])
+    await decide(gql, APPROVE, ana, item["id"])
+    deciding = await decide(gql, APPROVE, bob, item["id"])
 
     refused = await one(gql, UNDO, bob, id=deciding["decision"]["id"])
 
@@ -209,7 +206,7 @@ async def test_a_policy_change_leaves_items_under_review_and_reroutes_untouched_
         await submit_one(gql, desk["model"], desk["key"], confidence=0.8) for _ in range(3)
     ]
     assert (await one(gql, CLAIM, ana, id=leased["id"]))["__typename"] == "ClaimSuccess"
-    await vote(gql, APPROVE, bob, voted["id"])
+    await decide(gql, APPROVE, bob, voted["id"])
 
     changed = await set_policy(gql, desk, analystAt=0.85)  # 0.8 now belongs to seniors
 
@@ -241,10 +238,10 @@ async def test_claim_next_never_hands_an_item_back_to_a_reviewer_who_voted_on_it
     first = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
     second = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
     handed = await one(gql, CLAIM_NEXT, ana, wf=desk["key"])
-    await vote(gql, APPROVE, ana, handed["recommendation"]["id"])
+    await decide(gql, APPROVE, ana, handed["recommendation"]["id"])
 
     then = await one(gql, CLAIM_NEXT, ana, wf=desk["key"])
-    await vote(gql, REJECT, ana, then["recommendation"]["id"])
+    await decide(gql, REJECT, ana, then["recommendation"]["id"])
     last = await one(gql, CLAIM_NEXT, ana, wf=desk["key"])
 
     assert handed["recommendation"]["id"] == first["id"]
@@ -278,9 +275,9 @@ async def test_a_flag_on_an_item_collecting_votes_is_not_a_vote(gql):
     item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
     await one(gql, CLAIM, ana, id=item["id"])
 
-    flagged = await vote(gql, FLAG, ana, item["id"])
-    await vote(gql, REJECT, bob, item["id"])
-    deciding = await vote(gql, REJECT, cal, item["id"])
+    flagged = await decide(gql, FLAG, ana, item["id"])
+    await decide(gql, REJECT, bob, item["id"])
+    deciding = await decide(gql, REJECT, cal, item["id"])
 
     assert flagged["decision"]["vote"] is False
     assert flagged["recommendation"]["consensus"]["reviewsIn"] == 0
