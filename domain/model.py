@@ -212,6 +212,16 @@ class Recommendation:
     # ------------------------------------------------------------ several reviews
 
     @property
+    def review_rule(self) -> tuple[int, int, bool, ConsensusState | None]:
+        """How many reviews it needs, how many must agree, four eyes, and the state."""
+        return (
+            self.reviews_required,
+            self.agreement_required,
+            self.four_eyes,
+            self.consensus_state,
+        )
+
+    @property
     def collecting(self) -> bool:
         """Votes are coming in: each reviewer's decision is one vote of several."""
         return self.consensus_state is ConsensusState.COLLECTING

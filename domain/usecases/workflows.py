@@ -133,14 +133,16 @@ async def update_policy(
     for item in await uow.recommendations.pending_for_reroute(workflow.id, now):
         if item.under_review(now):
             continue  # reviewers lease it or voted on it: the ladder no longer moves it
-        before = item.tier
+        before, rule_before = item.tier, item.review_rule
         expected_version, expected_status = item.version, item.status
         decision = item.reroute(policy, now)
-        if item.tier is before:
+        if item.tier is before and item.review_rule == rule_before:
             continue
         item.version += 1
         if not await uow.recommendations.save(item, expected_version, expected_status):
             raise ConflictError("an item changed while re-routing; try again")
+        if item.tier is before:
+            continue  # only how many reviews it needs changed: it stays where it waits
         rerouted += 1
         if decision is not None:
             automated.append(decision)

@@ -325,3 +325,21 @@ async def test_votes_a_dispute_and_its_adjudication_are_in_the_log_and_verified(
         )
     code, out = await verify(monkeypatch, capsys, database_url)
     assert code != 0 and f"record 1 (decision {first})" in out, out
+
+
+async def test_a_new_review_rule_applies_to_items_nobody_has_touched_yet(gql):
+    desk = await a_desk(gql)
+    item = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
+    assert (await gql(ITEM, {"id": item["id"]}, token=desk["admin"]))["recommendation"][
+        "consensus"
+    ] is None
+
+    await gql(
+        UPDATE_POLICY, {"wf": desk["key"], "input": {"reviewsRequired": 3}}, token=desk["admin"]
+    )
+
+    found = (await gql(ITEM, {"id": item["id"]}, token=desk["admin"]))["recommendation"]
+    assert (
+        found["consensus"]["reviewsRequired"] == 3 and found["consensus"]["state"] == "COLLECTING"
+    )
+    assert found["tier"] == "ANALYST_REVIEW" and found["status"] == "PENDING"
