@@ -164,6 +164,11 @@ async def claim_next(
             handed = await _hand_out_canary(uow, actor, workflow, wanted, lease, rng or _rng)
             if handed is not None:
                 return handed
+        mine = item.review_of(actor.id) if item.collecting else None
+        if mine is not None and mine.is_live(now):
+            # The caller leases this one already: the next item, as with one review each.
+            skip.append(item.id)
+            continue
         expected_version, expected_status = item.version, item.status
         try:
             lease_claim = item.claim_for(actor, now, lease)

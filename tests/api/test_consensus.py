@@ -343,3 +343,17 @@ async def test_a_new_review_rule_applies_to_items_nobody_has_touched_yet(gql):
         found["consensus"]["reviewsRequired"] == 3 and found["consensus"]["state"] == "COLLECTING"
     )
     assert found["tier"] == "ANALYST_REVIEW" and found["status"] == "PENDING"
+
+
+async def test_claim_next_hands_a_reviewer_the_next_item_not_the_one_they_lease(gql):
+    desk = await a_desk(gql, reviewsRequired=3)
+    first = await submit_one(gql, desk["model"], desk["key"], confidence=0.8, externalId="1")
+    second = await submit_one(gql, desk["model"], desk["key"], confidence=0.8, externalId="2")
+    ana = desk["reviewers"][0]
+
+    handed = [
+        (await gql(CLAIM_NEXT, {"wf": desk["key"]}, token=ana))["claimNext"] for _ in range(3)
+    ]
+
+    assert [h["recommendation"]["id"] for h in handed[:2]] == [first["id"], second["id"]]
+    assert handed[2]["__typename"] == "QueueEmpty"
