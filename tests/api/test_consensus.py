@@ -43,7 +43,7 @@ UNDO = "mutation($id: ID!) { undo(decisionId: $id) { __typename ... on Problem {
 UPDATE_POLICY = """mutation($wf: String!, $input: EscalationPolicyInput!) {
   updateEscalationPolicy(workflow: $wf, input: $input) {
     __typename
-    ... on PolicySuccess { policy { reviewsRequired agreementRequired
+    ... on PolicySuccess { policy { reviewsRequired agreementRequired agreementIsMajority
       highStakesReviewsRequired blindReview } }
     ... on InvalidInput { field message } } }"""
 WEBHOOK = """mutation($wf: String!) { createWebhook(workflow: $wf, url: "http://127.0.0.1:9/h",
@@ -255,12 +255,16 @@ async def test_a_policy_that_cannot_be_met_is_invalid_input_and_changes_nothing(
 
     assert too_many["updateEscalationPolicy"]["field"] == "agreementRequired"
     assert too_few["updateEscalationPolicy"]["field"] == "agreementRequired"
+    explicit = await gql(UPDATE_POLICY, {"wf": key, "input": {"agreementRequired": 2}}, token=admin)
     assert fine["updateEscalationPolicy"]["policy"] == {
         "reviewsRequired": 3,
         "agreementRequired": 2,
+        "agreementIsMajority": True,
         "highStakesReviewsRequired": 1,
         "blindReview": True,
     }
+    assert explicit["updateEscalationPolicy"]["policy"]["agreementRequired"] == 2
+    assert explicit["updateEscalationPolicy"]["policy"]["agreementIsMajority"] is False
 
 
 async def test_an_item_that_needs_several_reviews_is_assigned_to_a_team_not_to_one_reviewer(gql):

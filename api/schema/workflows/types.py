@@ -50,6 +50,10 @@ class EscalationPolicy:
     agreement_required: int = strawberry.field(
         description="How many of them must agree on the outcome (default: a majority)."
     )
+    agreement_is_majority: bool = strawberry.field(
+        description="True when agreementRequired follows a majority of reviewsRequired (set "
+        "as null), false when it was set to a number."
+    )
     high_stakes_reviews_required: int = strawberry.field(
         description="Four eyes: distinct reviewers who must agree on items at or above "
         "highStakesAt (the item's submitter may not be one of them)."
@@ -86,6 +90,7 @@ class EscalationPolicy:
             undo_seconds=p.undo_seconds,
             reviews_required=p.reviews_required,
             agreement_required=p.agreement,
+            agreement_is_majority=p.agreement_required is None,
             high_stakes_reviews_required=p.high_stakes_reviews_required,
             blind_review=p.blind_review,
             note=p.note,

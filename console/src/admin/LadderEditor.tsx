@@ -27,6 +27,7 @@ const Ladder = graphql(`
         seniorAt
         reviewsRequired
         agreementRequired
+        agreementIsMajority
         highStakesReviewsRequired
         blindReview
       }

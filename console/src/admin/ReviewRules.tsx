@@ -6,10 +6,12 @@
  */
 import { ProblemNote, type Trouble } from "./problems";
 
-/** The saved policy's values, as the API reads them (agreementRequired is the effective count). */
+/** The saved policy's values, as the API reads them (agreementRequired is the effective count;
+ * agreementIsMajority says whether it follows the majority). */
 export interface ReviewPolicy {
   reviewsRequired: number;
   agreementRequired: number;
+  agreementIsMajority: boolean;
   highStakesReviewsRequired: number;
   blindReview: boolean;
 }
@@ -32,15 +34,11 @@ export interface ReviewInput {
 export const REVIEW_FIELDS = ["reviewsRequired", "agreementRequired", "highStakesReviewsRequired", "blindReview"];
 const MAX_REVIEWS = 9;
 
-function majority(reviews: number): number {
-  return Math.floor(reviews / 2) + 1;
-}
-
 /** The fields for a saved policy; "Must agree" is blank when the policy asks for a majority. */
 export function reviewText(p: ReviewPolicy): ReviewText {
   return {
     reviewsRequired: String(p.reviewsRequired),
-    agreementRequired: p.agreementRequired === majority(p.reviewsRequired) ? "" : String(p.agreementRequired),
+    agreementRequired: p.agreementIsMajority ? "" : String(p.agreementRequired),
     highStakesReviewsRequired: String(p.highStakesReviewsRequired),
     blindReview: p.blindReview,
   };
