@@ -9,7 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from domain.checkpoints import check_origin_part
 from domain.drift import DEFAULT_FALSE_ALARM_RATE, DEFAULT_WINDOW, MIN_WINDOW
+from domain.errors import InvalidInputError
 
 
 class Settings(BaseSettings):
@@ -100,6 +102,13 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 20
 
+    log_signing_key_file: Path | None = None
+    """The file holding the deployment's Ed25519 key that signs the decision log's
+    checkpoints (`arbiter keys create` makes it, mode 0600); never stored in the database."""
+    log_origin: str = "arbiter"
+    """This deployment's name in checkpoint origin lines (`<log_origin>/<workflow key>`):
+    no whitespace, control characters or '+'."""
+
     @model_validator(mode="after")
     def _heartbeat_before_stale(self) -> Settings:
         if self.job_stale_seconds <= self.job_heartbeat_seconds:
@@ -113,6 +122,15 @@ class Settings(BaseSettings):
         if self.oidc_issuer and not self.oidc_audience:
             raise ValueError("ARBITER_OIDC_ISSUER needs ARBITER_OIDC_AUDIENCE as well")
         return self
+
+    @field_validator("log_origin")
+    @classmethod
+    def _origin_part(cls, value: str) -> str:
+        try:
+            check_origin_part(value, "log_origin")
+        except InvalidInputError as error:
+            raise ValueError(error.message) from error
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
