@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from domain.enums import ConsensusState
 from domain.enums import RecommendationStatus as Status
 from store.tables import recs_t
 
@@ -28,6 +29,16 @@ def lapsed(now: datetime) -> Any:
 
 def live_claim(now: datetime) -> Any:
     return c.claimed_by_id.is_not(None) & (c.claim_expires_at > now)
+
+
+def reviewed_now(now: datetime) -> Any:
+    """An item that collects votes with a reviewer's lease still running (its
+    claim_expires_at holds the last lease's end, store.tables.items.review_leases_until)."""
+    return (
+        (c.consensus_state == ConsensusState.COLLECTING.value)
+        & c.claim_expires_at.is_not(None)
+        & (c.claim_expires_at > now)
+    )
 
 
 def status_is(status: Status, now: datetime) -> Any:

@@ -17,7 +17,7 @@ from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
 from domain.teams import ReviewerIdentity
 from domain.webhooks import DeliveryStatus, WebhookDelivery
-from store.effective_status import lapsed, live_claim, status_is
+from store.effective_status import lapsed, live_claim, reviewed_now, status_is
 from store.loading import FRESH, load_all, load_first
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
@@ -202,7 +202,12 @@ class SqlRecommendations:
             sa.select(RecommendationRow)
             .where(
                 lapsed(now)
-                | (overdue & (c.tier == Tier.ANALYST_REVIEW.value) & ~live_claim(now))
+                | (
+                    overdue
+                    & (c.tier == Tier.ANALYST_REVIEW.value)
+                    & ~live_claim(now)
+                    & ~reviewed_now(now)
+                )
                 | (overdue & (c.tier == Tier.SENIOR_REVIEW.value) & ~c.sla_breached)
             )
             .order_by(c.due_sort, c.id)

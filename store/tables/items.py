@@ -17,6 +17,14 @@ from store.tables.columns import EnumText, enum_field, json_field, timestamp
 FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
+def review_leases_until(item: Recommendation) -> datetime | None:
+    """For an item that collects votes (which has no single claim): when the last of its
+    reviewers' leases runs out, so that the SLA sweep's query can pass over items someone
+    is reviewing (claimed_by_id stays NULL: no claim is read back from it)."""
+    leases = [r.expires_at for r in item.reviews if not r.voted]
+    return max(leases) if item.collecting and leases else None
+
+
 def voters_text(item: Recommendation) -> str | None:
     """Who voted on the item, as " usr_a usr_b " (None before the first vote)."""
     voters = [r.reviewer_id for r in item.reviews if r.voted]
@@ -103,7 +111,7 @@ class RecommendationRow(SQLModel, table=True):
             "version": item.version,
             "claimed_by_id": claim.reviewer_id if claim else None,
             "claimed_at": claim.claimed_at if claim else None,
-            "claim_expires_at": claim.expires_at if claim else None,
+            "claim_expires_at": claim.expires_at if claim else review_leases_until(item),
             "flagged": item.flagged,
             "confirm_until": item.confirm_until,
             "sla_due_at": item.sla_due_at,

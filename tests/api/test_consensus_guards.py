@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.clock import ManualClock, using_clock, utcnow
 from domain.usecases.sla import sweep_sla
+from store.repositories import SqlRecommendations
 from tests.api.test_consensus import (
     APPROVE,
     ASK,
@@ -160,6 +161,31 @@ async def test_an_overdue_item_a_reviewer_leases_escalates_only_once_the_lease_e
 
     assert (held.escalated, tier_held) == (0, "ANALYST_REVIEW")
     assert (freed.escalated, tier_freed) == (1, "SENIOR_REVIEW")
+
+
+async def test_the_sweeps_query_passes_over_items_a_reviewer_leases(gql, database):
+    # Otherwise a head of leased overdue items, read and left alone on every sweep, could
+    # fill its batch and keep it from the overdue items behind them.
+    clock = ManualClock(utcnow())
+    with using_clock(clock):
+        desk = await a_desk(gql, **TWO_OF_THREE)
+        leased = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
+        waiting = await submit_one(gql, desk["model"], desk["key"], confidence=0.8)
+        clock.advance(timedelta(hours=3, minutes=55))
+        await one(gql, CLAIM, desk["reviewers"][0], id=leased["id"])
+        clock.advance(timedelta(minutes=10))  # both overdue; the 15-minute lease runs
+        while_leased = await due_for_sweep(database, utcnow())
+        clock.advance(timedelta(minutes=10))
+        after_lease = await due_for_sweep(database, utcnow())
+
+    assert while_leased == {waiting["id"]}
+    assert after_lease == {leased["id"], waiting["id"]}
+
+
+async def due_for_sweep(database: Any, now: Any) -> set[str]:
+    async with database.write_sessions()() as session:
+        found = await SqlRecommendations(session, skip_locked=False).due_for_sweep(now, 50)
+        return {item.id for item in found}
 
 
 # ------------------------------------------------------------------ load cap and undo
