@@ -1,4 +1,4 @@
-"""The `arbiter` command: serve the API, run workers, migrate, retrain, manage users.
+"""The `arbiter` command: serve the API, run workers, migrate, retrain, manage users and keys.
 
 Every command is one function, registered in COMMANDS (a group such as `users` also
 in GROUPS). A mistake (bad settings, a database that is not there or not migrated, a
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import NoReturn
 
-from api import cli_store
+from api import cli_keys, cli_store
 from api.cli_errors import Need, check_cron, check_database, explain, load_settings
 from api.settings import get_settings
 from api.simulate_loop import command as simulate_loop
@@ -206,9 +206,26 @@ COMMANDS: tuple[Command, ...] = (
         cli_store.documents_load,
         cli_store.documents_load_arguments,
     ),
+    Command(
+        "keys create",
+        "create the log signing key in ARBITER_LOG_SIGNING_KEY_FILE (mode 0600) when missing",
+        cli_keys.keys_create,
+        database=Need.NOTHING,
+    ),
+    Command(
+        "keys show",
+        "print the log signing key's public half (base64)",
+        cli_keys.keys_show,
+        database=Need.NOTHING,
+    ),
     Command("schema", "print the GraphQL SDL", _schema, _schema_arguments, database=Need.NOTHING),
 )
-GROUPS = {"users": "manage users", "audit": "the decision log", "documents": "trusted documents"}
+GROUPS = {
+    "users": "manage users",
+    "audit": "the decision log",
+    "documents": "trusted documents",
+    "keys": "the key that signs the decision log's checkpoints",
+}
 
 
 class _Parser(argparse.ArgumentParser):
