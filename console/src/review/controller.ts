@@ -190,6 +190,8 @@ export class ReviewController {
   };
 
   private readonly listeners = new Set<() => void>();
+  /** Releases sent without waiting, by item id, until the server has answered them. */
+  private readonly releasing = new Map<string, Promise<unknown>>();
   private stopped = false;
   private openSeq = 0;
   private fetchSeq = 0;
@@ -451,7 +453,22 @@ export class ReviewController {
   /** Give the item's claim back (when this reviewer holds it); never waits. */
   private leave(item: ItemDetail | null): void {
     if (!item || !this.holds(item)) return;
-    void this.client.request(docs.Release, { id: item.id }).catch(() => {});
+    const id = item.id;
+    const pending: Promise<unknown> = this.client.request(docs.Release, { id }).catch(() => {});
+    this.releasing.set(id, pending);
+    void pending.then(() => {
+      if (this.releasing.get(id) === pending) this.releasing.delete(id);
+    });
+  }
+
+  /**
+   * Claim an item by id. A release of it still on its way goes first: coming back to an
+   * item just left (k after j) must not have the server take the claim and then the
+   * release, which would leave the item free while it is shown as held.
+   */
+  private async claimById(id: string): Promise<ClaimOutcome> {
+    await this.releasing.get(id);
+    return (await this.client.request(docs.Claim, { id })).claim;
   }
 
   /** Claim and open the most urgent item (claimNext); with a status filter, the first listed. */
@@ -475,7 +492,7 @@ export class ReviewController {
     );
     try {
       if (mine) {
-        outcome = (await this.client.request(docs.Claim, { id: mine.id })).claim;
+        outcome = await this.claimById(mine.id);
       } else if (filters.status === null || filters.status === "PENDING") {
         const tiers = filters.tier ? [filters.tier as Tier] : null;
         outcome = (await this.client.request(docs.ClaimNext, { workflow: workflow.key, tiers })).claimNext;
@@ -489,7 +506,7 @@ export class ReviewController {
           }
           return;
         }
-        outcome = (await this.client.request(docs.Claim, { id: candidate.id })).claim;
+        outcome = await this.claimById(candidate.id);
       }
     } catch (error) {
       this.openFailed(seq, error);
@@ -508,7 +525,7 @@ export class ReviewController {
     this.set({ opening: true, panel: NO_PANEL, problem: null, empty: null });
     let outcome: ClaimOutcome;
     try {
-      outcome = (await this.client.request(docs.Claim, { id })).claim;
+      outcome = await this.claimById(id);
     } catch (error) {
       this.openFailed(seq, error);
       return;
@@ -991,7 +1008,7 @@ export class ReviewController {
     if (!this.holds(item)) {
       const seq = ++this.openSeq;
       try {
-        const outcome = (await this.client.request(docs.Claim, { id: item.id })).claim;
+        const outcome = await this.claimById(item.id);
         await this.applyClaim(seq, outcome, item.id);
       } catch (error) {
         this.openFailed(seq, error);
