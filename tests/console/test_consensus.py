@@ -142,6 +142,10 @@ def test_the_ladder_editor_saves_the_review_rule_and_shows_invalid_input_at_its_
     assert (policy["reviewsRequired"], policy["agreementRequired"]) == (3, 2), "blank: a majority"
 
     agree = ladder.get_by_label("Must agree (blank: a majority)")
+    # The saved version comes back with the history (the editor then starts from it): wait
+    # for it, or it could reset what is typed next.
+    expect(ladder).to_contain_text("3, 2 must agree")
+    expect(agree).to_have_value("")
     agree.fill("4")
     ladder.get_by_label("Note").fill("four must agree")
     ladder.get_by_role("button", name="Save policy").click()
