@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import NoReturn
 
-from api import cli_keys, cli_store
+from api import cli_keys, cli_store, cli_witness
 from api.cli_errors import Need, check_cron, check_database, explain, load_settings
 from api.settings import get_settings
 from api.simulate_loop import command as simulate_loop
@@ -199,6 +199,13 @@ COMMANDS: tuple[Command, ...] = (
         "audit verify",
         "check the decision log's hash chains (exit 0 when they hold)",
         cli_store.audit_verify,
+    ),
+    Command(
+        "audit witness",
+        "watch an Arbiter's signed checkpoints from outside; exit 1 when its log forks",
+        cli_witness.audit_witness,
+        cli_witness.audit_witness_arguments,
+        database=Need.NOTHING,
     ),
     Command(
         "documents load",
