@@ -30,6 +30,9 @@ def runtime_options(settings: Settings) -> RuntimeOptions:
         promotion_margin=settings.promotion_margin,
         training_threads=settings.training_threads,
         redis_channel=settings.redis_channel,
+        log_signing_key_file=settings.log_signing_key_file,
+        log_origin=settings.log_origin,
+        log_checkpoint_seconds=settings.log_checkpoint_seconds,
     )
 
 

@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     log_origin: str = "arbiter"
     """This deployment's name in checkpoint origin lines (`<log_origin>/<workflow key>`):
     no whitespace, control characters or '+'."""
+    log_checkpoint_seconds: float = Field(default=0.0, ge=0.0, le=3600.0)
+    """0: a signed checkpoint after every sealed batch of decisions; more: at most one a
+    workflow this often, and one covering the newest decisions at most this late."""
 
     @model_validator(mode="after")
     def _heartbeat_before_stale(self) -> Settings:

@@ -22,9 +22,36 @@ GENESIS = "0" * 64
 
 def canonical(decision: Decision) -> str:
     """Every recorded field, in a fixed order and format; `undone` is derived, not recorded."""
+    return _dumps(_record(decision))
+
+
+def leaf_text(decision: Decision) -> str:
+    """The decision's leaf in its workflow's Merkle tree: the chain's canonical record
+    plus the version of the model that proposed the item (null when none did).
+
+    The leaf of a sealed decision is `canonical` with one key more, so that anyone
+    holding a leaf can recompute the version 1 chain hash from it.
+    """
+    record = _record(decision)
+    record["model_version"] = decision.model_version
+    return _dumps(record)
+
+
+def chain_record_of_leaf(leaf: str) -> str:
+    """The version 1 chain record (`canonical`) a leaf holds: the leaf without its model version."""
+    record = json.loads(leaf)
+    record.pop("model_version", None)
+    return _dumps(record)
+
+
+def _dumps(record: dict[str, object]) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _record(decision: Decision) -> dict[str, object]:
     created_at = as_utc(decision.created_at)
     assert created_at is not None
-    record = {
+    record: dict[str, object] = {
         "id": decision.id,
         "workflow_id": decision.workflow_id,
         "seq": decision.seq,
@@ -47,7 +74,7 @@ def canonical(decision: Decision) -> str:
     if decision.vote:
         # Recorded only on votes, so that every record written before votes hashes the same.
         record["vote"] = True
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return record
 
 
 def chain_hash(prev_hash: str, decision: Decision) -> str:
@@ -59,6 +86,7 @@ def seal(decision: Decision, prev_seq: int, prev_hash: str) -> Decision:
     decision.seq = prev_seq + 1
     decision.prev_hash = prev_hash
     decision.audit_hash = chain_hash(prev_hash, decision)
+    decision.leaf = leaf_text(decision)
     return decision
 
 

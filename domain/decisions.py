@@ -31,10 +31,20 @@ class Decision:
     reverts_id: str | None = None
     # One review among several; the item's outcome is their consensus.
     vote: bool = False
+    # The version of the model that proposed the item: in the Merkle leaf, not the chain.
+    model_version: str | None = None
     seq: int = 0
     prev_hash: str = ""
     audit_hash: str = ""
+    leaf: str = ""
+    """The exact canonical bytes (UTF-8 JSON) of its leaf in the workflow's Merkle tree;
+    set when it is sealed (domain.audit.seal)."""
     undone: bool = False
+
+    @property
+    def leaf_index(self) -> int:
+        """Its 0-based index in the workflow's Merkle tree (`seq` is 1-based)."""
+        return self.seq - 1
 
 
 @dataclass

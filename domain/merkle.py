@@ -114,6 +114,30 @@ def tree_root(tree_size: int, fetch: Fetch) -> bytes:
     return root(_read(nodes, fetch)) if nodes else EMPTY_ROOT
 
 
+def append_leaves(
+    tree_size: int, peaks: dict[Node, bytes], leaf_hashes: Sequence[bytes]
+) -> tuple[list[tuple[Node, bytes]], bytes]:
+    """Append leaves to the tree of `tree_size` leaves whose `root_nodes` hash to `peaks`.
+
+    Returns every perfect node the new leaves complete (each to be stored once, in
+    order) and the root of the grown tree. Only the old tree's root nodes are needed:
+    they are the only stored nodes a new one can have as its left child.
+    """
+    _require(set(peaks) >= set(root_nodes(tree_size)), "peaks", "a root node is missing")
+    known = dict(peaks)
+    written: list[tuple[Node, bytes]] = []
+    for offset, hashed in enumerate(leaf_hashes):
+        for level, index in nodes_completed_by(tree_size + offset):
+            if level == 0:
+                value = hashed
+            else:
+                value = node_hash(known[(level - 1, 2 * index)], known[(level - 1, 2 * index + 1)])
+            known[(level, index)] = value
+            written.append(((level, index), value))
+    size = tree_size + len(leaf_hashes)
+    return written, root([known[node] for node in root_nodes(size)])
+
+
 def inclusion_proof_nodes(leaf_index: int, tree_size: int) -> list[list[Node]]:
     """For each entry of the RFC 6962 §2.1.1 audit path, leaf to root, the nodes it folds.
 

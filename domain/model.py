@@ -196,6 +196,7 @@ class Recommendation:
             policy_version=policy.version,
             created_at=now,
             reason=f"policy v{policy.version}: confidence {self.confidence:.2f}",
+            model_version=self.model_version,
         )
 
     def _set_review_rule(self, policy: EscalationPolicy) -> None:
@@ -593,6 +594,7 @@ class Recommendation:
             edited_content=edited,
             dwell_ms=dwell_ms,
             vote=vote,
+            model_version=self.model_version,
         )
 
     def _vote(
@@ -712,4 +714,5 @@ class Recommendation:
             created_at=now,
             reason=f"undid {decision.verdict.value} {decision.id}",
             reverts_id=decision.id,
+            model_version=self.model_version,
         )

@@ -133,10 +133,19 @@ class RecommendationRepository(Protocol):
 
 class DecisionRepository(Protocol):
     async def append(self, decisions: Sequence[Decision]) -> None:
-        """Seal the decisions into their workflows' hash chains and store them."""
+        """Log the decisions; they are sealed into their workflows' hash chains and
+        Merkle trees just after commit, before anyone is told they were made."""
         ...
 
     async def get(self, decision_id: str) -> Decision | None: ...
+    async def get_or_seal(self, decision_id: str) -> Decision | None:
+        """The decision, even when it still waits to be sealed (sealing it first)."""
+        ...
+
+    async def seal_pending_of(self, recommendation_id: str, workflow_id: str) -> None:
+        """Seal the workflow's waiting decisions now when the item has one among them."""
+        ...
+
     async def of_recommendation(self, rec_id: str) -> list[Decision]:
         """An item's decisions in chain order, `undone` filled in."""
         ...

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain import audit
+from domain.clock import utcnow
 from domain.enums import OPEN_STATUSES, RecommendationStatus, Tier, Verdict
 from domain.events import QueueEvent
 from domain.model import Decision, DraftRevision, Override, Recommendation, Workflow
@@ -19,6 +19,8 @@ from domain.teams import ReviewerIdentity
 from domain.webhooks import DeliveryStatus, WebhookDelivery
 from store.effective_status import lapsed, live_claim, reviewed_now, status_is
 from store.loading import FRESH, load_all, load_first
+from store.log_pending import pending_row
+from store.log_tree import has_pending, pending_workflow_of, seal_pending
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
     ConfirmationGrantRow,
@@ -35,6 +37,7 @@ from store.tables import (
     deliveries_t,
     events_t,
     overrides_t,
+    pending_decisions_t,
     policies_t,
     recs_t,
     revisions_t,
@@ -111,7 +114,7 @@ class SqlRecommendations:
     async def get(self, rec_id: str, *, for_update: bool = False) -> Recommendation | None:
         query = sa.select(RecommendationRow).where(recs_t.c.id == rec_id)
         if for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         row = await load_first(self.session, query)
         return row.to_domain() if row else None
 
@@ -148,7 +151,7 @@ class SqlRecommendations:
         waiting = status_is(RecommendationStatus.PENDING, now)
         query = sa.select(RecommendationRow).where(recs_t.c.workflow_id == workflow_id, waiting)
         if self.skip_locked:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)
         return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def next_claimable(
@@ -189,7 +192,7 @@ class SqlRecommendations:
             query = query.where(recs_t.c.id.not_in(list(skip)))
         if self.skip_locked:
             # PostgreSQL: concurrent reviewers each lock a different row, nobody waits.
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, key_share=True)
         row = await load_first(self.session, query)
         return row.to_domain() if row else None
 
@@ -214,7 +217,7 @@ class SqlRecommendations:
             .limit(limit)
         )
         if self.skip_locked:
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, key_share=True)
         return [row.to_domain() for row in await load_all(self.session, query)]
 
     async def add_revision(self, rec_id: str, revision: DraftRevision) -> None:
@@ -254,56 +257,35 @@ class SqlRecommendations:
 class SqlDecisions:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.added: list[Decision] = []
+        """Decisions appended in this unit of work: the runner waits for their sealing."""
 
     async def append(self, decisions: Sequence[Decision]) -> None:
-        """Seal into each workflow's chain under a lock on the workflow's chain head.
-
-        The lock is taken by the statement that advances the head's seq (and returns the
-        previous hash), and held until commit, so call this last in a unit of work. On
-        PostgreSQL the new head hash and the records go in one statement.
-        """
+        """Write decisions as pending: the log sealer seals them into their workflow's
+        chain and tree after commit (store.log_tree), so that this transaction takes no
+        lock that other decisions of the workflow wait for."""
         if not decisions:
             return
-        by_workflow: dict[str, list[Decision]] = {}
-        for d in decisions:
-            by_workflow.setdefault(d.workflow_id, []).append(d)
-        rows = []
-        heads = {}
-        for workflow_id in sorted(by_workflow):
-            batch = by_workflow[workflow_id]
-            head = (
-                await self.session.execute(
-                    workflows_t.update()
-                    .where(workflows_t.c.id == workflow_id)
-                    .values(chain_seq=workflows_t.c.chain_seq + len(batch))
-                    .returning(workflows_t.c.chain_seq, workflows_t.c.chain_head)
-                )
-            ).one()
-            seq, prev = head.chain_seq - len(batch), head.chain_head
-            for d in batch:
-                audit.seal(d, seq, prev)
-                seq, prev = d.seq, d.audit_hash
-                rows.append(values_of(DecisionRow.of(d)))
-            heads[workflow_id] = prev
-        bind = self.session.bind
-        if bind is not None and bind.dialect.name == "postgresql" and len(heads) == 1:
-            ((workflow_id, head_hash),) = heads.items()
-            new_head = (
-                workflows_t.update()
-                .where(workflows_t.c.id == workflow_id)
-                .values(chain_head=head_hash)
-                .returning(workflows_t.c.id)
-                .cte("new_head")
-            )
-            await self.session.execute(decisions_t.insert().values(rows).add_cte(new_head))
-            return
-        for workflow_id, head_hash in heads.items():
-            await self.session.execute(
-                workflows_t.update()
-                .where(workflows_t.c.id == workflow_id)
-                .values(chain_head=head_hash)
-            )
-        await self.session.execute(decisions_t.insert(), rows)
+        await self.session.execute(
+            pending_decisions_t.insert(), [pending_row(d) for d in decisions]
+        )
+        self.added.extend(decisions)
+
+    async def seal_pending_of(self, recommendation_id: str, workflow_id: str) -> None:
+        """Seal the workflow's pending decisions, in this transaction, when the item has
+        one: a use case that reads the item's history needs all of it."""
+        if await has_pending(self.session, recommendation_id=recommendation_id):
+            await seal_pending(self.session, workflow_id, utcnow(), checkpoint_due=False)
+
+    async def get_or_seal(self, decision_id: str) -> Decision | None:
+        """The decision, sealing its workflow's pending decisions first when it waits among them."""
+        found = await self.get(decision_id)
+        if found is None:
+            workflow_id = await pending_workflow_of(self.session, decision_id)
+            if workflow_id is not None:
+                await seal_pending(self.session, workflow_id, utcnow(), checkpoint_due=False)
+                found = await self.get(decision_id)
+        return found
 
     async def get(self, decision_id: str) -> Decision | None:
         row = await load_first(
@@ -335,7 +317,16 @@ class SqlDecisions:
                 c.created_at >= since,
             )
         )
-        return int(result.scalar_one())
+        p = pending_decisions_t.c
+        waiting = await self.session.execute(
+            sa.select(sa.func.count()).where(
+                p.workflow_id == workflow_id,
+                p.actor_id == actor_id,
+                p.verdict != Verdict.UNDO.value,
+                p.created_at >= since,
+            )
+        )
+        return int(result.scalar_one()) + int(waiting.scalar_one())
 
 
 class SqlOverrides:

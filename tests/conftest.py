@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -136,7 +137,22 @@ async def settle(services: Any) -> None:
         await drain()
 
 
+def session_log_key() -> Path:
+    """One log signing key for the whole test session (made once, mode 0600)."""
+    global _LOG_KEY
+    if _LOG_KEY is None:
+        from store.log_keys import create_key_file
+
+        _LOG_KEY = Path(tempfile.mkdtemp(prefix="arbiter-log-key-")) / "log-signing.key"
+        create_key_file(_LOG_KEY)
+    return _LOG_KEY
+
+
+_LOG_KEY: Path | None = None
+
+
 def make_settings(database_url: str, **overrides: Any) -> Settings:
+    overrides.setdefault("log_signing_key_file", session_log_key())
     return Settings(database_url=database_url, **overrides)
 
 

@@ -17,6 +17,7 @@ from store.job_reads import JobReads
 from store.uow import SqlUnitOfWork
 from workers.bus import Envelope
 from workers.jobqueue import JobQueue
+from workers.log_sealer import LogSealer
 from workers.options import RuntimeOptions
 
 P = ParamSpec("P")
@@ -52,6 +53,11 @@ class JobRuntime(Protocol):
     @property
     def embedded(self) -> bool:
         """Jobs run in this process (no Redis)."""
+        ...
+
+    @property
+    def sealer(self) -> LogSealer:
+        """Seals committed decisions into the log (group commit)."""
         ...
 
     def unit_of_work(self) -> SqlUnitOfWork:

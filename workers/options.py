@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from domain.drift import DEFAULT_FALSE_ALARM_RATE, DEFAULT_WINDOW
 
@@ -24,3 +25,6 @@ class RuntimeOptions:
     drift_window: int = DEFAULT_WINDOW
     drift_false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE
     redis_channel: str = "arbiter:events"
+    log_signing_key_file: Path | None = None
+    log_origin: str = "arbiter"
+    log_checkpoint_seconds: float = 0.0

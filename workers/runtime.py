@@ -18,6 +18,8 @@ from domain.ports import UnitOfWork
 from store.conflicts import is_transient_conflict
 from store.database import Database
 from store.job_reads import JobReads
+from store.log_keys import load_signer
+from store.log_tree import Signing
 from store.queries import Reads
 from store.uow import SqlUnitOfWork
 from workers import metrics
@@ -25,6 +27,7 @@ from workers.bus import Envelope, EventBus, InProcessBus, RedisBus
 from workers.draft_scoring import ActiveDraftScorer
 from workers.execute import execute_job
 from workers.jobqueue import ArqJobs, InProcessJobs, JobQueue, enqueue_all
+from workers.log_sealer import LogSealer
 from workers.options import RuntimeOptions
 from workers.outbox import OutboxPublisher
 from workers.schedule import parse_cron, retrain_forever, sweep_forever
@@ -72,6 +75,10 @@ class Runtime:
         self._read_sessions = database.read_sessions()
         self._request_sessions = database.request_sessions()
         self._background: list[asyncio.Task[None]] = []
+        self.signing = _signing(self.options)
+        self.sealer = LogSealer(
+            self._write_sessions, self.signing, self.options.log_checkpoint_seconds
+        )
         self.started = False
 
     @property
@@ -101,6 +108,9 @@ class Runtime:
 
         await self.bus.start()
         await self.publisher.start()
+        self._background.append(
+            asyncio.create_task(self._seal_stragglers(), name="arbiter-log-stragglers")
+        )
         if run_jobs:
 
             async def runner(job_id: str) -> None:
@@ -123,6 +133,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._background = []
+        await self.sealer.stop()
         await self.jobs.stop()
         await self.publisher.stop()
         await self.bus.stop()
@@ -177,10 +188,20 @@ class Runtime:
         uow.after_commit_done = True
         if not uow.committed:
             return
+        if uow.decisions.added:
+            # Before anyone hears of them: a decision is told only once it is in the log.
+            await self.sealer.seal(uow.decisions.added)
         if uow.events.added:
             self.publisher.notify(e.recommendation.id for e in uow.events.added)
         if uow.jobs.added:
             await enqueue_all(self.jobs, [j.id for j in uow.jobs.added])
+
+    async def _seal_stragglers(self) -> None:
+        """At start: seal what a process that stopped left pending (the sweep does it later)."""
+        try:
+            await self.sealer.seal_stragglers()
+        except Exception:
+            log.exception("sealing decisions left pending failed; the sweep will try again")
 
     async def read(self, query: Callable[[Reads], Awaitable[R]]) -> R:
         async with self.read_session() as session:
@@ -210,3 +231,11 @@ class Runtime:
             await self.bus.publish(envelopes)
         except Exception as error:
             log.warning("could not publish %d messages (%s)", len(envelopes), error)
+
+
+def _signing(options: RuntimeOptions) -> Signing | None:
+    """The checkpoint signer of ARBITER_LOG_SIGNING_KEY_FILE; None when unset (no
+    checkpoints are made). A key file that is set but unusable stops start-up."""
+    if options.log_signing_key_file is None:
+        return None
+    return Signing(load_signer(options.log_signing_key_file), options.log_origin)

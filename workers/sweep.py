@@ -31,11 +31,13 @@ async def run_sla_sweep(runtime: JobRuntime, job: Job, report: Report) -> JobRes
         if batch.examined < BATCH or not (batch.escalated + batch.breached + batch.released):
             break
     recovered = await recover_lost_jobs(runtime)
+    sealed = await runtime.sealer.seal_stragglers()
     drift = await _watch_drift(runtime, now)
     message = (
         f"escalated {total.escalated}, marked {total.breached} breached, "
         f"freed {total.released} lapsed leases"
         + (f"; re-enqueued {recovered} lost jobs" if recovered else "")
+        + (f"; sealed {sealed} decisions left pending" if sealed else "")
         + (f"; raised {drift} drift alarms" if drift else "")
         + ("; the drift check failed" if drift is None else "")
     )
@@ -44,6 +46,7 @@ async def run_sla_sweep(runtime: JobRuntime, job: Job, report: Report) -> JobRes
         "breached": total.breached,
         "released": total.released,
         "recovered": recovered,
+        "sealed": sealed,
         "drift_alarms": drift,
         "message": message,
     }

@@ -23,6 +23,7 @@ from api.schema.learning.mutations import LearningMutations
 from api.schema.learning.queries import LearningQueries
 from api.schema.learning.subscriptions import LearningSubscriptions
 from api.schema.live.subscriptions import LiveSubscriptions
+from api.schema.log.queries import LogQueries
 from api.schema.node import NodeQueries
 from api.schema.recommendations.mutations import RecommendationMutations
 from api.schema.recommendations.queries import RecommendationQueries
@@ -53,6 +54,7 @@ Query = merge_types(
         LearningMonthQueries,
         ThresholdQueries,
         TeamQueries,
+        LogQueries,
     ),
 )
 Mutation = merge_types(

@@ -76,7 +76,7 @@ def _flagged_before(history: list[Decision], decision: Decision) -> bool:
 async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
     _require_reviewer(actor)
     item = None
-    target = await uow.decisions.get(decision_id)
+    target = await uow.decisions.get_or_seal(decision_id)
     if target is not None:
         item = await uow.recommendations.get(target.recommendation_id)
     if (
@@ -86,6 +86,7 @@ async def undo(uow: UnitOfWork, actor: User, decision_id: str) -> Undone:
         or not await sees_workflow(uow, actor, item.workflow_id)
     ):
         raise NotFoundError(f"no decision {decision_id}")
+    await uow.decisions.seal_pending_of(item.id, item.workflow_id)
     history = await uow.decisions.of_recommendation(item.id)
     found = next((d for d in history if d.id == decision_id), None)
     assert found is not None

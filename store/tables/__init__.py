@@ -16,6 +16,7 @@ from store.tables.decisions import ConfirmationGrantRow, DecisionRow, OverrideRo
 from store.tables.drift import DriftAlarmRow
 from store.tables.items import FAR_FUTURE, DraftRevisionRow, RecommendationRow
 from store.tables.learning import ModelVersionRow, ThemeReportRow, TrustedDocumentRow
+from store.tables.log import LogCheckpointRow, LogNodeRow, PendingDecisionRow
 from store.tables.outbox import EventRow, JobRow, WebhookDeliveryRow, WebhookRow
 from store.tables.people import (
     AdminActionRow,
@@ -50,6 +51,9 @@ teams_t = table_of(TeamRow)
 team_members_t = table_of(TeamMemberRow)
 workflow_teams_t = table_of(WorkflowTeamRow)
 admin_actions_t = table_of(AdminActionRow)
+pending_decisions_t = table_of(PendingDecisionRow)
+log_nodes_t = table_of(LogNodeRow)
+log_checkpoints_t = table_of(LogCheckpointRow)
 
 __all__ = [
     "FAR_FUTURE",
@@ -63,8 +67,11 @@ __all__ = [
     "EventRow",
     "JobRow",
     "JsonType",
+    "LogCheckpointRow",
+    "LogNodeRow",
     "ModelVersionRow",
     "OverrideRow",
+    "PendingDecisionRow",
     "PolicyRow",
     "RecommendationRow",
     "TeamMemberRow",
@@ -84,9 +91,12 @@ __all__ = [
     "drift_alarms_t",
     "events_t",
     "jobs_t",
+    "log_checkpoints_t",
+    "log_nodes_t",
     "metadata",
     "models_t",
     "overrides_t",
+    "pending_decisions_t",
     "policies_t",
     "recs_t",
     "revisions_t",

@@ -37,9 +37,12 @@ class DecisionRow(SQLModel, table=True):
     dwell_ms: int | None = None
     reverts_id: str | None = Field(default=None, max_length=40, index=True)
     vote: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    model_version: str | None = Field(default=None, max_length=200)
     created_at: datetime = timestamp()
     prev_hash: str = Field(max_length=64)
     audit_hash: str = Field(max_length=64)
+    # The exact bytes whose RFC 6962 leaf hash is node (0, seq - 1) of the workflow's tree.
+    leaf: str = Field(sa_type=sa.Text)
 
     @classmethod
     def of(cls, d: Decision) -> DecisionRow:
@@ -62,9 +65,11 @@ class DecisionRow(SQLModel, table=True):
             dwell_ms=d.dwell_ms,
             reverts_id=d.reverts_id,
             vote=d.vote,
+            model_version=d.model_version,
             created_at=d.created_at,
             prev_hash=d.prev_hash,
             audit_hash=d.audit_hash,
+            leaf=d.leaf,
         )
 
     def to_domain(self, undone: bool = False) -> Decision:
@@ -88,9 +93,11 @@ class DecisionRow(SQLModel, table=True):
             dwell_ms=self.dwell_ms,
             reverts_id=self.reverts_id,
             vote=self.vote,
+            model_version=self.model_version,
             seq=self.seq,
             prev_hash=self.prev_hash,
             audit_hash=self.audit_hash,
+            leaf=self.leaf,
             undone=undone,
         )
 
@@ -101,7 +108,9 @@ class OverrideRow(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=40)
     workflow_id: str = Field(foreign_key="workflows.id", max_length=40)
     recommendation_id: str = Field(foreign_key="recommendations.id", index=True, max_length=40)
-    decision_id: str = Field(foreign_key="decisions.id", max_length=40)
+    # No foreign key: an override is written with its decision, which reaches the
+    # decisions table only when the log seals it, just after (store.log_tree).
+    decision_id: str = Field(max_length=40, index=True)
     proposed_action: str = Field(max_length=200)
     chosen_action: str = Field(max_length=200)
     confidence: float

@@ -39,6 +39,9 @@ EXPECTED_TABLES = {
     "team_members",
     "workflow_teams",
     "admin_actions",
+    "decisions_pending",
+    "log_nodes",
+    "log_checkpoints",
 }
 
 

@@ -42,6 +42,16 @@ class Decision(Node):
         default=False,
         description="One review among several; the item's outcome is their consensus.",
     )
+    leaf_index: int = strawberry.field(
+        default=0,
+        description="0-based index of its leaf in its workflow's Merkle tree (sequence - 1).",
+    )
+    leaf: str = strawberry.field(
+        default="",
+        description="The exact canonical record (UTF-8 JSON) whose RFC 6962 leaf hash, "
+        "SHA-256(0x00 || leaf), is in its workflow's tree: the chain's record plus the "
+        "model version.",
+    )
     _decision: strawberry.Private[model.Decision]
 
     @strawberry.field
@@ -74,6 +84,8 @@ class Decision(Node):
             policy_version=d.policy_version,
             sequence=d.seq,
             audit_hash=d.audit_hash,
+            leaf_index=d.leaf_index,
+            leaf=d.leaf,
             _decision=d,
         )
 

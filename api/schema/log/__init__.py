@@ -1,0 +1,1 @@
+"""The verifiable decision log: checkpoints, the public key, inclusion and consistency proofs."""

@@ -1,0 +1,229 @@
+"""The verifiable log in the database: sealing pending decisions into each workflow's
+hash chain and Merkle tree (one transaction for a whole batch), and reading roots,
+proofs and checkpoints back from stored nodes.
+
+Sealing takes the workflow's chain head with an UPDATE (a row lock on PostgreSQL, the
+write lock on SQLite), moves every pending decision of the workflow into `decisions`
+in arrival order, stores the perfect nodes they complete and, when one is due, a
+signed checkpoint. Whoever holds the head seals everything pending, whichever process
+wrote it: that is the group commit.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import audit, merkle
+from domain.checkpoints import checkpoint_note, origin_for
+from domain.decisions import Decision
+from domain.merkle import Node
+from store.log_keys import LogSigner
+from store.log_pending import decision_of_record
+from store.tables import (
+    DecisionRow,
+    LogCheckpointRow,
+    log_checkpoints_t,
+    log_nodes_t,
+    pending_decisions_t,
+    values_of,
+    workflows_t,
+)
+from store.tables import decisions_t as decisions_table
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed tree head of one workflow's log."""
+
+    workflow_id: str
+    tree_size: int
+    root_hash: bytes
+    note: str
+    signature: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Signing:
+    """What makes checkpoints: the deployment's signer and its name in origin lines."""
+
+    signer: LogSigner
+    deployment: str
+
+    def checkpoint(
+        self, workflow_id: str, workflow_key: str, size: int, root: bytes, now: datetime
+    ) -> Checkpoint:
+        note = checkpoint_note(origin_for(self.deployment, workflow_key), size, root)
+        signature = base64.b64encode(self.signer.sign(note)).decode("ascii")
+        return Checkpoint(workflow_id, size, root, note.decode("utf-8"), signature, now)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """What one sealing transaction did: the decisions it sealed, the tree size after
+    it, and the checkpoint it stored (None when none was due or there is no key)."""
+
+    decisions: list[Decision]
+    tree_size: int
+    root: bytes | None
+    checkpoint: Checkpoint | None
+
+
+async def seal_pending(
+    session: AsyncSession,
+    workflow_id: str,
+    now: datetime,
+    *,
+    signing: Signing | None = None,
+    checkpoint_due: bool = True,
+    checkpoint_head: bool = False,
+) -> Sealed:
+    """Seal every pending decision of the workflow, in this session's transaction.
+
+    With `checkpoint_head` and nothing pending, sign the current head when no
+    checkpoint covers it yet (the late checkpoint after a batch that made none).
+    """
+    head = (
+        await session.execute(
+            workflows_t.update()
+            .where(workflows_t.c.id == workflow_id)
+            .values(chain_seq=workflows_t.c.chain_seq)
+            .returning(workflows_t.c.chain_seq, workflows_t.c.chain_head, workflows_t.c.key)
+        )
+    ).one()
+    pending = pending_decisions_t.c
+    rows = (
+        await session.execute(
+            pending_decisions_t.delete()
+            .where(pending.workflow_id == workflow_id)
+            .returning(pending.arrival, pending.record)
+        )
+    ).all()
+    if not rows:
+        checkpoint = None
+        size = head.chain_seq
+        if (
+            checkpoint_head
+            and signing is not None
+            and size > 0
+            and await latest_checkpoint_size(session, workflow_id) != size
+        ):
+            nodes = await fetch_nodes(session, workflow_id, merkle.root_nodes(size))
+            root = merkle.tree_root(size, lambda wanted: nodes)
+            checkpoint = signing.checkpoint(workflow_id, head.key, size, root, now)
+            await store_checkpoint(session, checkpoint)
+        return Sealed([], head.chain_seq, None, checkpoint)
+    decisions = [decision_of_record(row.record) for row in sorted(rows, key=lambda r: r.arrival)]
+    seq, prev = head.chain_seq, head.chain_head
+    for decision in decisions:
+        audit.seal(decision, seq, prev)
+        seq, prev = decision.seq, decision.audit_hash
+    size = head.chain_seq
+    peaks = await fetch_nodes(session, workflow_id, merkle.root_nodes(size))
+    written, root = merkle.append_leaves(
+        size, peaks, [merkle.leaf_hash(d.leaf.encode("utf-8")) for d in decisions]
+    )
+    await session.execute(
+        decisions_table.insert(), [values_of(DecisionRow.of(d)) for d in decisions]
+    )
+    await session.execute(
+        log_nodes_t.insert(),
+        [
+            {"workflow_id": workflow_id, "level": level, "idx": idx, "hash": value}
+            for (level, idx), value in written
+        ],
+    )
+    await session.execute(
+        workflows_t.update()
+        .where(workflows_t.c.id == workflow_id)
+        .values(chain_seq=seq, chain_head=prev)
+    )
+    checkpoint = None
+    if signing is not None and checkpoint_due:
+        checkpoint = signing.checkpoint(workflow_id, head.key, seq, root, now)
+        await store_checkpoint(session, checkpoint)
+    return Sealed(decisions, seq, root, checkpoint)
+
+
+async def store_checkpoint(session: AsyncSession, checkpoint: Checkpoint) -> None:
+    await session.execute(
+        log_checkpoints_t.insert().values(
+            values_of(
+                LogCheckpointRow.model_construct(
+                    workflow_id=checkpoint.workflow_id,
+                    tree_size=checkpoint.tree_size,
+                    root_hash=checkpoint.root_hash.hex(),
+                    note=checkpoint.note,
+                    signature=checkpoint.signature,
+                    created_at=checkpoint.created_at,
+                )
+            )
+        )
+    )
+
+
+async def latest_checkpoint_size(session: AsyncSession, workflow_id: str) -> int | None:
+    c = log_checkpoints_t.c
+    result = await session.execute(
+        sa.select(sa.func.max(c.tree_size)).where(c.workflow_id == workflow_id)
+    )
+    size = result.scalar_one_or_none()
+    return None if size is None else int(size)
+
+
+async def fetch_nodes(
+    session: AsyncSession, workflow_id: str, nodes: Iterable[Node]
+) -> dict[Node, bytes]:
+    """The stored hashes of `nodes`, in one statement (absent ones are left out)."""
+    wanted = sorted(set(nodes))
+    if not wanted:
+        return {}
+    c = log_nodes_t.c
+    result = await session.execute(
+        sa.select(c.level, c.idx, c.hash).where(
+            c.workflow_id == workflow_id, sa.tuple_(c.level, c.idx).in_(wanted)
+        )
+    )
+    return {(row.level, row.idx): bytes(row.hash) for row in result}
+
+
+async def pending_workflows(session: AsyncSession, before: datetime) -> list[str]:
+    """Workflows holding a decision that has waited since before `before` to be sealed."""
+    c = pending_decisions_t.c
+    result = await session.execute(sa.select(c.workflow_id).where(c.created_at < before).distinct())
+    return sorted(result.scalars().all())
+
+
+async def has_pending(session: AsyncSession, *, recommendation_id: str) -> bool:
+    c = pending_decisions_t.c
+    found = await session.execute(
+        sa.select(c.arrival).where(c.recommendation_id == recommendation_id).limit(1)
+    )
+    return found.first() is not None
+
+
+async def pending_workflow_of(session: AsyncSession, decision_id: str) -> str | None:
+    c = pending_decisions_t.c
+    found = await session.execute(sa.select(c.workflow_id).where(c.decision_id == decision_id))
+    return found.scalar_one_or_none()
+
+
+async def sealed_places(session: AsyncSession, decision_ids: list[str]) -> dict[str, Decision]:
+    """Where sealed decisions stand in the log: seq, hashes and leaf, by id (others left out)."""
+    c = decisions_table.c
+    rows = await session.execute(
+        sa.select(c.id, c.seq, c.prev_hash, c.audit_hash, c.leaf).where(c.id.in_(decision_ids))
+    )
+    found = {}
+    for row in rows:
+        placed = Decision.__new__(Decision)
+        placed.seq, placed.prev_hash = row.seq, row.prev_hash
+        placed.audit_hash, placed.leaf = row.audit_hash, row.leaf
+        found[row.id] = placed
+    return found

@@ -1,0 +1,197 @@
+"""The verifiable decision log through GraphQL: every decision a leaf of its workflow's
+RFC 6962 tree, signed checkpoints, inclusion and consistency proofs, and group commit.
+
+The proofs are checked here by a verifier written from RFC 9162 alone (section 2.1.3.2
+and 2.1.4.2), sharing no code with Arbiter's domain.merkle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from tests.factories import create_user, create_workflow, proposal, submit
+
+APPROVE = """mutation($id: ID!) { approve(id: $id) { __typename
+  ... on DecisionSuccess { decision { id sequence leafIndex leaf auditHash } }
+  ... on Problem { message } } }"""
+UNDO = """mutation($id: ID!) { undo(decisionId: $id) { __typename ... on Problem { message } } }"""
+CHECKPOINT = """query($wf: String!) { logPublicKey logCheckpoint(workflow: $wf) {
+  treeSize rootHash note signature workflow { key } } }"""
+INCLUSION = """query($id: ID!, $size: Int) { inclusionProof(decisionId: $id, treeSize: $size) {
+  leafIndex treeSize auditPath decision { id leaf sequence }
+  checkpoint { treeSize rootHash note signature } } }"""
+CONSISTENCY = """query($wf: String!, $a: Int!, $b: Int!) {
+  consistencyProof(workflow: $wf, fromSize: $a, toSize: $b) }"""
+
+
+def rfc_leaf_hash(leaf: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + leaf).digest()
+
+
+def rfc_node(left: bytes, right: bytes) -> bytes:
+    return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def rfc_root(leaf_hashes: list[bytes]) -> bytes:
+    """MTH of RFC 6962 section 2.1, from the leaf hashes."""
+    if len(leaf_hashes) == 1:
+        return leaf_hashes[0]
+    k = 1 << ((len(leaf_hashes) - 1).bit_length() - 1)
+    return rfc_node(rfc_root(leaf_hashes[:k]), rfc_root(leaf_hashes[k:]))
+
+
+def rfc_verify_inclusion(
+    index: int, size: int, leaf: bytes, path: list[bytes], root: bytes
+) -> bool:
+    """RFC 9162 section 2.1.3.2, step by step."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, rfc_leaf_hash(leaf)
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = rfc_node(p, r)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn, sn = fn >> 1, sn >> 1
+        else:
+            r = rfc_node(r, p)
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and r == root
+
+
+def rfc_verify_consistency(m: int, n: int, old: bytes, new: bytes, proof: list[bytes]) -> bool:
+    """RFC 9162 section 2.1.4.2, step by step."""
+    if m == n:
+        return not proof and old == new
+    if not proof:
+        return False
+    if m & (m - 1) == 0:
+        proof = [old, *proof]
+    fn, sn = m - 1, n - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = proof[0]
+    for c in proof[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr, sr = rfc_node(c, fr), rfc_node(c, sr)
+            if not fn & 1:
+                while fn & 1 == 0 and fn != 0:
+                    fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = rfc_node(sr, c)
+        fn, sn = fn >> 1, sn >> 1
+    return fr == old and sr == new and sn == 0
+
+
+async def a_log(gql: Any, decisions: int) -> tuple[str, str, list[dict[str, Any]]]:
+    """A workflow whose log holds `decisions` approvals; its key, the reviewer, the decisions."""
+    admin = await create_user(gql.services, "ADMIN")
+    expert = await create_user(gql.services, "ANALYST")
+    workflow = await create_workflow(gql, admin)
+    result = await submit(gql, admin, workflow["key"], *[proposal() for _ in range(decisions)])
+    made = []
+    for item in result["recommendations"]:
+        data = await gql(APPROVE, {"id": item["id"]}, token=expert)
+        assert data["approve"]["__typename"] == "DecisionSuccess", data
+        made.append(data["approve"]["decision"])
+    return workflow["key"], expert, made
+
+
+async def test_every_decision_is_a_leaf_whose_proof_leads_to_a_signed_checkpoint(gql):
+    key, expert, made = await a_log(gql, 7)
+    assert [d["leafIndex"] for d in made] == [d["sequence"] - 1 for d in made] == list(range(7))
+    for d in made:
+        leaf = json.loads(d["leaf"])
+        assert leaf["id"] == d["id"] and leaf["seq"] == d["sequence"]
+        assert "model_version" in leaf
+    top = await gql(CHECKPOINT, {"wf": key}, token=expert)
+    checkpoint = top["logCheckpoint"]
+    assert checkpoint["treeSize"] == 7 and checkpoint["workflow"]["key"] == key
+    root = bytes.fromhex(checkpoint["rootHash"])
+    assert root == rfc_root([rfc_leaf_hash(d["leaf"].encode()) for d in made])
+    assert checkpoint["note"] == f"arbiter/{key}\n7\n{base64.b64encode(root).decode()}\n"
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(top["logPublicKey"]))
+    public.verify(base64.b64decode(checkpoint["signature"]), checkpoint["note"].encode())
+    for d in made:
+        proof = (await gql(INCLUSION, {"id": d["id"]}, token=expert))["inclusionProof"]
+        assert proof["treeSize"] == 7 and proof["checkpoint"]["rootHash"] == checkpoint["rootHash"]
+        path = [bytes.fromhex(h) for h in proof["auditPath"]]
+        assert rfc_verify_inclusion(d["leafIndex"], 7, d["leaf"].encode(), path, root)
+
+
+async def test_proofs_hold_at_every_size_the_log_has_reached(gql):
+    key, expert, made = await a_log(gql, 11)
+    hashes = [rfc_leaf_hash(d["leaf"].encode()) for d in made]
+    for size in range(1, 12):
+        root = rfc_root(hashes[:size])
+        for d in made[:size]:
+            proof = (await gql(INCLUSION, {"id": d["id"], "size": size}, token=expert))[
+                "inclusionProof"
+            ]
+            assert bytes.fromhex(proof["checkpoint"]["rootHash"]) == root
+            path = [bytes.fromhex(h) for h in proof["auditPath"]]
+            assert rfc_verify_inclusion(d["leafIndex"], size, d["leaf"].encode(), path, root)
+        for old in range(1, size + 1):
+            data = await gql(CONSISTENCY, {"wf": key, "a": old, "b": size}, token=expert)
+            proof = [bytes.fromhex(h) for h in data["consistencyProof"]]
+            assert rfc_verify_consistency(old, size, rfc_root(hashes[:old]), root, proof)
+
+
+async def test_impossible_sizes_are_errors_never_clamped(gql):
+    key, expert, made = await a_log(gql, 3)
+    cases = [
+        (INCLUSION, {"id": made[2]["id"], "size": 2}),  # does not hold leaf 2
+        (INCLUSION, {"id": made[0]["id"], "size": 4}),  # beyond the log
+        (CONSISTENCY, {"wf": key, "a": 0, "b": 2}),
+        (CONSISTENCY, {"wf": key, "a": 3, "b": 2}),
+        (CONSISTENCY, {"wf": key, "a": 1, "b": 4}),
+    ]
+    for query, variables in cases:
+        body = (await gql.post(query, variables, expert)).json()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (variables, body)
+    unknown = await gql(INCLUSION, {"id": "dec_nothing"}, token=expert)
+    assert unknown["inclusionProof"] is None
+    body = (await gql.post(CHECKPOINT, {"wf": "no-such-workflow"}, expert)).json()
+    assert body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_concurrent_decisions_of_one_workflow_are_sealed_together_in_one_order(gql):
+    admin = await create_user(gql.services, "ADMIN")
+    workflow = await create_workflow(gql, admin)
+    experts = [await create_user(gql.services, "ANALYST") for _ in range(5)]
+    result = await submit(gql, admin, workflow["key"], *[proposal() for _ in range(40)])
+    ids = [item["id"] for item in result["recommendations"]]
+    batches_before = gql.services.sealer.batches
+
+    async def approve(index: int, item: str) -> dict[str, Any]:
+        data = await gql(APPROVE, {"id": item}, token=experts[index % 5])
+        return dict(data["approve"])
+
+    answers = await asyncio.gather(*(approve(i, item) for i, item in enumerate(ids)))
+    assert {a["__typename"] for a in answers} == {"DecisionSuccess"}
+    sequences = sorted(a["decision"]["sequence"] for a in answers)
+    assert sequences == list(range(1, 41))
+    assert gql.services.sealer.batches - batches_before < 40  # batched, not one by one
+    checkpoint = (await gql(CHECKPOINT, {"wf": workflow["key"]}, token=admin))["logCheckpoint"]
+    by_seq = sorted(answers, key=lambda a: a["decision"]["sequence"])
+    leaves = [rfc_leaf_hash(a["decision"]["leaf"].encode()) for a in by_seq]
+    assert checkpoint["treeSize"] == 40
+    assert bytes.fromhex(checkpoint["rootHash"]) == rfc_root(leaves)
+
+
+async def test_an_undo_right_after_a_decision_finds_it_in_the_log(gql):
+    key, expert, made = await a_log(gql, 2)
+    data = await gql(UNDO, {"id": made[1]["id"]}, token=expert)
+    assert data["undo"]["__typename"] == "DecisionSuccess", data
+    checkpoint = (await gql(CHECKPOINT, {"wf": key}, token=expert))["logCheckpoint"]
+    assert checkpoint["treeSize"] == 3

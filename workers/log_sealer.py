@@ -1,0 +1,188 @@
+"""Group commit of the decision log: one sealing transaction for every decision of a
+workflow that arrived while the previous one committed.
+
+A decision's own transaction only writes it as pending (store.repositories.SqlDecisions);
+after its commit the runner calls `LogSealer.seal`, which returns once the decision has
+its place in the chain and the tree. Per workflow, one task in this process drains the
+waiting decisions batch by batch; each batch is one transaction (store.log_tree.
+seal_pending) that seals everything pending in the workflow, other processes' decisions
+included, and those processes find theirs already sealed when their turn comes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from domain.clock import utcnow
+from domain.decisions import Decision
+from domain.errors import DomainError
+from store.conflicts import is_transient_conflict
+from store.log_tree import Sealed, Signing, pending_workflows, seal_pending, sealed_places
+
+log = logging.getLogger("arbiter.log")
+
+RETRIES = 5
+STRAGGLER_SECONDS = 2.0
+"""A pending decision older than this has lost its sealer (its process died): the sweep seals it."""
+
+
+class LogSealError(DomainError):
+    """A committed decision could not be found sealed (it is sealed later by the sweep)."""
+
+
+class LogSealer:
+    """Seals committed decisions into their workflows' logs, batching concurrent ones."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[Any],
+        signing: Signing | None = None,
+        checkpoint_seconds: float = 0.0,
+    ) -> None:
+        self._sessions = sessions
+        self.signing = signing
+        self.checkpoint_seconds = checkpoint_seconds
+        self._waiting: dict[str, dict[str, asyncio.Future[Decision]]] = {}
+        self._draining: dict[str, asyncio.Task[None]] = {}
+        self._last_checkpoint: dict[str, float] = {}
+        self._late_checkpoints: dict[str, asyncio.TimerHandle] = {}
+        self._checkpointing: set[asyncio.Task[None]] = set()
+        self.batches = 0
+        """Sealing transactions run by this process (a figure for benchmarks and tests)."""
+
+    async def seal(self, decisions: Sequence[Decision]) -> None:
+        """Return once every one of `decisions` (committed) is sealed; fills in their
+        seq, prev_hash, audit_hash and leaf."""
+        if not decisions:
+            return
+        loop = asyncio.get_running_loop()
+        waits = []
+        for decision in decisions:
+            future: asyncio.Future[Decision] = loop.create_future()
+            self._waiting.setdefault(decision.workflow_id, {})[decision.id] = future
+            waits.append((decision, future))
+        for workflow_id in {d.workflow_id for d in decisions}:
+            if workflow_id not in self._draining:
+                self._draining[workflow_id] = asyncio.create_task(
+                    self._drain(workflow_id), name=f"arbiter-log-sealer-{workflow_id}"
+                )
+        for decision, future in waits:
+            sealed = await asyncio.shield(future)
+            decision.seq = sealed.seq
+            decision.prev_hash = sealed.prev_hash
+            decision.audit_hash = sealed.audit_hash
+            decision.leaf = sealed.leaf
+
+    async def seal_stragglers(self) -> int:
+        """Seal decisions whose process died between their commit and their sealing."""
+        before = utcnow() - timedelta(seconds=STRAGGLER_SECONDS)
+        async with self._sessions() as session:
+            workflow_ids = await pending_workflows(session, before)
+        sealed = 0
+        for workflow_id in workflow_ids:
+            sealed += len((await self._seal_once(workflow_id)).decisions)
+        if sealed:
+            log.warning("sealed %d decisions left pending by a process that stopped", sealed)
+        return sealed
+
+    async def stop(self) -> None:
+        for handle in self._late_checkpoints.values():
+            handle.cancel()
+        self._late_checkpoints.clear()
+        tasks = [*self._draining.values(), *self._checkpointing]
+        for task in tasks:
+            with contextlib.suppress(Exception):
+                await task
+
+    async def _drain(self, workflow_id: str) -> None:
+        try:
+            # No await between this test and the `finally`: a seal() that finds the
+            # task gone starts another, one that finds it running is served by it.
+            while self._waiting.get(workflow_id):
+                batch = self._waiting.pop(workflow_id)
+                try:
+                    sealed = {d.id: d for d in (await self._seal_once(workflow_id)).decisions}
+                    missing = [i for i in batch if i not in sealed]
+                    if missing:
+                        sealed |= await self._sealed_elsewhere(missing)
+                except Exception as error:
+                    for future in batch.values():
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                for decision_id, future in batch.items():
+                    if future.done():
+                        continue
+                    if decision_id in sealed:
+                        future.set_result(sealed[decision_id])
+                    else:
+                        future.set_exception(
+                            LogSealError(f"decision {decision_id} is not in the log yet")
+                        )
+        finally:
+            del self._draining[workflow_id]
+
+    async def _seal_once(self, workflow_id: str, *, checkpoint_head: bool = False) -> Sealed:
+        for attempt in range(RETRIES):
+            try:
+                async with self._sessions() as session:
+                    due = self._checkpoint_due(workflow_id)
+                    result = await seal_pending(
+                        session,
+                        workflow_id,
+                        utcnow(),
+                        signing=self.signing,
+                        checkpoint_due=due,
+                        checkpoint_head=checkpoint_head,
+                    )
+                    await session.commit()
+                self.batches += 1
+                if result.checkpoint is not None:
+                    self._last_checkpoint[workflow_id] = time.monotonic()
+                elif result.decisions and self.signing is not None:
+                    self._checkpoint_later(workflow_id)
+                return result
+            except Exception as error:
+                if attempt == RETRIES - 1 or not is_transient_conflict(error):
+                    raise
+                await asyncio.sleep(0.005 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    async def _sealed_elsewhere(self, decision_ids: list[str]) -> dict[str, Decision]:
+        async with self._sessions() as session:
+            return await sealed_places(session, decision_ids)
+
+    def _checkpoint_due(self, workflow_id: str) -> bool:
+        if self.signing is None:
+            return False
+        last = self._last_checkpoint.get(workflow_id)
+        return last is None or time.monotonic() - last >= self.checkpoint_seconds
+
+    def _checkpoint_later(self, workflow_id: str) -> None:
+        """Make sure a checkpoint covers the newest decisions within the interval."""
+        if workflow_id in self._late_checkpoints:
+            return
+        loop = asyncio.get_running_loop()
+
+        def fire() -> None:
+            self._late_checkpoints.pop(workflow_id, None)
+            task = asyncio.create_task(self._checkpoint_now(workflow_id))
+            self._checkpointing.add(task)
+            task.add_done_callback(self._checkpointing.discard)
+
+        self._late_checkpoints[workflow_id] = loop.call_later(self.checkpoint_seconds, fire)
+
+    async def _checkpoint_now(self, workflow_id: str) -> None:
+        self._last_checkpoint.pop(workflow_id, None)
+        try:
+            await self._seal_once(workflow_id, checkpoint_head=True)
+        except Exception:
+            log.exception("the late checkpoint of workflow %s failed", workflow_id)
