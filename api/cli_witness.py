@@ -27,6 +27,7 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
@@ -64,6 +65,17 @@ PROOF_QUERY = """query WitnessProof($workflow: String!, $fromSize: Int!, $toSize
 
 class ServerError(Exception):
     """The log could not be asked: no connection, an HTTP error, or a GraphQL error."""
+
+
+class Pass(Enum):
+    """What one pass over every workflow found."""
+
+    HELD = "held"
+    """Every checkpoint held (or there was none yet)."""
+    FAILED = "failed"
+    """A fork, a bad signature or checkpoint, or a changed key."""
+    UNANSWERED = "unanswered"
+    """Nothing failed, but the server could not be asked about everything."""
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,8 @@ class Witness:
         self.out = out or sys.stdout
         self.err = err or sys.stderr
         self.state = load_state(options.state_file)
+        self._saved = self.state.to_json()
+        """The state as the state file holds it."""
         given, recorded = options.public_key, self.state.public_key
         if given is not None:
             try:
@@ -190,46 +204,54 @@ class Witness:
                     f"--public-key is not the key {recorded} that {options.state_file} "
                     "pinned: its checkpoints were checked with that key; give another --state"
                 )
-        self.pinned = given or recorded
+        self.pinned = self.state.public_key = given or recorded
 
     async def run(self, sleep: Callable[[float], Awaitable[object]] = asyncio.sleep) -> int:
-        """Pass after pass until a failure (1), or once (`--once`: 0, or 2 when the
-        server could not be asked)."""
+        """Pass after pass until a failure (1); with `--once`, one pass: 0 when every
+        checkpoint held, 2 when the server could not be asked about all of them."""
         while True:
-            try:
-                held = await self.check()
-            except ServerError as error:
-                self._say(self.err, f"error: {error}")
-                if self.options.once:
-                    return 2
-            else:
-                if not held:
-                    return 1
-                if self.options.once:
-                    return 0
+            result = await self.check()
+            if result is Pass.FAILED:
+                return 1
+            if self.options.once:
+                return 0 if result is Pass.HELD else 2
             await sleep(self.options.interval)
 
-    async def check(self) -> bool:
-        """One pass over every workflow; whether everything held. What held is kept (and
-        written to the state file) even when the pass stops on a ServerError."""
-        before = self.state.to_json()
+    async def check(self) -> Pass:
+        """One pass over every workflow. What held is kept, and written to the state file,
+        whatever else the pass found."""
         try:
             return await self._check()
+        except ServerError as error:
+            self._say(self.err, f"error: {error}")
+            return Pass.UNANSWERED
         finally:
-            if self.options.state_file is not None and self.state.to_json() != before:
-                save_state(self.options.state_file, self.state)
+            self._save()
 
-    async def _check(self) -> bool:
+    async def _check(self) -> Pass:
         data = await self.client.query(KEY_QUERY)
         with _answer("logPublicKey and workflows"):
             served_key = _text(data["logPublicKey"])
             workflows = [_text(workflow["key"]) for workflow in data["workflows"]]
         held = self._check_key(served_key)
         if self.pinned is None:
-            return False
+            return Pass.FAILED
+        unanswered = False
         for workflow in workflows:
-            held = await self._check_workflow(workflow, self.pinned) and held
-        return held
+            try:
+                held = await self._check_workflow(workflow, self.pinned) and held
+            except ServerError as error:  # the other workflows are still worth checking
+                self._say(self.err, f"error: {workflow}: {error}")
+                unanswered = True
+        if not held:
+            return Pass.FAILED
+        return Pass.UNANSWERED if unanswered else Pass.HELD
+
+    def _save(self) -> None:
+        now = self.state.to_json()
+        if self.options.state_file is not None and now != self._saved:
+            save_state(self.options.state_file, self.state)
+            self._saved = now
 
     def _check_key(self, served: str) -> bool:
         if self.pinned is None:
