@@ -75,18 +75,29 @@ def users_list(_: argparse.Namespace) -> int:
 
 
 async def _verify() -> int:
-    from store.audit_log import verify_log
+    from store.audit_log import LogIdentity, verify_log
     from store.database import connect
+    from store.log_keys import load_signer
 
-    database = connect(get_settings().database_url)
+    settings = get_settings()
+    key = None
+    if settings.log_signing_key_file is not None:
+        key = load_signer(settings.log_signing_key_file).public_key_base64()
+    else:
+        print("no ARBITER_LOG_SIGNING_KEY_FILE: checkpoint signatures are not checked")
+    database = connect(settings.database_url)
     try:
-        reports = await verify_log(database)
+        reports = await verify_log(database, LogIdentity(settings.log_origin, key))
     finally:
         await database.dispose()
     broken = 0
     for report in reports:
         if report.problem is None:
-            print(f"ok      {report.workflow_key}: {report.records} records, chain holds")
+            waiting = f"; {report.pending} decisions wait to be sealed" if report.pending else ""
+            print(
+                f"ok      {report.workflow_key}: {report.records} records, chain holds, "
+                f"tree holds, {report.checkpoints} checkpoints hold{waiting}"
+            )
         else:
             broken += 1
             p = report.problem

@@ -11,10 +11,19 @@ import asyncio
 import base64
 import hashlib
 import json
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from domain.clock import utcnow
+from domain.enums import RecommendationStatus as Status
+from domain.enums import Role, Verdict
+from domain.usecases.accounts import create_user as create_user_use_case
+from store.tables import DecisionRow, LogCheckpointRow, LogNodeRow, PendingDecisionRow
+from tests.api.test_queue_and_log import verify
+from tests.conftest import session_log_key
 from tests.factories import create_user, create_workflow, proposal, submit
 
 APPROVE = """mutation($id: ID!) { approve(id: $id) { __typename
@@ -195,3 +204,80 @@ async def test_an_undo_right_after_a_decision_finds_it_in_the_log(gql):
     assert data["undo"]["__typename"] == "DecisionSuccess", data
     checkpoint = (await gql(CHECKPOINT, {"wf": key}, token=expert))["logCheckpoint"]
     assert checkpoint["treeSize"] == 3
+
+
+async def audit(monkeypatch: Any, capsys: Any, database_url: str) -> tuple[int, str]:
+    monkeypatch.setenv("ARBITER_LOG_SIGNING_KEY_FILE", str(session_log_key()))
+    return await verify(monkeypatch, capsys, database_url)
+
+
+async def test_audit_verify_checks_every_node_and_checkpoint_and_names_the_first_bad_one(
+    gql, database, database_url, monkeypatch, capsys
+):
+    key, _expert, made = await a_log(gql, 6)
+    code, out = await audit(monkeypatch, capsys, database_url)
+    assert code == 0, out
+    assert f"ok      {key}: 6 records, chain holds, tree holds, 6 checkpoints hold" in out
+    workflow_id = json.loads(made[0]["leaf"])["workflow_id"]
+    nodes, checkpoints = LogNodeRow.__table__, LogCheckpointRow.__table__
+    node = (nodes.c.workflow_id == workflow_id) & (nodes.c.level == 1) & (nodes.c.idx == 1)
+    async with database.write_engine.begin() as connection:
+        saved = (await connection.execute(sa.select(nodes.c.hash).where(node))).scalar_one()
+        await connection.execute(nodes.update().where(node).values(hash=b"\x00" * 32))
+    code, out = await audit(monkeypatch, capsys, database_url)
+    assert code == 1
+    assert "BROKEN" in out and "stored tree node (level 1, index 1) does not match" in out
+    async with database.write_engine.begin() as connection:
+        await connection.execute(nodes.update().where(node).values(hash=saved))
+        forged = checkpoints.c.workflow_id == workflow_id
+        await connection.execute(
+            checkpoints.update()
+            .where(forged & (checkpoints.c.tree_size == 3))
+            .values(signature=base64.b64encode(b"\x01" * 64).decode())
+        )
+    code, out = await audit(monkeypatch, capsys, database_url)
+    assert code == 1 and "checkpoint at tree size 3: its signature does not verify" in out
+
+
+async def test_audit_verify_catches_an_edited_leaf(
+    gql, database, database_url, monkeypatch, capsys
+):
+    _key, _expert, made = await a_log(gql, 3)
+    decisions = DecisionRow.__table__
+    async with database.write_engine.begin() as connection:
+        await connection.execute(
+            decisions.update()
+            .where(decisions.c.id == made[1]["id"])
+            .values(leaf=made[1]["leaf"].replace('"seq":2', '"seq":2 '))
+        )
+    code, out = await audit(monkeypatch, capsys, database_url)
+    assert code == 1 and "record 2" in out and "its leaf does not match its record" in out
+
+
+async def test_a_decision_left_pending_by_a_stopped_process_is_sealed_by_the_sweep(gql, database):
+    key, expert, _made = await a_log(gql, 1)
+    services = gql.services
+    item = await submit(gql, await create_user(services, "ADMIN"), key, proposal())
+    rec_id = item["recommendations"][0]["id"]
+    user = await services.run(create_user_use_case, None, "late-reviewer", Role.ANALYST)
+
+    async def decide_without_sealing() -> str:
+        async with services.unit_of_work() as uow:
+            found = await uow.recommendations.get(rec_id, for_update=True)
+            workflow = await uow.workflows.get(found.workflow_id)
+            decision = found.decide(user[0], workflow, Verdict.APPROVE, utcnow())
+            await uow.recommendations.save(found, found.version - 1, Status.PENDING)
+            await uow.decisions.append([decision])
+            await uow.commit()  # and the process dies before sealing
+            return decision.id
+
+    decision_id = await decide_without_sealing()
+    assert (await gql(INCLUSION, {"id": decision_id}, token=expert))["inclusionProof"] is None
+    pending = PendingDecisionRow.__table__
+    async with database.write_engine.begin() as connection:
+        await connection.execute(
+            pending.update().values(created_at=utcnow() - timedelta(minutes=1))
+        )
+    assert await services.sealer.seal_stragglers() == 1
+    proof = (await gql(INCLUSION, {"id": decision_id}, token=expert))["inclusionProof"]
+    assert proof["leafIndex"] == 1 and proof["treeSize"] == 2
