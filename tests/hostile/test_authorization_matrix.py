@@ -325,6 +325,25 @@ def anything(data: Any, world: World, role: str) -> None:
     pass
 
 
+def a_public_key(data: Any, world: World, role: str) -> None:
+    assert isinstance(data, str) and len(data) == 44, data
+
+
+def a_checkpoint(data: Any, world: World, role: str) -> None:
+    assert data is not None and data["treeSize"] >= 1, data
+
+
+def proof_unless_analyst(data: Any, world: World, role: str) -> None:
+    if role == "ANALYST":
+        assert data is None, data
+    else:
+        assert data is not None and data["leafIndex"] >= 0, data
+
+
+def an_empty_proof(data: Any, world: World, role: str) -> None:
+    assert data == [], data
+
+
 def the_webhook(data: Any, world: World, role: str) -> None:
     assert [w["id"] for w in data] == [world.webhook], data
 
@@ -355,6 +374,18 @@ QUERY_CASES: dict[str, dict[str, Case]] = {
         ),
     },
     "me": {"-": Case("{ me { name } }", is_me)},
+    "logPublicKey": {"-": Case("{ logPublicKey }", a_public_key)},
+    "logCheckpoint": {"-": Case('{ logCheckpoint(workflow: "shop") { treeSize } }', a_checkpoint)},
+    "inclusionProof": {
+        "hidden": Case(
+            "query($id: ID!) { inclusionProof(decisionId: $id) { leafIndex } }",
+            proof_unless_analyst,
+            lambda w, r: {"id": w.decisions["done_senior"]},
+        )
+    },
+    "consistencyProof": {
+        "-": Case('{ consistencyProof(workflow: "shop", fromSize: 1, toSize: 1) }', an_empty_proof)
+    },
     "workflows": {"-": Case("{ workflows { key } }", both_workflows)},
     "teams": {"-": Case("{ teams { key members { name } } }", the_night_team)},
     "workflow": {"-": Case('{ workflow(key: "shop") { id } }', present)},

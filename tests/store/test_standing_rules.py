@@ -39,6 +39,7 @@ from store.drafts import outcome_rows
 from store.drift import DriftReads
 from store.learning import LearningReads
 from store.learning_months import LearningMonthReads
+from store.log_reads import LogReads
 from store.people import PeopleReads
 from store.queries import Reads
 from store.repositories import SqlDecisions, SqlRecommendations
@@ -200,6 +201,7 @@ READS: dict[str, Read] = {
 
 NEITHER = "reads neither items nor decisions"
 WRITE = "writes"
+TREE = "the verifiable log's tree holds every decision, canaries' and undone ones too"
 EXEMPT: dict[str, str] = {
     "Reads.users": NEITHER,
     "Reads.workflows": NEITHER,
@@ -236,6 +238,15 @@ EXEMPT: dict[str, str] = {
     "SqlRecommendations.pending_for_reroute": "a new policy re-routes every waiting item",
     "SqlRecommendations.due_for_sweep": "the sweep releases every lapsed lease, canaries' too",
     "SqlDecisions.append": WRITE,
+    "SqlDecisions.seal_pending_of": WRITE,
+    "SqlDecisions.get_or_seal": BY_ID,
+    "LogReads.over": NEITHER,
+    "LogReads.tree_size": TREE,
+    "LogReads.sealed_decision": BY_ID,
+    "LogReads.checkpoint": TREE,
+    "LogReads.root": TREE,
+    "LogReads.inclusion_proof": TREE,
+    "LogReads.consistency_proof": TREE,
 }
 CLASSES = (
     Reads,
@@ -250,6 +261,7 @@ CLASSES = (
     LearningMonthReads,
     PeopleReads,
     TeamReads,
+    LogReads,
 )
 
 
