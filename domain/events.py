@@ -25,6 +25,9 @@ class QueueEventKind(StrEnum):
     ESCALATED = "ESCALATED"
     ASSIGNED = "ASSIGNED"  # pinned to (or taken from) a reviewer or a team
     VOTED = "VOTED"  # one review of several was cast (or taken back); the item is still open
+    # A signed checkpoint of the workflow's decision log: for webhooks (witnesses) only,
+    # never on the queue's event stream, since it concerns no item.
+    CHECKPOINT = "CHECKPOINT"
 
 
 @dataclass

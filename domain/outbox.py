@@ -15,8 +15,9 @@ The repositories only store what they are given.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from domain.events import QueueEvent
+from domain.events import QueueEvent, QueueEventKind
 from domain.ids import new_id
 from domain.jobs import Job, JobKind
 from domain.ports import UnitOfWork
@@ -35,20 +36,32 @@ def deliveries_for(events: Sequence[QueueEvent], hooks: Sequence[Webhook]) -> li
         return []
     now = events[0].at
     return [
-        WebhookDelivery(
-            id=new_id("dlv"),
-            webhook_id=hook.id,
-            event_id=event.id,
-            event_kind=event.kind,
-            status=DeliveryStatus.PENDING,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
+        _delivery(hook, event.id, event.kind, now)
         for event in events
         for hook in hooks
         if hook.workflow_id == event.workflow_id and hook.wants(event.kind)
     ]
+
+
+def checkpoint_deliveries(
+    event_id: str, at: datetime, hooks: Sequence[Webhook]
+) -> list[WebhookDelivery]:
+    """One delivery of a CHECKPOINT event per webhook that wants it, due at once."""
+    kind = QueueEventKind.CHECKPOINT
+    return [_delivery(hook, event_id, kind, at) for hook in hooks if hook.wants(kind)]
+
+
+def _delivery(hook: Webhook, event_id: str, kind: QueueEventKind, at: datetime) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=new_id("dlv"),
+        webhook_id=hook.id,
+        event_id=event_id,
+        event_kind=kind,
+        status=DeliveryStatus.PENDING,
+        attempts=0,
+        created_at=at,
+        next_attempt_at=at,
+    )
 
 
 async def record(uow: UnitOfWork, events: Sequence[QueueEvent]) -> None:

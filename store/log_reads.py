@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from domain import merkle
 from domain.decisions import Decision
 from domain.errors import InvalidInputError
-from store.log_tree import Checkpoint
+from store.log_tree import Checkpoint, checkpoint_of_row
 from store.queries import Reads
 from store.tables import DecisionRow, decisions_t, log_checkpoints_t, log_nodes_t, workflows_t
 
@@ -41,16 +41,7 @@ class LogReads(Reads):
         else:
             query = query.where(c.tree_size == tree_size)
         row = (await self._execute(query)).first()
-        if row is None:
-            return None
-        return Checkpoint(
-            row.workflow_id,
-            row.tree_size,
-            bytes.fromhex(row.root_hash),
-            row.note,
-            row.signature,
-            row.created_at,
-        )
+        return None if row is None else checkpoint_of_row(row)
 
     async def root(self, workflow_id: str, tree_size: int) -> bytes:
         """The root of the workflow's tree at `tree_size`, from its stored root nodes."""

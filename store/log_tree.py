@@ -12,9 +12,10 @@ wrote it: that is the group commit.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain import audit, merkle
 from domain.checkpoints import checkpoint_note, origin_for
 from domain.decisions import Decision
+from domain.ids import new_id
+from domain.jobs import Job, JobKind
 from domain.merkle import Node
+from domain.outbox import checkpoint_deliveries
+from domain.webhooks import Webhook
+from store.jobs import SqlJobs
 from store.log_keys import LogSigner
 from store.log_pending import decision_of_record
 from store.tables import (
@@ -35,6 +41,7 @@ from store.tables import (
     workflows_t,
 )
 from store.tables import decisions_t as decisions_table
+from store.webhooks import SqlWebhooks
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,8 @@ class Checkpoint:
     note: str
     signature: str
     created_at: datetime
+    event_id: str = ""
+    """The id of its CHECKPOINT webhook event (stored checkpoints only)."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,9 @@ class Signing:
     ) -> Checkpoint:
         note = checkpoint_note(origin_for(self.deployment, workflow_key), size, root)
         signature = base64.b64encode(self.signer.sign(note)).decode("ascii")
-        return Checkpoint(workflow_id, size, root, note.decode("utf-8"), signature, now)
+        return Checkpoint(
+            workflow_id, size, root, note.decode("utf-8"), signature, now, new_id("evt")
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class Sealed:
     tree_size: int
     root: bytes | None
     checkpoint: Checkpoint | None
+    jobs: list[str] = field(default_factory=list)
+    """WEBHOOK_DELIVERY jobs of the checkpoint, to enqueue after commit."""
 
 
 async def seal_pending(
@@ -83,11 +96,14 @@ async def seal_pending(
     signing: Signing | None = None,
     checkpoint_due: bool = True,
     checkpoint_head: bool = False,
+    checkpoint_hooks: Sequence[Webhook] = (),
 ) -> Sealed:
     """Seal every pending decision of the workflow, in this session's transaction.
 
     With `checkpoint_head` and nothing pending, sign the current head when no
     checkpoint covers it yet (the late checkpoint after a batch that made none).
+    A stored checkpoint is delivered to `checkpoint_hooks` (the workflow's webhooks
+    that want CHECKPOINT events), in this same transaction.
     """
     head = (
         await session.execute(
@@ -118,7 +134,8 @@ async def seal_pending(
             root = merkle.tree_root(size, lambda wanted: nodes)
             checkpoint = signing.checkpoint(workflow_id, head.key, size, root, now)
             await store_checkpoint(session, checkpoint)
-        return Sealed([], head.chain_seq, None, checkpoint)
+        jobs = await _announce(session, checkpoint, checkpoint_hooks)
+        return Sealed([], head.chain_seq, None, checkpoint, jobs)
     decisions = [decision_of_record(row.record) for row in sorted(rows, key=lambda r: r.arrival)]
     seq, prev = head.chain_seq, head.chain_head
     for decision in decisions:
@@ -148,7 +165,23 @@ async def seal_pending(
     if signing is not None and checkpoint_due:
         checkpoint = signing.checkpoint(workflow_id, head.key, seq, root, now)
         await store_checkpoint(session, checkpoint)
-    return Sealed(decisions, seq, root, checkpoint)
+    jobs = await _announce(session, checkpoint, checkpoint_hooks)
+    return Sealed(decisions, seq, root, checkpoint, jobs)
+
+
+async def _announce(
+    session: AsyncSession, checkpoint: Checkpoint | None, hooks: Sequence[Webhook]
+) -> list[str]:
+    """One delivery (and its job) per webhook that wants the new checkpoint."""
+    if checkpoint is None:
+        return []
+    deliveries = checkpoint_deliveries(checkpoint.event_id, checkpoint.created_at, hooks)
+    if not deliveries:
+        return []
+    jobs = [Job.new(JobKind.WEBHOOK_DELIVERY, d.created_at, delivery_id=d.id) for d in deliveries]
+    await SqlWebhooks(session).add_deliveries(deliveries)
+    await SqlJobs(session).add_many(jobs)
+    return [job.id for job in jobs]
 
 
 async def store_checkpoint(session: AsyncSession, checkpoint: Checkpoint) -> None:
@@ -161,10 +194,37 @@ async def store_checkpoint(session: AsyncSession, checkpoint: Checkpoint) -> Non
                     root_hash=checkpoint.root_hash.hex(),
                     note=checkpoint.note,
                     signature=checkpoint.signature,
+                    event_id=checkpoint.event_id,
                     created_at=checkpoint.created_at,
                 )
             )
         )
+    )
+
+
+async def checkpoint_event(session: AsyncSession, event_id: str) -> tuple[str, Checkpoint] | None:
+    """The stored checkpoint whose CHECKPOINT event this is, with its workflow's key."""
+    c = log_checkpoints_t.c
+    row = (
+        await session.execute(
+            sa.select(log_checkpoints_t, workflows_t.c.key)
+            .join(workflows_t, workflows_t.c.id == c.workflow_id)
+            .where(c.event_id == event_id)
+        )
+    ).first()
+    return None if row is None else (row.key, checkpoint_of_row(row))
+
+
+def checkpoint_of_row(row: Any) -> Checkpoint:
+    """The checkpoint a `log_checkpoints` row holds."""
+    return Checkpoint(
+        row.workflow_id,
+        row.tree_size,
+        bytes.fromhex(row.root_hash),
+        row.note,
+        row.signature,
+        row.created_at,
+        row.event_id,
     )
 
 

@@ -26,8 +26,11 @@ from store.tables import (
 class SqlWebhooks:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.changed = False
+        """Whether this unit of work added or deleted a webhook."""
 
     async def add(self, hook: Webhook, secret: str) -> None:
+        self.changed = True
         await self.session.execute(
             webhooks_t.insert().values(values_of(WebhookRow.of(hook, secret)))
         )
@@ -42,6 +45,7 @@ class SqlWebhooks:
         return (row.to_domain(), row.secret) if row else None
 
     async def delete(self, hook_id: str, now: datetime) -> None:
+        self.changed = True
         await self.session.execute(
             webhooks_t.update()
             .where(webhooks_t.c.id == hook_id)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -24,12 +24,16 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from domain.clock import utcnow
 from domain.decisions import Decision
 from domain.errors import DomainError
+from domain.events import QueueEventKind
+from domain.webhooks import Webhook
 from store.conflicts import is_transient_conflict
 from store.log_tree import Sealed, Signing, pending_workflows, seal_pending, sealed_places
+from store.webhooks import SqlWebhooks
 
 log = logging.getLogger("arbiter.log")
 
 RETRIES = 5
+HOOKS_SECONDS = 2.0
 STRAGGLER_SECONDS = 2.0
 """A pending decision older than this has lost its sealer (its process died): the sweep seals it."""
 
@@ -46,10 +50,13 @@ class LogSealer:
         sessions: async_sessionmaker[Any],
         signing: Signing | None = None,
         checkpoint_seconds: float = 0.0,
+        enqueue: Callable[[list[str]], Awaitable[None]] | None = None,
     ) -> None:
         self._sessions = sessions
         self.signing = signing
         self.checkpoint_seconds = checkpoint_seconds
+        self._enqueue = enqueue
+        self._hooks: dict[str, tuple[float, list[Webhook]]] = {}
         self._waiting: dict[str, dict[str, asyncio.Future[Decision]]] = {}
         self._draining: dict[str, asyncio.Task[None]] = {}
         self._last_checkpoint: dict[str, float] = {}
@@ -93,6 +100,22 @@ class LogSealer:
             log.warning("sealed %d decisions left pending by a process that stopped", sealed)
         return sealed
 
+    def forget_hooks(self) -> None:
+        """Webhooks changed here: read them again before the next checkpoint."""
+        self._hooks.clear()
+
+    async def _checkpoint_hooks(self, workflow_id: str) -> list[Webhook]:
+        """The workflow's webhooks that want CHECKPOINT events, read at most every
+        HOOKS_SECONDS (a webhook made in another process waits that long for its first)."""
+        cached = self._hooks.get(workflow_id)
+        if cached is not None and time.monotonic() - cached[0] < HOOKS_SECONDS:
+            return cached[1]
+        async with self._sessions() as session:
+            hooks = await SqlWebhooks(session).active_of([workflow_id])
+        wanted = [h for h in hooks if h.wants(QueueEventKind.CHECKPOINT)]
+        self._hooks[workflow_id] = (time.monotonic(), wanted)
+        return wanted
+
     async def stop(self) -> None:
         for handle in self._late_checkpoints.values():
             handle.cancel()
@@ -133,8 +156,9 @@ class LogSealer:
     async def _seal_once(self, workflow_id: str, *, checkpoint_head: bool = False) -> Sealed:
         for attempt in range(RETRIES):
             try:
+                due = self._checkpoint_due(workflow_id) or checkpoint_head
+                hooks = await self._checkpoint_hooks(workflow_id) if due else []
                 async with self._sessions() as session:
-                    due = self._checkpoint_due(workflow_id)
                     result = await seal_pending(
                         session,
                         workflow_id,
@@ -142,9 +166,12 @@ class LogSealer:
                         signing=self.signing,
                         checkpoint_due=due,
                         checkpoint_head=checkpoint_head,
+                        checkpoint_hooks=hooks,
                     )
                     await session.commit()
                 self.batches += 1
+                if result.jobs and self._enqueue is not None:
+                    await self._enqueue(result.jobs)
                 if result.checkpoint is not None:
                     self._last_checkpoint[workflow_id] = time.monotonic()
                 elif result.decisions and self.signing is not None:

@@ -77,7 +77,10 @@ class Runtime:
         self._background: list[asyncio.Task[None]] = []
         self.signing = _signing(self.options)
         self.sealer = LogSealer(
-            self._write_sessions, self.signing, self.options.log_checkpoint_seconds
+            self._write_sessions,
+            self.signing,
+            self.options.log_checkpoint_seconds,
+            enqueue=self._enqueue_jobs,
         )
         self.started = False
 
@@ -195,6 +198,11 @@ class Runtime:
             self.publisher.notify(e.recommendation.id for e in uow.events.added)
         if uow.jobs.added:
             await enqueue_all(self.jobs, [j.id for j in uow.jobs.added])
+        if uow.webhooks.changed:
+            self.sealer.forget_hooks()
+
+    async def _enqueue_jobs(self, job_ids: list[str]) -> None:
+        await enqueue_all(self.jobs, job_ids)
 
     async def _seal_stragglers(self) -> None:
         """At start: seal what a process that stopped left pending (the sweep does it later)."""

@@ -1,6 +1,7 @@
 """Delivering one webhook event: POST the signed JSON, record the attempt, retry with backoff.
 
-Body: {"id", "kind", "workflow", "at", "recommendation", "decision"}. Headers:
+Body: {"id", "kind", "workflow", "at", "recommendation", "decision"}, and for a
+CHECKPOINT event "checkpoint": {"treeSize", "rootHash", "note", "signature"}. Headers:
 X-Arbiter-Event-Id (the same in every attempt) and X-Arbiter-Signature
 (sha256=<hex HMAC-SHA256 of the raw body with the webhook's secret>). Any
 non-2xx answer or a timeout is retried after ARBITER_WEBHOOK_RETRY_SECONDS,
@@ -17,10 +18,11 @@ from typing import Any
 import httpx
 
 from domain.clock import utcnow
-from domain.events import QueueEvent
+from domain.events import QueueEvent, QueueEventKind
 from domain.jobs import Job
 from domain.model import Decision, Recommendation
-from domain.webhooks import DeliveryStatus, WebhookDelivery, next_attempt_after, sign
+from domain.webhooks import DeliveryStatus, Webhook, WebhookDelivery, next_attempt_after, sign
+from store.log_tree import Checkpoint, checkpoint_event
 from workers.job_runtime import JobResult, JobRuntime, Report, RetryLater
 
 log = logging.getLogger("arbiter.webhooks")
@@ -72,6 +74,26 @@ def decision_json(decision: Decision) -> dict[str, Any]:
     }
 
 
+def checkpoint_body(workflow_key: str, checkpoint: Checkpoint) -> tuple[str, bytes]:
+    """A CHECKPOINT event's id and the exact bytes sent: the signed tree head, as
+    logCheckpoint gives it, for a witness to keep."""
+    body = {
+        "id": checkpoint.event_id,
+        "kind": QueueEventKind.CHECKPOINT.value,
+        "workflow": workflow_key,
+        "at": _iso(checkpoint.created_at),
+        "recommendation": None,
+        "decision": None,
+        "checkpoint": {
+            "treeSize": checkpoint.tree_size,
+            "rootHash": checkpoint.root_hash.hex(),
+            "note": checkpoint.note,
+            "signature": checkpoint.signature,
+        },
+    }
+    return checkpoint.event_id, json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def event_body(event: QueueEvent, workflow_key: str, decision: Decision | None) -> bytes:
     """The exact bytes that are signed and sent."""
     body = {
@@ -94,6 +116,10 @@ async def deliver(runtime: JobRuntime, job: Job, report: Report) -> JobResult:
         if delivery.status is not DeliveryStatus.PENDING:
             return {"message": f"already {delivery.status.value.lower()}"}
         hook = await uow.webhooks.get(delivery.webhook_id)
+        checkpoint = None
+        if delivery.event_kind is QueueEventKind.CHECKPOINT:
+            assert uow.session is not None
+            checkpoint = await checkpoint_event(uow.session, delivery.event_id)
         event = await uow.webhooks.event(delivery.event_id)
         decision = None
         workflow_key = ""
@@ -102,23 +128,35 @@ async def deliver(runtime: JobRuntime, job: Job, report: Report) -> JobResult:
             workflow_key = workflow.key if workflow else ""
             if event.decision_id:
                 decision = await uow.decisions.get(event.decision_id)
-    now = utcnow()
+    if hook is not None and checkpoint is not None:
+        return await _send(runtime, delivery, hook, *checkpoint_body(*checkpoint))
     if hook is None or event is None:
         delivery.status, delivery.last_error = DeliveryStatus.FAILED, "the webhook was deleted"
         await _record(runtime, delivery, delivery.attempts)
         return {"message": delivery.last_error}
+    return await _send(runtime, delivery, hook, event.id, event_body(event, workflow_key, decision))
+
+
+async def _send(
+    runtime: JobRuntime,
+    delivery: WebhookDelivery,
+    hook: tuple[Webhook, str],
+    event_id: str,
+    body: bytes,
+) -> JobResult:
+    """Make one attempt at delivering `body` and record it."""
+    now = utcnow()
     if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + timedelta(
         seconds=0.5
     ):
         # A duplicate run of this job: the scheduled one will make the attempt.
         raise RetryLater(None, "waiting for the next attempt")
     webhook, secret = hook
-    body = event_body(event, workflow_key, decision)
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
-        "X-Arbiter-Event-Id": event.id,
-        "X-Arbiter-Event-Kind": event.kind.value,
+        "X-Arbiter-Event-Id": event_id,
+        "X-Arbiter-Event-Kind": delivery.event_kind.value,
         "X-Arbiter-Delivery-Attempt": str(delivery.attempts + 1),
         "X-Arbiter-Signature": sign(secret, body),
     }

@@ -66,9 +66,11 @@ def upgrade() -> None:
         sa.Column("root_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("signature", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("event_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"]),
         sa.PrimaryKeyConstraint("workflow_id", "tree_size"),
+        sa.UniqueConstraint("event_id"),
     )
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.add_column(

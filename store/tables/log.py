@@ -52,4 +52,6 @@ class LogCheckpointRow(SQLModel, table=True):
     root_hash: str = Field(max_length=64)
     note: str = Field(sa_type=sa.Text)
     signature: str = Field(max_length=100)
+    event_id: str = Field(max_length=40, unique=True)
+    """The id of the CHECKPOINT event webhooks deliver for it."""
     created_at: datetime = timestamp()

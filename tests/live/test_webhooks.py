@@ -7,6 +7,7 @@ default, and through an arq burst worker on a real Redis.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import time
@@ -24,6 +25,7 @@ from starlette.routing import Route
 
 from api.services import runtime_options
 from domain.webhooks import verify
+from store.log_keys import verify_signature
 from tests.api.test_no_n_plus_one import StatementCounter
 from tests.conftest import make_settings
 from tests.factories import create_user, create_workflow, submit_one
@@ -485,3 +487,30 @@ async def test_an_arq_worker_delivers_and_retries_against_real_redis(
             2,
             "HTTP 500",
         )
+
+
+async def test_a_witness_webhook_gets_each_signed_checkpoint_and_no_queue_events(
+    live_server_factory,
+):
+    async with receiver(200) as target, live_server_factory() as server:
+        gql, admin, workflow = await world(server)
+        witness = await add_webhook(gql, admin, workflow, f"{target.url}/witness", ["CHECKPOINT"])
+        await submit_and_approve(gql, admin, workflow)
+        await submit_and_approve(gql, admin, workflow)
+        got = await target.wait_for(2, "/witness")
+        await settle_jobs(server)
+        assert all(verify(witness["secret"], r.body, r.headers["x-arbiter-signature"]) for r in got)
+        events = [r.json for r in target.to("/witness")]
+        assert {e["kind"] for e in events} == {"CHECKPOINT"}
+        # Deliveries run concurrently: a witness orders checkpoints by tree size.
+        assert sorted(e["checkpoint"]["treeSize"] for e in events) == [1, 2]
+        public = (await gql("{ logPublicKey }", token=admin))["logPublicKey"]
+        for event, received in zip(events, got, strict=True):
+            note = event["checkpoint"]["note"]
+            assert event["id"] == received.headers["x-arbiter-event-id"]
+            assert note.startswith(f"arbiter/{workflow}\n{event['checkpoint']['treeSize']}\n")
+            assert verify_signature(
+                public, note.encode(), base64.b64decode(event["checkpoint"]["signature"])
+            )
+        deliveries = (await hooks(gql, admin, workflow))[0]["deliveries"]
+        assert {(d["eventKind"], d["status"]) for d in deliveries} == {("CHECKPOINT", "DELIVERED")}

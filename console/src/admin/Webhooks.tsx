@@ -66,7 +66,18 @@ const Remove = graphql(`
   }
 `);
 
-const KINDS: QueueEventKind[] = ["ADDED", "CLAIMED", "RELEASED", "DECIDED", "FLAGGED", "ESCALATED"];
+// CHECKPOINT: the workflow's signed log checkpoints, for a witness that keeps them.
+const KINDS: QueueEventKind[] = [
+  "ADDED",
+  "CLAIMED",
+  "RELEASED",
+  "DECIDED",
+  "FLAGGED",
+  "ESCALATED",
+  "ASSIGNED",
+  "VOTED",
+  "CHECKPOINT",
+];
 
 export function Webhooks({ client, workflow }: { client: ApiClient; workflow: string }) {
   const list = useQuery(client, List, { workflow });
