@@ -50,7 +50,13 @@ $(CONSOLE_BUILT): $(CONSOLE_MODULES) $(CONSOLE_SOURCES)
 migrate: install
 	$(BIN)/arbiter migrate
 
+# The key that signs the decision log's checkpoints: `make run` makes one here when
+# missing (mode 0600); set ARBITER_LOG_SIGNING_KEY_FILE to keep yours elsewhere.
+run: export ARBITER_LOG_SIGNING_KEY_FILE ?= $(CURDIR)/.arbiter/log-signing.key
+
 run: migrate
+	mkdir -p $(dir $(ARBITER_LOG_SIGNING_KEY_FILE))
+	$(BIN)/arbiter keys create
 	$(BIN)/arbiter serve
 
 demo: migrate

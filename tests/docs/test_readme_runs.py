@@ -111,6 +111,14 @@ def _webhook_created(data: dict[str, Any]) -> None:
     assert data["createWebhook"]["secret"]
 
 
+def _signed_head(data: dict[str, Any]) -> None:
+    checkpoint = data["logCheckpoint"]
+    # app-1 auto-approved, app-3 rejected below the floor, app-2 approved, app-4 overridden
+    assert checkpoint["treeSize"] == 4, checkpoint
+    assert checkpoint["note"].startswith("arbiter/loans\n4\n"), checkpoint
+    assert len(data["logPublicKey"]) == 44
+
+
 # Keyed by the block's root fields. The variables are the ones the README's prose names.
 STEPS: dict[str, Step] = {
     "createWorkflow": Step(),
@@ -130,6 +138,7 @@ STEPS: dict[str, Step] = {
     "decisions overrides": Step(check=_log_and_overrides),
     "recommendThreshold": Step(check=_no_threshold_yet),
     "createWebhook": Step(check=_webhook_created),
+    "logPublicKey logCheckpoint": Step(check=_signed_head),
 }
 
 
