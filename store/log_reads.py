@@ -78,16 +78,14 @@ class LogReads(Reads):
         if not wanted:
             return {}
         c = log_nodes_t.c
-        # One primary-key probe per wanted node: a join on a VALUES list. SQLite never
-        # probes the key with `(level, idx) IN (VALUES ...)` (nor, unanalysed, with an OR
-        # of five pairs or more): it scans all the workflow's nodes, O(n).
-        asked = (
-            sa.values(sa.column("level", sa.SmallInteger), sa.column("idx", sa.BigInteger))
-            .data(wanted)
-            .cte("wanted")
-        )
-        on = sa.and_(c.workflow_id == workflow_id, c.level == asked.c.level, c.idx == asked.c.idx)
-        result = await self._execute(
-            sa.select(c.level, c.idx, c.hash).select_from(asked).join(log_nodes_t, on)
-        )
+        # One primary-key probe per wanted node, in one statement (cached per count). SQLite
+        # never probes the key with `(level, idx) IN (VALUES ...)` (nor, unanalysed, with an
+        # OR of five pairs or more): it scans all the workflow's nodes, O(n).
+        probes = [
+            sa.select(c.level, c.idx, c.hash).where(
+                c.workflow_id == workflow_id, c.level == level, c.idx == idx
+            )
+            for level, idx in wanted
+        ]
+        result = await self._execute(sa.union_all(*probes) if len(probes) > 1 else probes[0])
         return {(row.level, row.idx): bytes(row.hash) for row in result}
