@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from typing import NoReturn
 
-from api import cli_keys, cli_store, cli_witness
+from api import cli_evidence, cli_keys, cli_store, cli_witness
 from api.cli_errors import Need, check_cron, check_database, explain, load_settings
 from api.settings import get_settings
 from api.simulate_loop import command as simulate_loop
@@ -199,6 +199,12 @@ COMMANDS: tuple[Command, ...] = (
         "audit verify",
         "check the decision log's hash chains (exit 0 when they hold)",
         cli_store.audit_verify,
+    ),
+    Command(
+        "audit export",
+        "write one item's evidence pack: its decisions, proofs and a signed checkpoint",
+        cli_evidence.audit_export,
+        cli_evidence.audit_export_arguments,
     ),
     Command(
         "audit witness",
