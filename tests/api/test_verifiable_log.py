@@ -281,3 +281,21 @@ async def test_a_decision_left_pending_by_a_stopped_process_is_sealed_by_the_swe
     assert await services.sealer.seal_stragglers() == 1
     proof = (await gql(INCLUSION, {"id": decision_id}, token=expert))["inclusionProof"]
     assert proof["leafIndex"] == 1 and proof["treeSize"] == 2
+
+
+async def test_a_conflict_among_concurrent_decisions_fails_only_its_own_request(gql):
+    admin = await create_user(gql.services, "ADMIN")
+    workflow = await create_workflow(gql, admin)
+    reviewers = [await create_user(gql.services, "ANALYST") for _ in range(4)]
+    result = await submit(gql, admin, workflow["key"], *[proposal() for _ in range(12)])
+    ids = [item["id"] for item in result["recommendations"]]
+    # Every item once, and the first item a second time by another reviewer.
+    calls = [(reviewers[i % 4], item) for i, item in enumerate(ids)] + [(reviewers[3], ids[0])]
+
+    async def approve(token: str, item: str) -> str:
+        return str((await gql(APPROVE, {"id": item}, token=token))["approve"]["__typename"])
+
+    answers = await asyncio.gather(*(approve(token, item) for token, item in calls))
+    assert sorted(answers) == ["Conflict"] + ["DecisionSuccess"] * 12, answers
+    checkpoint = (await gql(CHECKPOINT, {"wf": workflow["key"]}, token=admin))["logCheckpoint"]
+    assert checkpoint["treeSize"] == 12
