@@ -105,12 +105,13 @@ async def seal_pending(
     A stored checkpoint is delivered to `checkpoint_hooks` (the workflow's webhooks
     that want CHECKPOINT events), in this same transaction.
     """
+    w = workflows_t.c
     head = (
         await session.execute(
             workflows_t.update()
-            .where(workflows_t.c.id == workflow_id)
-            .values(chain_seq=workflows_t.c.chain_seq)
-            .returning(workflows_t.c.chain_seq, workflows_t.c.chain_head, workflows_t.c.key)
+            .where(w.id == workflow_id)
+            .values(chain_seq=w.chain_seq)
+            .returning(w.chain_seq, w.chain_head, w.key, w.log_peaks)
         )
     ).one()
     pending = pending_decisions_t.c
@@ -121,9 +122,9 @@ async def seal_pending(
             .returning(pending.arrival, pending.record)
         )
     ).all()
+    size = head.chain_seq
     if not rows:
         checkpoint = None
-        size = head.chain_seq
         if (
             checkpoint_head
             and signing is not None
@@ -135,38 +136,83 @@ async def seal_pending(
             checkpoint = signing.checkpoint(workflow_id, head.key, size, root, now)
             await store_checkpoint(session, checkpoint)
         jobs = await _announce(session, checkpoint, checkpoint_hooks)
-        return Sealed([], head.chain_seq, None, checkpoint, jobs)
+        return Sealed([], size, None, checkpoint, jobs)
     decisions = [decision_of_record(row.record) for row in sorted(rows, key=lambda r: r.arrival)]
-    seq, prev = head.chain_seq, head.chain_head
+    seq, prev = size, head.chain_head
     for decision in decisions:
         audit.seal(decision, seq, prev)
         seq, prev = decision.seq, decision.audit_hash
-    size = head.chain_seq
-    peaks = await fetch_nodes(session, workflow_id, merkle.root_nodes(size))
+    peaks = _unpacked(size, head.log_peaks)
+    if peaks is None:
+        peaks = await fetch_nodes(session, workflow_id, merkle.root_nodes(size))
     written, root = merkle.append_leaves(
         size, peaks, [merkle.leaf_hash(d.leaf.encode("utf-8")) for d in decisions]
     )
-    await session.execute(
-        decisions_table.insert(), [values_of(DecisionRow.of(d)) for d in decisions]
-    )
-    await session.execute(
-        log_nodes_t.insert(),
+    known = peaks | dict(written)
+    new_peaks = b"".join(known[node] for node in merkle.root_nodes(seq))
+    checkpoint = None
+    if signing is not None and checkpoint_due:
+        checkpoint = signing.checkpoint(workflow_id, head.key, seq, root, now)
+    await _write_batch(
+        session,
+        [values_of(DecisionRow.of(d)) for d in decisions],
         [
             {"workflow_id": workflow_id, "level": level, "idx": idx, "hash": value}
             for (level, idx), value in written
         ],
-    )
-    await session.execute(
         workflows_t.update()
-        .where(workflows_t.c.id == workflow_id)
-        .values(chain_seq=seq, chain_head=prev)
+        .where(w.id == workflow_id)
+        .values(chain_seq=seq, chain_head=prev, log_peaks=new_peaks),
+        checkpoint,
     )
-    checkpoint = None
-    if signing is not None and checkpoint_due:
-        checkpoint = signing.checkpoint(workflow_id, head.key, seq, root, now)
-        await store_checkpoint(session, checkpoint)
     jobs = await _announce(session, checkpoint, checkpoint_hooks)
     return Sealed(decisions, seq, root, checkpoint, jobs)
+
+
+ONE_STATEMENT = 200
+"""Decisions a batch may hold to be written in one statement on PostgreSQL (a statement
+takes at most 32,767 parameters); bigger batches are written a table at a time."""
+
+
+async def _write_batch(
+    session: AsyncSession,
+    decisions: list[dict[str, Any]],
+    nodes: list[dict[str, Any]],
+    new_head: sa.Update,
+    checkpoint: Checkpoint | None,
+) -> None:
+    """Store a sealed batch: its records, the tree nodes they complete, the new head and
+    its checkpoint; on PostgreSQL in one statement (one round trip) when it is small."""
+    bind = session.bind
+    if bind is not None and bind.dialect.name == "postgresql" and len(decisions) <= ONE_STATEMENT:
+        parts = [
+            decisions_table.insert().values(decisions).returning(decisions_table.c.id).cte("d"),
+            log_nodes_t.insert().values(nodes).returning(log_nodes_t.c.idx).cte("n"),
+            new_head.returning(workflows_t.c.id).cte("h"),
+        ]
+        # Every data-modifying CTE runs, read or not.
+        statement: sa.Executable = (
+            log_checkpoints_t.insert().values(_checkpoint_values(checkpoint)).add_cte(*parts)
+            if checkpoint is not None
+            else sa.select(sa.literal(1)).add_cte(*parts)
+        )
+        await session.execute(statement)
+        return
+    await session.execute(decisions_table.insert(), decisions)
+    await session.execute(log_nodes_t.insert(), nodes)
+    await session.execute(new_head)
+    if checkpoint is not None:
+        await store_checkpoint(session, checkpoint)
+
+
+def _unpacked(size: int, packed: bytes | None) -> dict[Node, bytes] | None:
+    """The root nodes' hashes kept in the head row; None when they are not there (a log
+    sealed before they were kept) or do not fit the size."""
+    wanted = merkle.root_nodes(size)
+    if packed is None or len(packed) != merkle.HASH_SIZE * len(wanted):
+        return None
+    step = merkle.HASH_SIZE
+    return {node: bytes(packed[i * step : (i + 1) * step]) for i, node in enumerate(wanted)}
 
 
 async def _announce(
@@ -185,19 +231,19 @@ async def _announce(
 
 
 async def store_checkpoint(session: AsyncSession, checkpoint: Checkpoint) -> None:
-    await session.execute(
-        log_checkpoints_t.insert().values(
-            values_of(
-                LogCheckpointRow.model_construct(
-                    workflow_id=checkpoint.workflow_id,
-                    tree_size=checkpoint.tree_size,
-                    root_hash=checkpoint.root_hash.hex(),
-                    note=checkpoint.note,
-                    signature=checkpoint.signature,
-                    event_id=checkpoint.event_id,
-                    created_at=checkpoint.created_at,
-                )
-            )
+    await session.execute(log_checkpoints_t.insert().values(_checkpoint_values(checkpoint)))
+
+
+def _checkpoint_values(checkpoint: Checkpoint) -> dict[str, Any]:
+    return values_of(
+        LogCheckpointRow.model_construct(
+            workflow_id=checkpoint.workflow_id,
+            tree_size=checkpoint.tree_size,
+            root_hash=checkpoint.root_hash.hex(),
+            note=checkpoint.note,
+            signature=checkpoint.signature,
+            event_id=checkpoint.event_id,
+            created_at=checkpoint.created_at,
         )
     )
 
@@ -274,16 +320,29 @@ async def pending_workflow_of(session: AsyncSession, decision_id: str) -> str | 
     return found.scalar_one_or_none()
 
 
-async def sealed_places(session: AsyncSession, decision_ids: list[str]) -> dict[str, Decision]:
-    """Where sealed decisions stand in the log: seq, hashes and leaf, by id (others left out)."""
+@dataclass(frozen=True)
+class Place:
+    """Where a sealed decision stands in its workflow's log."""
+
+    seq: int
+    prev_hash: str
+    audit_hash: str
+    leaf: str
+
+    @classmethod
+    def of(cls, decision: Decision) -> Place:
+        return cls(decision.seq, decision.prev_hash, decision.audit_hash, decision.leaf)
+
+    def fill(self, decision: Decision) -> None:
+        """Give an unsealed copy of the decision its place."""
+        decision.seq, decision.prev_hash = self.seq, self.prev_hash
+        decision.audit_hash, decision.leaf = self.audit_hash, self.leaf
+
+
+async def sealed_places(session: AsyncSession, decision_ids: list[str]) -> dict[str, Place]:
+    """Where sealed decisions stand in the log, by id (unsealed ones are left out)."""
     c = decisions_table.c
     rows = await session.execute(
         sa.select(c.id, c.seq, c.prev_hash, c.audit_hash, c.leaf).where(c.id.in_(decision_ids))
     )
-    found = {}
-    for row in rows:
-        placed = Decision.__new__(Decision)
-        placed.seq, placed.prev_hash = row.seq, row.prev_hash
-        placed.audit_hash, placed.leaf = row.audit_hash, row.leaf
-        found[row.id] = placed
-    return found
+    return {row.id: Place(row.seq, row.prev_hash, row.audit_hash, row.leaf) for row in rows}

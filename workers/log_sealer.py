@@ -27,7 +27,14 @@ from domain.errors import DomainError
 from domain.events import QueueEventKind
 from domain.webhooks import Webhook
 from store.conflicts import is_transient_conflict
-from store.log_tree import Sealed, Signing, pending_workflows, seal_pending, sealed_places
+from store.log_tree import (
+    Place,
+    Sealed,
+    Signing,
+    pending_workflows,
+    seal_pending,
+    sealed_places,
+)
 from store.webhooks import SqlWebhooks
 
 log = logging.getLogger("arbiter.log")
@@ -57,7 +64,7 @@ class LogSealer:
         self.checkpoint_seconds = checkpoint_seconds
         self._enqueue = enqueue
         self._hooks: dict[str, tuple[float, list[Webhook]]] = {}
-        self._waiting: dict[str, dict[str, asyncio.Future[Decision]]] = {}
+        self._waiting: dict[str, dict[str, asyncio.Future[Place]]] = {}
         self._draining: dict[str, asyncio.Task[None]] = {}
         self._last_checkpoint: dict[str, float] = {}
         self._late_checkpoints: dict[str, asyncio.TimerHandle] = {}
@@ -73,7 +80,7 @@ class LogSealer:
         loop = asyncio.get_running_loop()
         waits = []
         for decision in decisions:
-            future: asyncio.Future[Decision] = loop.create_future()
+            future: asyncio.Future[Place] = loop.create_future()
             self._waiting.setdefault(decision.workflow_id, {})[decision.id] = future
             waits.append((decision, future))
         for workflow_id in {d.workflow_id for d in decisions}:
@@ -82,11 +89,7 @@ class LogSealer:
                     self._drain(workflow_id), name=f"arbiter-log-sealer-{workflow_id}"
                 )
         for decision, future in waits:
-            sealed = await asyncio.shield(future)
-            decision.seq = sealed.seq
-            decision.prev_hash = sealed.prev_hash
-            decision.audit_hash = sealed.audit_hash
-            decision.leaf = sealed.leaf
+            (await asyncio.shield(future)).fill(decision)
 
     async def seal_stragglers(self) -> int:
         """Seal decisions whose process died between their commit and their sealing."""
@@ -132,7 +135,8 @@ class LogSealer:
             while self._waiting.get(workflow_id):
                 batch = self._waiting.pop(workflow_id)
                 try:
-                    sealed = {d.id: d for d in (await self._seal_once(workflow_id)).decisions}
+                    done = (await self._seal_once(workflow_id)).decisions
+                    sealed = {d.id: Place.of(d) for d in done}
                     missing = [i for i in batch if i not in sealed]
                     if missing:
                         sealed |= await self._sealed_elsewhere(missing)
@@ -183,7 +187,7 @@ class LogSealer:
                 await asyncio.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
 
-    async def _sealed_elsewhere(self, decision_ids: list[str]) -> dict[str, Decision]:
+    async def _sealed_elsewhere(self, decision_ids: list[str]) -> dict[str, Place]:
         async with self._sessions() as session:
             return await sealed_places(session, decision_ids)
 

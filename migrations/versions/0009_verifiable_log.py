@@ -72,6 +72,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("workflow_id", "tree_size"),
         sa.UniqueConstraint("event_id"),
     )
+    with op.batch_alter_table("workflows", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("log_peaks", sa.LargeBinary(), nullable=True))
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("model_version", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
@@ -173,6 +175,8 @@ def downgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_column("leaf")
         batch_op.drop_column("model_version")
+    with op.batch_alter_table("workflows", schema=None) as batch_op:
+        batch_op.drop_column("log_peaks")
     op.drop_table("log_checkpoints")
     op.drop_table("log_nodes")
     op.drop_index("ix_decisions_pending_recommendation_id", table_name="decisions_pending")

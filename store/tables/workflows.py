@@ -60,6 +60,9 @@ class WorkflowRow(SQLModel, table=True):
     # Head of this workflow's decision-log hash chain; locking this row serialises appends.
     chain_seq: int = 0
     chain_head: str = Field(default="0" * 64, max_length=64)
+    # The hashes of the Merkle tree's root nodes at chain_seq leaves (merkle.root_nodes
+    # order, 32 bytes each): what the next seal appends to, without reading the nodes.
+    log_peaks: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
 
     @classmethod
     def of(cls, workflow: Workflow) -> WorkflowRow:
