@@ -3,6 +3,7 @@ reviewer console at /console with GraphiQL's files at /graphiql."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -64,6 +65,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
         services = Services.from_settings(settings)
         app.state.services = services
         await services.start()
+        # What start-up built (the schema, the mappers, the pools) lives as long as the
+        # process: out of the collector's sight, a full collection no longer walks it
+        # (they took 50 to 140 ms under load, stalling every request in flight).
+        gc.collect()
+        gc.freeze()
         try:
             async with metrics_listener(settings, services):
                 yield
