@@ -25,6 +25,7 @@ from store.tables import DecisionRow, LogCheckpointRow, LogNodeRow, PendingDecis
 from tests.api.test_queue_and_log import verify
 from tests.conftest import session_log_key
 from tests.factories import create_user, create_workflow, proposal, submit
+from workers.log_sealer import LogSealer
 
 APPROVE = """mutation($id: ID!) { approve(id: $id) { __typename
   ... on DecisionSuccess { decision { id sequence leafIndex leaf auditHash } }
@@ -254,33 +255,63 @@ async def test_audit_verify_catches_an_edited_leaf(
     assert code == 1 and "record 2" in out and "its leaf does not match its record" in out
 
 
-async def test_a_decision_left_pending_by_a_stopped_process_is_sealed_by_the_sweep(gql, database):
-    key, expert, _made = await a_log(gql, 1)
+async def unsealed_decision(gql: Any, key: str) -> Any:
+    """A decision committed by a process that stops before sealing it: still pending."""
     services = gql.services
     item = await submit(gql, await create_user(services, "ADMIN"), key, proposal())
     rec_id = item["recommendations"][0]["id"]
-    user = await services.run(create_user_use_case, None, "late-reviewer", Role.ANALYST)
+    user, _ = await services.run(create_user_use_case, None, f"late-{rec_id}", Role.ANALYST)
+    async with services.unit_of_work() as uow:
+        found = await uow.recommendations.get(rec_id, for_update=True)
+        workflow = await uow.workflows.get(found.workflow_id)
+        decision = found.decide(user, workflow, Verdict.APPROVE, utcnow())
+        await uow.recommendations.save(found, found.version - 1, Status.PENDING)
+        await uow.decisions.append([decision])
+        await uow.commit()
+    return decision
 
-    async def decide_without_sealing() -> str:
-        async with services.unit_of_work() as uow:
-            found = await uow.recommendations.get(rec_id, for_update=True)
-            workflow = await uow.workflows.get(found.workflow_id)
-            decision = found.decide(user[0], workflow, Verdict.APPROVE, utcnow())
-            await uow.recommendations.save(found, found.version - 1, Status.PENDING)
-            await uow.decisions.append([decision])
-            await uow.commit()  # and the process dies before sealing
-            return decision.id
 
-    decision_id = await decide_without_sealing()
-    assert (await gql(INCLUSION, {"id": decision_id}, token=expert))["inclusionProof"] is None
+async def test_a_decision_left_pending_by_a_stopped_process_is_sealed_by_the_sweep(gql, database):
+    key, reviewer, _made = await a_log(gql, 1)
+    decision = await unsealed_decision(gql, key)
+    assert (await gql(INCLUSION, {"id": decision.id}, token=reviewer))["inclusionProof"] is None
     pending = PendingDecisionRow.__table__
     async with database.write_engine.begin() as connection:
         await connection.execute(
             pending.update().values(created_at=utcnow() - timedelta(minutes=1))
         )
-    assert await services.sealer.seal_stragglers() == 1
-    proof = (await gql(INCLUSION, {"id": decision_id}, token=expert))["inclusionProof"]
+    assert await gql.services.sealer.seal_stragglers() == 1
+    proof = (await gql(INCLUSION, {"id": decision.id}, token=reviewer))["inclusionProof"]
     assert proof["leafIndex"] == 1 and proof["treeSize"] == 2
+
+
+async def test_with_an_interval_checkpoints_are_fewer_and_the_last_comes_at_most_that_late(
+    gql, database
+):
+    key, _reviewer, made = await a_log(gql, 1)
+    workflow_id = json.loads(made[0]["leaf"])["workflow_id"]
+    sealer = LogSealer(database.write_sessions(), gql.services.signing, checkpoint_seconds=0.3)
+    try:
+        for _ in range(3):
+            decision = await unsealed_decision(gql, key)
+            await sealer.seal([decision])
+            assert decision.seq >= 2 and decision.audit_hash and decision.leaf
+        assert await checkpoint_sizes(database, workflow_id) == [1, 2]
+        await asyncio.sleep(0.6)
+        assert await checkpoint_sizes(database, workflow_id) == [1, 2, 4]
+    finally:
+        await sealer.stop()
+
+
+async def checkpoint_sizes(database: Any, workflow_id: str) -> list[int]:
+    checkpoints = LogCheckpointRow.__table__
+    async with database.read_engine.connect() as connection:
+        found = await connection.execute(
+            sa.select(checkpoints.c.tree_size)
+            .where(checkpoints.c.workflow_id == workflow_id)
+            .order_by(checkpoints.c.tree_size)
+        )
+        return list(found.scalars())
 
 
 async def test_a_conflict_among_concurrent_decisions_fails_only_its_own_request(gql):
@@ -299,3 +330,38 @@ async def test_a_conflict_among_concurrent_decisions_fails_only_its_own_request(
     assert sorted(answers) == ["Conflict"] + ["DecisionSuccess"] * 12, answers
     checkpoint = (await gql(CHECKPOINT, {"wf": workflow["key"]}, token=admin))["logCheckpoint"]
     assert checkpoint["treeSize"] == 12
+
+
+async def test_audit_verify_catches_a_reordered_pair_a_deleted_record_and_a_forked_log(
+    gql, database, database_url, monkeypatch, capsys
+):
+    decisions = DecisionRow.__table__
+    checkpoints = LogCheckpointRow.__table__
+    _key, _reviewer, reordered = await a_log(gql, 3)
+    _key, _reviewer, deleted = await a_log(gql, 3)
+    forked_key, _reviewer, forked = await a_log(gql, 3)
+    first, second = reordered[0]["id"], reordered[1]["id"]
+    async with database.write_engine.begin() as connection:
+        await connection.execute(decisions.update().where(decisions.c.id == first).values(seq=-1))
+        await connection.execute(decisions.update().where(decisions.c.id == second).values(seq=1))
+        await connection.execute(decisions.update().where(decisions.c.id == first).values(seq=2))
+        await connection.execute(decisions.delete().where(decisions.c.id == deleted[1]["id"]))
+    code, out = await audit(monkeypatch, capsys, database_url)
+    assert code == 1
+    assert f"decision {second}" in out and "its previous hash does not match" in out
+    assert "expected record number 2, found 3 (a record was deleted or reordered)" in out
+
+    # A log rewritten from record 2 on, its new root signed with the deployment's key:
+    # only the checkpoints kept from before can tell.
+    workflow_id = json.loads(forked[0]["leaf"])["workflow_id"]
+    signing = gql.services.signing
+    other_root = hashlib.sha256(b"another history").digest()
+    fork = signing.checkpoint(workflow_id, forked_key, 2, other_root, utcnow())
+    async with database.write_engine.begin() as connection:
+        await connection.execute(
+            checkpoints.update()
+            .where((checkpoints.c.workflow_id == workflow_id) & (checkpoints.c.tree_size == 2))
+            .values(root_hash=other_root.hex(), note=fork.note, signature=fork.signature)
+        )
+    code, out = await audit(monkeypatch, capsys, database_url)
+    assert "checkpoint at tree size 2: its root is not the root of the log at that size" in out
