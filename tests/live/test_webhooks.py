@@ -432,6 +432,8 @@ async def test_listing_webhooks_with_their_deliveries_costs_the_same_for_one_or_
     admin = await create_user(gql.services, "admin")
     workflow = (await create_workflow(gql, admin))["key"]
     engines = [gql.services.database.read_engine, gql.services.database.write_engine]
+    # The token cache's twice-a-second re-read is not the listing's to count.
+    gql.services.token_cache.recheck_seconds = 3600
     statements = []
     for adding in (1, 4):
         for _ in range(adding):
