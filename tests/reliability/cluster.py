@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from domain.enums import Role
+from tests.conftest import session_log_key
 from tests.factories import create_user
 from tests.live.conftest import ServerAddress, free_port
 
@@ -75,6 +76,7 @@ async def arbiter_process(
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARBITER_")}
     env |= {
         "ARBITER_DATABASE_URL": database_url,
+        "ARBITER_LOG_SIGNING_KEY_FILE": str(session_log_key()),
         "ARBITER_DB_POOL_SIZE": "8",
         "ARBITER_DB_MAX_OVERFLOW": "8",
         "ARBITER_GRAPHIQL": "false",
@@ -118,6 +120,7 @@ def arbiter_command(database_url: str, *args: str) -> subprocess.CompletedProces
     """Run an `arbiter` subcommand against `database_url`, e.g. ("audit", "verify")."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARBITER_")}
     env["ARBITER_DATABASE_URL"] = database_url
+    env["ARBITER_LOG_SIGNING_KEY_FILE"] = str(session_log_key())
     return subprocess.run(
         [ARBITER, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
     )
@@ -494,11 +497,18 @@ async def check_log(database_url: str, fixture: Fixture, ledger: Ledger) -> LogC
                     )
                 ).all()
             )
+            # A decision committed by a process killed before it was sealed waits in
+            # decisions_pending until the next sealing of its workflow (or the sweep):
+            # it is logged all the same, and must be counted.
             decisions = (
                 await connection.execute(
                     sa.text(
-                        "SELECT d.id, d.recommendation_id, d.verdict, d.automated "
+                        "SELECT d.id, d.recommendation_id, d.verdict, d.automated, true AS sealed "
                         "FROM decisions d JOIN workflows w ON w.id = d.workflow_id "
+                        "WHERE w.key = :key "
+                        "UNION ALL SELECT p.decision_id, p.recommendation_id, p.verdict, "
+                        "false, false "
+                        "FROM decisions_pending p JOIN workflows w ON w.id = p.workflow_id "
                         "WHERE w.key = :key"
                     ),
                     {"key": fixture.workflow},
@@ -534,7 +544,8 @@ async def check_log(database_url: str, fixture: Fixture, ledger: Ledger) -> LogC
 
     verified = arbiter_command(database_url, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    expected_line = f"ok      {fixture.workflow}: {len(decisions)} records, chain holds"
+    sealed = sum(1 for d in decisions if d.sealed)
+    expected_line = f"ok      {fixture.workflow}: {sealed} records, chain holds, tree holds"
     assert expected_line in verified.stdout, verified.stdout
     return LogCheck(len(statuses), len(decisions), without_ack, verified.stdout.strip())
 

@@ -66,14 +66,35 @@ async def test_racing_reviewers_on_two_processes_decide_each_item_exactly_once(
     if load.racer_pairs:
         assert ledger.outcomes["race:DecisionSuccess"] > 0, ledger.outcomes  # racers won some
         assert ledger.outcomes["race:Conflict"] > 0, ledger.outcomes  # and lost some
+    # One signed checkpoint per sealing transaction: fewer than decisions means the two
+    # processes' concurrent decisions were sealed together (group commit).
+    batches = await _checkpoints_of(fresh_pg, fixture.workflow)
+    assert 0 < batches < ITEMS, batches
     report(
         "load",
         items=ITEMS,
         reviewers=REVIEWERS,
         seconds=f"{seconds:.1f}",
         decisions=rate(len(ledger.acked), seconds),
+        sealing_batches=batches,
         outcomes=dict(ledger.outcomes),
     )
+
+
+async def _checkpoints_of(database_url: str, workflow: str) -> int:
+    engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.connect() as connection:
+            found = await connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM log_checkpoints c "
+                    "JOIN workflows w ON w.id = c.workflow_id WHERE w.key = :key"
+                ),
+                {"key": workflow},
+            )
+            return int(found.scalar_one())
+    finally:
+        await engine.dispose()
 
 
 async def _claims_of(database_url: str, workflow: str) -> dict[str, tuple[str, Any]]:
