@@ -99,8 +99,13 @@ class Settings(BaseSettings):
     oidc_jwks_refetch_seconds: float = 5.0
     """A token naming an unknown key id refetches the key set at most this often."""
 
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    db_pool_size: int = 30
+    """Connections one process keeps open once it has opened them."""
+    db_max_overflow: int = 0
+    """Connections opened beyond the pool when it is all in use, closed again when given
+    back. 0 by default: under load such connections were closed and reopened hundreds of
+    times a second (each a TLS handshake, an authentication and its prepared statements
+    lost), which cost a third of the decisions a process served (BENCHMARKS.md, 9)."""
 
     log_signing_key_file: Path | None = None
     """The file holding the deployment's Ed25519 key that signs the decision log's

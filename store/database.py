@@ -101,7 +101,7 @@ def _sqlite_engine(url: str, begin: str, pool_size: int, max_overflow: int) -> A
     return engine
 
 
-def connect(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Database:
+def connect(url: str, *, pool_size: int = 30, max_overflow: int = 0) -> Database:
     """Create the engines for `url` (sqlite+aiosqlite:// or postgresql+asyncpg://)."""
     backend = make_url(url).get_backend_name()
     if backend == "sqlite":
