@@ -169,11 +169,6 @@ async def seal_pending(
     return Sealed(decisions, seq, root, checkpoint, jobs)
 
 
-ONE_STATEMENT = 200
-"""Decisions a batch may hold to be written in one statement on PostgreSQL (a statement
-takes at most 32,767 parameters); bigger batches are written a table at a time."""
-
-
 async def _write_batch(
     session: AsyncSession,
     decisions: list[dict[str, Any]],
@@ -182,22 +177,10 @@ async def _write_batch(
     checkpoint: Checkpoint | None,
 ) -> None:
     """Store a sealed batch: its records, the tree nodes they complete, the new head and
-    its checkpoint; on PostgreSQL in one statement (one round trip) when it is small."""
-    bind = session.bind
-    if bind is not None and bind.dialect.name == "postgresql" and len(decisions) <= ONE_STATEMENT:
-        parts = [
-            decisions_table.insert().values(decisions).returning(decisions_table.c.id).cte("d"),
-            log_nodes_t.insert().values(nodes).returning(log_nodes_t.c.idx).cte("n"),
-            new_head.returning(workflows_t.c.id).cte("h"),
-        ]
-        # Every data-modifying CTE runs, read or not.
-        statement: sa.Executable = (
-            log_checkpoints_t.insert().values(_checkpoint_values(checkpoint)).add_cte(*parts)
-            if checkpoint is not None
-            else sa.select(sa.literal(1)).add_cte(*parts)
-        )
-        await session.execute(statement)
-        return
+    its checkpoint. Each table by one cached statement, run for many rows: a single
+    statement of data-modifying CTEs was tried, and as its text changes with the batch's
+    size it was compiled and prepared anew for every batch (slower, bench/decision_path.py).
+    """
     await session.execute(decisions_table.insert(), decisions)
     await session.execute(log_nodes_t.insert(), nodes)
     await session.execute(new_head)
