@@ -18,7 +18,7 @@ from importlib import metadata
 from typing import NoReturn
 
 from api import cli_evidence, cli_keys, cli_store, cli_witness
-from api.cli_errors import Need, check_cron, check_database, explain, load_settings
+from api.cli_errors import Need, check_cron, check_database, check_workers, explain, load_settings
 from api.settings import get_settings
 from api.simulate_loop import command as simulate_loop
 
@@ -33,20 +33,37 @@ def _serve(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     check_cron(settings)
+    check_workers(settings, args.workers)
     configure_logging(settings.log_json)
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,
-        proxy_headers=False,
-    )
+    host: str = args.host or settings.host
+    port: int = args.port or settings.port
+    if args.workers > 1:
+        # Each process builds its own app (and engine, pools, sealer) from the same
+        # settings; uvicorn shares the listening socket between them.
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            workers=args.workers,
+            host=host,
+            port=port,
+            log_config=None,
+            proxy_headers=False,
+        )
+        return 0
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False)
     return 0
 
 
 def _serve_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("--host", help="default ARBITER_HOST or 127.0.0.1")
     command.add_argument("--port", type=int, help="default ARBITER_PORT or 8000")
+    command.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (default 1); more need PostgreSQL and ARBITER_REDIS_URL, "
+        "so that every process hears every other's events",
+    )
 
 
 def _worker(args: argparse.Namespace) -> int:

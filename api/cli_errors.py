@@ -345,3 +345,22 @@ def _causes(error: BaseException) -> Iterator[BaseException]:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """`serve --workers N`: at least one; several need a shared database and bus (each
+    process would otherwise keep its own SQLite lock and hear only its own events)."""
+    if workers < 1:
+        raise CliError(f"--workers {workers}: give at least 1")
+    if workers == 1:
+        return
+    if settings.database_url.startswith("sqlite"):
+        raise CliError(
+            f"--workers {workers} needs PostgreSQL (ARBITER_DATABASE_URL): SQLite takes "
+            "one writer at a time"
+        )
+    if not settings.redis_url:
+        raise CliError(
+            f"--workers {workers} needs ARBITER_REDIS_URL: without it each process hears "
+            "only its own events, and live queues would miss the others'"
+        )

@@ -223,3 +223,20 @@ def test_with_verbose_the_traceback_comes_before_the_line(tmp_path: Path) -> Non
             f"error: no database at {tmp_path / 'arbiter.db'}: run `arbiter migrate` first"
         )
     assert files_under(tmp_path) == set()
+
+
+def test_serve_with_several_workers_needs_postgresql_and_redis_and_at_least_one(
+    tmp_path: Path, migrated: str, postgres_url: str
+) -> None:
+    on_sqlite, without_redis, none = run_all(
+        [("serve", "--workers", "2"), ("serve", "--workers", "2"), ("serve", "--workers", "0")],
+        tmp_path,
+        [
+            environment(ARBITER_DATABASE_URL=migrated),
+            environment(ARBITER_DATABASE_URL=postgres_url),
+            environment(ARBITER_DATABASE_URL=migrated),
+        ],
+    )
+    assert_one_line([on_sqlite], "--workers 2 needs PostgreSQL")
+    assert_one_line([without_redis], "--workers 2 needs ARBITER_REDIS_URL")
+    assert_one_line([none], "--workers 0: give at least 1")

@@ -69,9 +69,10 @@ class ArbiterProcess(ServerAddress):
 
 @contextlib.asynccontextmanager
 async def arbiter_process(
-    name: str, database_url: str, log_dir: Path, **settings: Any
+    name: str, database_url: str, log_dir: Path, *serve_args: str, **settings: Any
 ) -> AsyncIterator[ArbiterProcess]:
-    """`arbiter serve` on a free port with ARBITER_<NAME>=value for each setting."""
+    """`arbiter serve` on a free port, with `serve_args` after it and ARBITER_<NAME>=value
+    for each setting."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("ARBITER_")}
     env |= {
@@ -89,6 +90,7 @@ async def arbiter_process(
             "serve",
             "--port",
             str(port),
+            *serve_args,
             env=env,
             cwd=ROOT,
             stdout=asyncio.subprocess.DEVNULL,
