@@ -72,6 +72,7 @@ def _item_rows(cases: Any, lo: int, hi: int) -> tuple[list[dict], list[dict]]:
                 "created_at": c.created_at,
                 "prev_hash": "0" * 64,
                 "audit_hash": "0" * 64,
+                "leaf": "",  # no Merkle tree: retraining reads records, not proofs
             }
         )
     return recs, decisions

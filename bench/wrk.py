@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,8 @@ def wrk(
             counters[name] = counters.get(name, 0) + int(value)
     if summary is None:
         raise RuntimeError(f"wrk failed:\n{completed.stdout}\n{completed.stderr}")
+    if completed.stderr:
+        sys.stderr.write(completed.stderr)  # what the script says about bad answers
     return WrkRun(
         requests=summary["requests"],
         seconds=summary["micros"] / 1e6,

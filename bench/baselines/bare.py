@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from api.token_cache import TokenCache
 from domain.enums import Role
 from domain.model import User
 from store.database import Database, connect
-from store.tables import users_t
+from store.tables import api_tokens_t, users_t
 
 Handler = Callable[[Request, Database, User, Any], Awaitable[Any]]
 
@@ -27,7 +28,8 @@ class Unauthorized(Exception):
 
 
 async def user_for(request: Request, database: Database, cache: TokenCache) -> User:
-    """The same look-up as Arbiter's: bearer token → SHA-256 → users row (or the cache)."""
+    """The same look-up as Arbiter's: bearer token → SHA-256 → a live token of an active
+    user (or the cache)."""
     value = request.headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -36,9 +38,19 @@ async def user_for(request: Request, database: Database, cache: TokenCache) -> U
     cached = cache.get(token_hash)
     if cached is not None:
         return cached
+    now = datetime.now(UTC)
     async with database.read_engine.connect() as connection:
         row = (
-            await connection.execute(sa.select(users_t).where(users_t.c.token_hash == token_hash))
+            await connection.execute(
+                sa.select(users_t)
+                .join(api_tokens_t, api_tokens_t.c.user_id == users_t.c.id)
+                .where(
+                    api_tokens_t.c.token_hash == token_hash,
+                    api_tokens_t.c.revoked_at.is_(None),
+                    sa.or_(api_tokens_t.c.expires_at.is_(None), api_tokens_t.c.expires_at > now),
+                    users_t.c.active.is_(True),
+                )
+            )
         ).first()
     if row is None:
         raise Unauthorized

@@ -1,11 +1,13 @@
-"""Bare baseline of the decision path: what `approve(id)` does in SQL, in one transaction.
+"""Bare baseline of the decision path: one transaction per decision, as Arbiter was
+before group commit.
 
-The same statements Arbiter issues for an approval, written by hand with
+The statements Arbiter issued for an approval then, written by hand with
 SQLAlchemy Core on the same engines: read the item, read its workflow with the
 current policy, a conditional UPDATE of the item (status and version), INSERT
 the outbox event, read the workflow's active webhooks, lock and advance the
 workflow's chain head (UPDATE ... RETURNING), store the new head hash and the
-decision (one statement on PostgreSQL, two on SQLite); COMMIT.
+decision with its leaf (one statement on PostgreSQL, two on SQLite); COMMIT. No
+Merkle tree and no checkpoint: Arbiter now also keeps those, sealed by group commit.
 The answer is the same small JSON as Arbiter's.
 """
 
@@ -119,8 +121,13 @@ async def approve(_: Request, database: Database, user: User, variables: Any) ->
             .where(workflows_t.c.id == item.workflow_id)
             .values(chain_head=audit_hash)
         )
+        # The leaf of the Merkle tree is the record plus the model version; this baseline
+        # stores it but keeps no tree (the one-transaction design before group commit).
+        leaf = json.dumps(
+            {**record, "model_version": None}, sort_keys=True, default=str, separators=(",", ":")
+        )
         insert = sa.insert(decisions_t).values(
-            **record, prev_hash=head.chain_head, audit_hash=audit_hash
+            **record, vote=False, prev_hash=head.chain_head, audit_hash=audit_hash, leaf=leaf
         )
         if connection.dialect.name == "postgresql":
             await connection.execute(
