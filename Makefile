@@ -100,8 +100,11 @@ bench: install
 	  || (echo "bench needs wrk: apt-get install wrk" && exit 1)
 	$(BIN)/python bench/read_path.py
 	$(BIN)/python bench/decision_path.py
+	$(BIN)/python bench/decision_path.py --backend postgresql --workflows 4
+	$(BIN)/python bench/decision_path.py --backend postgresql --server-workers 2
 	$(BIN)/python bench/vote_path.py
 	$(BIN)/python bench/ingestion.py
+	$(BIN)/python bench/ingestion.py --backend postgresql --auto 1
 	$(BIN)/python bench/queue_page.py
 	$(BIN)/python bench/fanout.py --backend all --repeat 3 --events 50
 	$(BIN)/python bench/subscription_latency.py

@@ -14,10 +14,20 @@ and next approval, 1 s on average, drawn evenly from 0.5 to 1.5 s: about 50
 decisions a second offered by the 50, below what one process sustains, and still
 far faster than people decide).
 
-Targets: Arbiter >= 0.5 of the baseline's decisions/s; p99 <= 50 ms on PostgreSQL.
+Every decision of a workflow is sealed into that workflow's log (hash chain, Merkle
+tree, signed checkpoint) by group commit: the baseline is the bare one transaction per
+decision, taking the workflow's chain-head lock, as Arbiter did before group commit.
+`--workflows N` spreads the items over N workflows (round robin), to show that
+workflows do not contend. `--server-workers N` runs Arbiter as `arbiter serve --workers
+N` (N processes on one port, with Redis as their bus; the bare endpoint stays one process).
+
+Targets on PostgreSQL (issue 15): p99 <= 50 ms paced; saturating decisions/s at least
+2x those before group commit (118/s, BENCHMARKS.md section 2 of 2026-11-24) and above
+the bare endpoint's; everywhere Arbiter >= 0.5 of the baseline's decisions/s.
 
     .venv/bin/python bench/decision_path.py [--backend sqlite|postgresql|all]
-        [--rounds 3] [--seconds 8] [--reviewers 50] [--items-per-run 8000]
+        [--rounds 3] [--seconds 8] [--reviewers 50] [--items-per-run 8000] [--workflows 1]
+        [--server-workers 1]
 """
 
 from __future__ import annotations
@@ -39,6 +49,9 @@ from domain.enums import Role
 
 TARGET_RATIO = 0.5
 TARGET_P99_MS = 50.0
+BEFORE_GROUP_COMMIT = 118.0
+"""Saturating decisions/s on PostgreSQL before group commit (one workflow, 50 reviewers)."""
+TARGET_SPEED_UP = 2.0
 WORKFLOW = "decisions"
 APPROVE = (
     "mutation($id: ID!) { approve(id: $id) { __typename "
@@ -75,6 +88,9 @@ response = function(status, headers, body)
     ok = ok + 1
   else
     bad = bad + 1
+    if bad <= 3 then  -- say why, for whoever reads the benchmark's failure
+      io.stderr:write("not a decision: " .. status .. " " .. string.sub(body, 1, 300) .. "\\n")
+    end
   end
 end
 """
@@ -118,23 +134,38 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
     async with harness.scratch_database(backend) as url:
         async with Seeder(url) as seeder:
             tokens = await seeder.users(Role.ANALYST, args.reviewers, "reviewer")
-            await seeder.workflow(WORKFLOW)
-            needed = len(loads) * args.rounds * 2 * args.items_per_run
-            print(f"{backend}: seeding {needed} items", file=sys.stderr)
-            items = await seeder.items(WORKFLOW, needed)
-        slices = iter(
-            items[i : i + args.items_per_run] for i in range(0, needed, args.items_per_run)
-        )
+            # The bare endpoint writes the chain but no Merkle tree: it gets workflows of
+            # its own, so that each server appends only to logs it keeps whole.
+            per_run = len(loads) * args.rounds * args.items_per_run
+            slices = {}
+            for name in ("arbiter", "bare"):
+                keys = [f"{WORKFLOW}-{name}-{n}" for n in range(args.workflows)]
+                for key in keys:
+                    await seeder.workflow(key)
+                print(f"{backend}: seeding {per_run} items for {name}", file=sys.stderr)
+                per_workflow = [await seeder.items(key, -(-per_run // len(keys))) for key in keys]
+                items = [ids[n] for n in range(len(per_workflow[0])) for ids in per_workflow]
+                slices[name] = iter(
+                    [
+                        items[i : i + args.items_per_run]
+                        for i in range(0, per_run, args.items_per_run)
+                    ]
+                )
         for load, think_ms in loads.items():
 
             def approvals(name: str, server: Server, think_ms: int = think_ms) -> WrkRun:
-                ids = next(slices)
-                run_wrk(server.graphql, ids[:300], tokens, 4, 1)  # warm up
+                ids = next(slices[name])
+                # Warm up over as many connections as the run: every pooled database
+                # connection is opened (a TLS handshake and authentication each) before
+                # the measured run, not during it. Repeats of ids here are not counted.
+                run_wrk(server.graphql, ids[:500], tokens, args.reviewers, 2)
                 return run_wrk(
-                    server.graphql, ids[300:], tokens, args.reviewers, args.seconds, think_ms
+                    server.graphql, ids[500:], tokens, args.reviewers, args.seconds, think_ms
                 )
 
-            measured = harness.against_bare(args.rounds, url, "decide", approvals)
+            measured = harness.against_bare(
+                args.rounds, url, "decide", approvals, workers=args.server_workers
+            )
             for name, name_runs in measured.items():
                 runs[(load, name)] = name_runs
     rows = []
@@ -143,10 +174,18 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
         ours = harness.median_of([r.counters["ok"] / r.seconds for r in ours_runs])
         bare = harness.median_of([r.counters["ok"] / r.seconds for r in bare_runs])
         p99 = harness.median_of([r.latency_ms["p99"] for r in ours_runs])
+        saturating = not loads[load]
+        met = ours / bare >= TARGET_RATIO
+        if backend == "postgresql" and saturating:
+            met = met and ours >= TARGET_SPEED_UP * BEFORE_GROUP_COMMIT and ours > bare
+        if backend == "postgresql" and not saturating:
+            met = met and p99 <= TARGET_P99_MS
         rows.append(
             {
                 "backend": backend,
                 "load": load,
+                "workflows": args.workflows,
+                "server_workers": args.server_workers,
                 "reviewers": args.reviewers,
                 "arbiter_decisions_per_s": ours,
                 "bare_decisions_per_s": bare,
@@ -155,8 +194,10 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
                 **harness.latency_medians(ours_runs, "arbiter"),
                 **harness.latency_medians(bare_runs, "bare"),
                 "target_p99_ms": TARGET_P99_MS if backend == "postgresql" else None,
-                "met": ours / bare >= TARGET_RATIO
-                and (backend != "postgresql" or p99 <= TARGET_P99_MS),
+                "speed_up_vs_before": ours / BEFORE_GROUP_COMMIT
+                if backend == "postgresql" and saturating
+                else None,
+                "met": met,
                 "rounds_decisions_per_s": {
                     "arbiter": [round(r.counters["ok"] / r.seconds) for r in ours_runs],
                     "bare": [round(r.counters["ok"] / r.seconds) for r in bare_runs],
@@ -167,18 +208,22 @@ async def measure(backend: str, args: argparse.Namespace) -> list[dict[str, Any]
 
 
 COLUMNS = (
-    "backend load arbiter_decisions_per_s bare_decisions_per_s ratio arbiter_p99_ms bare_p99_ms met"
+    "backend workflows server_workers load arbiter_decisions_per_s bare_decisions_per_s ratio "
+    "speed_up_vs_before arbiter_p99_ms bare_p99_ms met"
 )
 TARGET_TEXT = (
-    f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; "
-    f"p99 <= {TARGET_P99_MS} ms on PostgreSQL"
+    f"arbiter >= {TARGET_RATIO} of the bare endpoint's decisions/s; on PostgreSQL: "
+    f"p99 <= {TARGET_P99_MS} ms paced, saturating >= {TARGET_SPEED_UP}x "
+    f"{BEFORE_GROUP_COMMIT:.0f}/s (before group commit) and above the bare endpoint"
 )
 
 
 def settings(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "mutation": APPROVE,
-        **harness.options(args, "reviewers", "think_ms", "seconds", "rounds"),
+        **harness.options(
+            args, "reviewers", "think_ms", "seconds", "rounds", "workflows", "server_workers"
+        ),
         "wrk_threads": 1,
     }
 
@@ -191,7 +236,14 @@ if __name__ == "__main__":
         COLUMNS,
         TARGET_TEXT,
         settings,
+        lambda args: (
+            "decision_path"
+            + ("" if args.workflows == 1 else "_workflows")
+            + ("" if args.server_workers == 1 else "_server_workers")
+        ),
         reviewers=50,
         items_per_run=8000,
         think_ms=1000,
+        workflows=1,
+        server_workers=1,
     )

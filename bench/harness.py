@@ -119,12 +119,42 @@ def server(name: str, command: list[str], env: dict[str, str], port: int) -> Ite
         log.unlink(missing_ok=True)
 
 
-def arbiter(database_url: str, **settings: Any) -> contextlib.AbstractContextManager[Server]:
-    """`arbiter serve` with ARBITER_* settings."""
+_LOG_KEY: Path | None = None
+
+
+def log_key() -> Path:
+    """A log signing key for this benchmark run (so that checkpoints are signed, as in
+    production), made once in a temporary folder."""
+    global _LOG_KEY
+    if _LOG_KEY is None:
+        from store.log_keys import create_key_file
+
+        _LOG_KEY = Path(tempfile.mkdtemp(prefix="arbiter-bench-key-")) / "log-signing.key"
+        create_key_file(_LOG_KEY)
+    return _LOG_KEY
+
+
+BENCH_REDIS_URL = os.environ.get("ARBITER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+"""The bus of `arbiter serve --workers N` (N > 1), whose processes must hear each other."""
+
+
+def arbiter(
+    database_url: str, workers: int = 1, **settings: Any
+) -> contextlib.AbstractContextManager[Server]:
+    """`arbiter serve` with ARBITER_* settings (and a log signing key); with `workers`
+    processes behind its port (and then BENCH_REDIS_URL as their bus)."""
     port = free_port()
-    env = {"ARBITER_DATABASE_URL": database_url, "ARBITER_GRAPHIQL": "false"}
+    env = {
+        "ARBITER_DATABASE_URL": database_url,
+        "ARBITER_GRAPHIQL": "false",
+        "ARBITER_LOG_SIGNING_KEY_FILE": str(log_key()),
+    }
+    command = [ARBITER, "serve", "--port", str(port)]
+    if workers > 1:
+        env["ARBITER_REDIS_URL"] = BENCH_REDIS_URL
+        command += ["--workers", str(workers)]
     env.update({f"ARBITER_{k.upper()}": str(v) for k, v in settings.items()})
-    return server("arbiter", [ARBITER, "serve", "--port", str(port)], env, port)
+    return server("arbiter", command, env, port)
 
 
 def baseline(
@@ -189,13 +219,17 @@ def against_bare(
     bare: str,
     load: Callable[[str, Server], WrkRun],
     token_cache_seconds: int = 30,
+    workers: int = 1,
 ) -> dict[str, list[WrkRun]]:
-    """`alternate` between `arbiter serve` ("arbiter") and the bare endpoint
-    bench/baselines/<bare>.py ("bare") on one database, with the same token cache."""
+    """`alternate` between `arbiter serve` ("arbiter", with `workers` processes) and the
+    bare endpoint bench/baselines/<bare>.py ("bare", one process) on one database, with
+    the same token cache."""
     return alternate(
         rounds,
         {
-            "arbiter": partial(arbiter, database_url, token_cache_seconds=token_cache_seconds),
+            "arbiter": partial(
+                arbiter, database_url, workers, token_cache_seconds=token_cache_seconds
+            ),
             "bare": partial(
                 baseline, bare, database_url, "--token-cache-seconds", str(token_cache_seconds)
             ),
@@ -253,6 +287,7 @@ def main(
     columns: str,
     target: str,
     settings: Callable[[argparse.Namespace], dict[str, Any]],
+    result_name: Callable[[argparse.Namespace], str] | None = None,
     **defaults: float,
 ) -> None:
     """An HTTP benchmark from its command line (`arguments(doc, **defaults)`): the rows of
@@ -262,6 +297,7 @@ def main(
     args = arguments(doc, **defaults).parse_args()
     rows = asyncio.run(_each_backend(args, measure))
     print_table(rows, columns.split())
+    name = result_name(args) if result_name is not None else name
     write_result(name, {"target": target, "settings": settings(args), "summary": rows})
 
 
