@@ -87,6 +87,13 @@ class WorkflowRepository(Protocol):
 class RecommendationRepository(Protocol):
     async def add_many(self, items: Sequence[Recommendation]) -> None: ...
     async def get(self, rec_id: str, *, for_update: bool = False) -> Recommendation | None: ...
+    async def get_for_reviewer(
+        self, rec_id: str, user_id: str
+    ) -> tuple[Recommendation | None, bool]:
+        """The item, and whether `user_id` may review its workflow's items (the workflow
+        has no teams, or the user is in one of them; TeamRepository.may_review), in one read."""
+        ...
+
     async def by_external_ids(
         self, workflow_id: str, external_ids: Sequence[str]
     ) -> dict[str, Recommendation]: ...

@@ -41,10 +41,11 @@ from store.tables import (
     policies_t,
     recs_t,
     revisions_t,
+    team_members_t,
     values_of,
+    workflow_teams_t,
     workflows_t,
 )
-from store.workflow_teams import workflow_team_ids
 
 
 class SqlWorkflows:
@@ -58,8 +59,14 @@ class SqlWorkflows:
         )
 
     async def _one(self, condition: Any) -> Workflow | None:
+        # The workflow's teams ride along as one string (team ids hold no spaces).
+        teams = (
+            sa.select(sa.func.aggregate_strings(workflow_teams_t.c.team_id, " "))
+            .where(workflow_teams_t.c.workflow_id == workflows_t.c.id)
+            .scalar_subquery()
+        )
         query = (
-            sa.select(WorkflowRow, PolicyRow)
+            sa.select(WorkflowRow, PolicyRow, teams)
             .join(
                 policies_t,
                 (policies_t.c.workflow_id == workflows_t.c.id)
@@ -70,9 +77,10 @@ class SqlWorkflows:
         found = (await self.session.execute(query, execution_options=FRESH)).first()
         if found is None:
             return None
-        workflow, policy = found
-        teams = await workflow_team_ids(self.session, [workflow.id])
-        return workflow.to_domain(policy.to_domain(), teams.get(workflow.id, ()))
+        workflow: WorkflowRow = found[0]
+        policy: PolicyRow = found[1]
+        team_ids = tuple(sorted((found[2] or "").split()))
+        return workflow.to_domain(policy.to_domain(), team_ids)
 
     async def get(self, workflow_id: str) -> Workflow | None:
         return await self._one(workflows_t.c.id == workflow_id)
@@ -117,6 +125,22 @@ class SqlRecommendations:
             query = query.with_for_update(key_share=True)
         row = await load_first(self.session, query)
         return row.to_domain() if row else None
+
+    async def get_for_reviewer(
+        self, rec_id: str, user_id: str
+    ) -> tuple[Recommendation | None, bool]:
+        wt, tm = workflow_teams_t.c, team_members_t.c
+        no_teams = ~sa.exists().where(wt.workflow_id == recs_t.c.workflow_id)
+        member = sa.exists().where(
+            wt.workflow_id == recs_t.c.workflow_id,
+            tm.team_id == wt.team_id,
+            tm.user_id == user_id,
+        )
+        query = sa.select(RecommendationRow, sa.or_(no_teams, member)).where(recs_t.c.id == rec_id)
+        found = (await self.session.execute(query, execution_options=FRESH)).first()
+        if found is None:
+            return None, False
+        return found[0].to_domain(), bool(found[1])
 
     async def by_external_ids(
         self, workflow_id: str, external_ids: Sequence[str]

@@ -162,6 +162,9 @@ READS: dict[str, Read] = {
     ),
     "AgreementReads.votes": Read(lambda r: AgreementReads.over(r.reads).votes(r.workflow.id)),
     "SqlRecommendations.get": Read(lambda r: r.items.get(r.ids["items"][-1]), BY_ID),
+    "SqlRecommendations.get_for_reviewer": Read(
+        lambda r: r.items.get_for_reviewer(r.ids["items"][-1], "usr_anyone"), BY_ID
+    ),
     "SqlRecommendations.revisions": Read(lambda r: r.items.revisions(r.ids["items"][-1]), BY_ID),
     "SqlRecommendations.next_claimable": Read(
         lambda r: r.items.next_claimable(r.workflow.id, list(Tier), r.now, [])
