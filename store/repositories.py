@@ -290,6 +290,15 @@ class SqlDecisions:
         lock that other decisions of the workflow wait for."""
         if not decisions:
             return
+        bind = self.session.bind
+        if bind is not None and bind.dialect.name == "postgresql":
+            # This transaction's COMMIT need not wait for its WAL to reach the disk: no
+            # one is told of it before its decisions are sealed (workers.runtime), and
+            # the sealing transaction, which commits synchronously after this one, flushes
+            # the WAL past this commit (a sealing by another process is seen only once it
+            # is flushed). A crash in between loses a decision no one was told of. One
+            # flush per decision fewer: paced p99 41-56 ms became 24-27.
+            await self.session.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
         await self.session.execute(
             pending_decisions_t.insert(), [pending_row(d) for d in decisions]
         )

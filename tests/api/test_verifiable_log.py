@@ -365,3 +365,33 @@ async def test_audit_verify_catches_a_reordered_pair_a_deleted_record_and_a_fork
         )
     code, out = await audit(monkeypatch, capsys, database_url)
     assert "checkpoint at tree size 2: its root is not the root of the log at that size" in out
+
+
+async def test_a_decisions_own_commit_skips_the_flush_that_its_synchronous_sealing_makes(gql):
+    """On PostgreSQL the decision's transaction commits with synchronous_commit off, and
+    only the sealing, which commits synchronously after it (so flushing the WAL past it),
+    comes before the answer. SQLite keeps its one way of committing."""
+    admin = await create_user(gql.services, "ADMIN")
+    workflow = await create_workflow(gql, admin)
+    expert = await create_user(gql.services, "ANALYST")
+    (item,) = (await submit(gql, admin, workflow["key"], proposal()))["recommendations"]
+    engine = gql.services.database.write_engine.sync_engine
+    seen: list[tuple[int, str]] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append((id(connection.connection.dbapi_connection), " ".join(statement.split())))
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        data = await gql(APPROVE, {"id": item["id"]}, token=expert)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+    assert data["approve"]["__typename"] == "DecisionSuccess", data
+    texts = [text for _, text in seen]
+    pending = next(n for n, t in enumerate(texts) if t.startswith("INSERT INTO decisions_pending"))
+    sealing = next(n for n, t in enumerate(texts) if t.startswith("DELETE FROM decisions_pending"))
+    asynchronous = [n for n, t in enumerate(texts) if t == "SET LOCAL synchronous_commit TO OFF"]
+    if gql.services.database.is_sqlite:
+        assert asynchronous == []
+    else:
+        assert len(asynchronous) == 1 and asynchronous[0] < pending < sealing, texts
