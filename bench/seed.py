@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from domain.clock import utcnow
 from domain.enums import ReviewerRole, Role, WorkflowKind
 from domain.usecases.accounts import create_user
 from domain.usecases.submission import ProposalInput, submit_recommendations
@@ -44,6 +46,10 @@ class Seeder:
         return self
 
     async def __aexit__(self, *_: Any) -> None:
+        # The seeding's events are published here, as a running server would have done,
+        # not left to the relay of the first server measured (it published them during
+        # its measured run: tens of thousands of events on one side only).
+        await self.runtime.publisher.relay_once(utcnow() + timedelta(hours=1))
         await self.database.dispose()
 
     async def users(self, role: Role, count: int, prefix: str) -> list[str]:
