@@ -35,22 +35,18 @@ def _serve(args: argparse.Namespace) -> int:
     check_cron(settings)
     check_workers(settings, args.workers)
     configure_logging(settings.log_json)
-    host: str = args.host or settings.host
-    port: int = args.port or settings.port
-    if args.workers > 1:
-        # Each process builds its own app (and engine, pools, sealer) from the same
-        # settings; uvicorn shares the listening socket between them.
-        uvicorn.run(
-            "api.app:create_app",
-            factory=True,
-            workers=args.workers,
-            host=host,
-            port=port,
-            log_config=None,
-            proxy_headers=False,
-        )
-        return 0
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False)
+    several = args.workers > 1
+    uvicorn.run(
+        # Several processes each build their own app (engine, pools, sealer) from the
+        # same settings, by the factory's import path; uvicorn shares the socket.
+        "api.app:create_app" if several else create_app(settings),
+        factory=several,
+        workers=args.workers,
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_config=None,
+        proxy_headers=False,
+    )
     return 0
 
 

@@ -354,7 +354,7 @@ def check_workers(settings: Settings, workers: int) -> None:
         raise CliError(f"--workers {workers}: give at least 1")
     if workers == 1:
         return
-    if settings.database_url.startswith("sqlite"):
+    if parse_database_url(settings.database_url).get_backend_name() == "sqlite":
         raise CliError(
             f"--workers {workers} needs PostgreSQL (ARBITER_DATABASE_URL): SQLite takes "
             "one writer at a time"

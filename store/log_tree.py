@@ -153,39 +153,28 @@ async def seal_pending(
     checkpoint = None
     if signing is not None and checkpoint_due:
         checkpoint = signing.checkpoint(workflow_id, head.key, seq, root, now)
-    await _write_batch(
-        session,
-        [values_of(DecisionRow.of(d)) for d in decisions],
+    # One cached statement per table, run for many rows. (One statement of data-modifying
+    # CTEs changed text with the batch's size, so it was compiled and prepared for every
+    # batch, and measured slower: BENCHMARKS.md, 9.)
+    await session.execute(
+        decisions_table.insert(), [values_of(DecisionRow.of(d)) for d in decisions]
+    )
+    await session.execute(
+        log_nodes_t.insert(),
         [
             {"workflow_id": workflow_id, "level": level, "idx": idx, "hash": value}
             for (level, idx), value in written
         ],
+    )
+    await session.execute(
         workflows_t.update()
         .where(w.id == workflow_id)
-        .values(chain_seq=seq, chain_head=prev, log_peaks=new_peaks),
-        checkpoint,
+        .values(chain_seq=seq, chain_head=prev, log_peaks=new_peaks)
     )
-    jobs = await _announce(session, checkpoint, checkpoint_hooks)
-    return Sealed(decisions, seq, root, checkpoint, jobs)
-
-
-async def _write_batch(
-    session: AsyncSession,
-    decisions: list[dict[str, Any]],
-    nodes: list[dict[str, Any]],
-    new_head: sa.Update,
-    checkpoint: Checkpoint | None,
-) -> None:
-    """Store a sealed batch: its records, the tree nodes they complete, the new head and
-    its checkpoint. Each table by one cached statement, run for many rows: a single
-    statement of data-modifying CTEs was tried, and as its text changes with the batch's
-    size it was compiled and prepared anew for every batch (slower, bench/decision_path.py).
-    """
-    await session.execute(decisions_table.insert(), decisions)
-    await session.execute(log_nodes_t.insert(), nodes)
-    await session.execute(new_head)
     if checkpoint is not None:
         await store_checkpoint(session, checkpoint)
+    jobs = await _announce(session, checkpoint, checkpoint_hooks)
+    return Sealed(decisions, seq, root, checkpoint, jobs)
 
 
 def _unpacked(size: int, packed: bytes | None) -> dict[Node, bytes] | None:
@@ -214,19 +203,19 @@ async def _announce(
 
 
 async def store_checkpoint(session: AsyncSession, checkpoint: Checkpoint) -> None:
-    await session.execute(log_checkpoints_t.insert().values(_checkpoint_values(checkpoint)))
-
-
-def _checkpoint_values(checkpoint: Checkpoint) -> dict[str, Any]:
-    return values_of(
-        LogCheckpointRow.model_construct(
-            workflow_id=checkpoint.workflow_id,
-            tree_size=checkpoint.tree_size,
-            root_hash=checkpoint.root_hash.hex(),
-            note=checkpoint.note,
-            signature=checkpoint.signature,
-            event_id=checkpoint.event_id,
-            created_at=checkpoint.created_at,
+    await session.execute(
+        log_checkpoints_t.insert().values(
+            values_of(
+                LogCheckpointRow.model_construct(
+                    workflow_id=checkpoint.workflow_id,
+                    tree_size=checkpoint.tree_size,
+                    root_hash=checkpoint.root_hash.hex(),
+                    note=checkpoint.note,
+                    signature=checkpoint.signature,
+                    event_id=checkpoint.event_id,
+                    created_at=checkpoint.created_at,
+                )
+            )
         )
     )
 

@@ -41,11 +41,11 @@ from store.tables import (
     policies_t,
     recs_t,
     revisions_t,
-    team_members_t,
     values_of,
     workflow_teams_t,
     workflows_t,
 )
+from store.teams import may_review_clause
 
 
 class SqlWorkflows:
@@ -129,14 +129,8 @@ class SqlRecommendations:
     async def get_for_reviewer(
         self, rec_id: str, user_id: str
     ) -> tuple[Recommendation | None, bool]:
-        wt, tm = workflow_teams_t.c, team_members_t.c
-        no_teams = ~sa.exists().where(wt.workflow_id == recs_t.c.workflow_id)
-        member = sa.exists().where(
-            wt.workflow_id == recs_t.c.workflow_id,
-            tm.team_id == wt.team_id,
-            tm.user_id == user_id,
-        )
-        query = sa.select(RecommendationRow, sa.or_(no_teams, member)).where(recs_t.c.id == rec_id)
+        may_review = may_review_clause(recs_t.c.workflow_id, user_id)
+        query = sa.select(RecommendationRow, may_review).where(recs_t.c.id == rec_id)
         found = (await self.session.execute(query, execution_options=FRESH)).first()
         if found is None:
             return None, False

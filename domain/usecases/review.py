@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from domain import canaries, outbox
 from domain.clock import utcnow
-from domain.enums import Role, Tier
+from domain.enums import Tier
 from domain.errors import ConflictError, ForbiddenError, NotFoundError, QueueEmptyError
 from domain.events import QueueEvent, QueueEventKind
 from domain.model import Claim, Recommendation, User, Workflow
 from domain.ports import UnitOfWork
 from domain.rights import REVIEWER_ROLES, decidable_tiers, visible_tiers
-from domain.teams import ReviewerIdentity
+from domain.teams import ReviewerIdentity, sees_every_workflow
 from domain.usecases.workflows import get_workflow
 
 CLAIM_ATTEMPTS = 5
@@ -39,7 +39,7 @@ def _require_reviewer(actor: User) -> None:
 async def sees_workflow(uow: UnitOfWork, actor: User, workflow_id: str) -> bool:
     """Whether the caller may see the workflow's items: it has no teams, the caller is in
     one of them, or the caller is an admin (or a service, which submits them)."""
-    if actor.role in (Role.ADMIN, Role.SERVICE):
+    if sees_every_workflow(actor):
         return True
     return await uow.teams.may_review(workflow_id, actor.id)
 
@@ -47,7 +47,7 @@ async def sees_workflow(uow: UnitOfWork, actor: User, workflow_id: str) -> bool:
 async def load_visible(uow: UnitOfWork, actor: User, rec_id: str) -> Recommendation:
     """The item, or NotFound when it does not exist or the caller may not see it (its
     tier, or a workflow reviewed by teams the caller is not in)."""
-    if actor.role in (Role.ADMIN, Role.SERVICE):  # they see every workflow (sees_workflow)
+    if sees_every_workflow(actor):
         item, sees = await uow.recommendations.get(rec_id), True
     else:
         item, sees = await uow.recommendations.get_for_reviewer(rec_id, actor.id)

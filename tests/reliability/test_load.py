@@ -81,37 +81,35 @@ async def test_racing_reviewers_on_two_processes_decide_each_item_exactly_once(
     )
 
 
-async def _checkpoints_of(database_url: str, workflow: str) -> int:
+async def _rows_of(database_url: str, sql: str, workflow: str) -> list[Any]:
+    """The rows of `sql` (which names the workflow's key as :key), on a connection of its own."""
     engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
     try:
         async with engine.connect() as connection:
-            found = await connection.execute(
-                sa.text(
-                    "SELECT count(*) FROM log_checkpoints c "
-                    "JOIN workflows w ON w.id = c.workflow_id WHERE w.key = :key"
-                ),
-                {"key": workflow},
-            )
-            return int(found.scalar_one())
+            return list(await connection.execute(sa.text(sql), {"key": workflow}))
     finally:
         await engine.dispose()
+
+
+async def _checkpoints_of(database_url: str, workflow: str) -> int:
+    (row,) = await _rows_of(
+        database_url,
+        "SELECT count(*) FROM log_checkpoints c "
+        "JOIN workflows w ON w.id = c.workflow_id WHERE w.key = :key",
+        workflow,
+    )
+    return int(row[0])
 
 
 async def _claims_of(database_url: str, workflow: str) -> dict[str, tuple[str, Any]]:
     """recommendation id -> (status, claim_expires_at) for the workflow's items."""
-    engine = create_async_engine(database_url, pool_size=1, max_overflow=0)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                sa.text(
-                    "SELECT r.id, r.status, r.claim_expires_at FROM recommendations r "
-                    "JOIN workflows w ON w.id = r.workflow_id WHERE w.key = :key"
-                ),
-                {"key": workflow},
-            )
-            return {row.id: (row.status, row.claim_expires_at) for row in rows}
-    finally:
-        await engine.dispose()
+    rows = await _rows_of(
+        database_url,
+        "SELECT r.id, r.status, r.claim_expires_at FROM recommendations r "
+        "JOIN workflows w ON w.id = r.workflow_id WHERE w.key = :key",
+        workflow,
+    )
+    return {row.id: (row.status, row.claim_expires_at) for row in rows}
 
 
 async def test_a_process_killed_mid_load_loses_nothing_acknowledged_and_leases_lapse(
