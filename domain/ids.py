@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 PREFIXES = {
     "usr": "User",
@@ -22,8 +22,10 @@ PREFIXES = {
 
 
 def new_id(prefix: str) -> str:
+    """The prefix and 128 random bits in hex (as a UUID4's hex, at a third of its cost:
+    a batch of 500 auto-approved items makes 2,000 ids)."""
     assert prefix in PREFIXES, prefix
-    return f"{prefix}_{uuid.uuid4().hex}"
+    return f"{prefix}_{os.urandom(16).hex()}"
 
 
 def kind_of(identifier: str) -> str | None:

@@ -105,15 +105,87 @@ async def seal_pending(
     A stored checkpoint is delivered to `checkpoint_hooks` (the workflow's webhooks
     that want CHECKPOINT events), in this same transaction.
     """
+    head = await _take_head(session, workflow_id, wait=True)
+    assert head is not None
+    return await _seal(
+        session,
+        head,
+        workflow_id,
+        now,
+        (),
+        signing=signing,
+        checkpoint_due=checkpoint_due,
+        checkpoint_head=checkpoint_head,
+        checkpoint_hooks=checkpoint_hooks,
+    )
+
+
+async def seal_now(
+    session: AsyncSession,
+    workflow_id: str,
+    decisions: Sequence[Decision],
+    now: datetime,
+    *,
+    signing: Signing | None = None,
+    checkpoint_due: bool = True,
+    checkpoint_hooks: Sequence[Webhook] = (),
+    wait: bool = False,
+) -> Sealed | None:
+    """Seal `decisions`, written in this transaction, into the workflow's log after every
+    decision pending there, in this transaction; None, doing nothing, when another
+    transaction holds the chain head (then they wait as pending for its batch), unless
+    told to `wait` for it.
+
+    A decision that finds its workflow's log idle so takes one transaction, not two
+    (its own and a sealing one); the head stays locked until this transaction ends.
+    """
+    head = await _take_head(session, workflow_id, wait=wait)
+    if head is None:
+        return None
+    return await _seal(
+        session,
+        head,
+        workflow_id,
+        now,
+        decisions,
+        signing=signing,
+        checkpoint_due=checkpoint_due,
+        checkpoint_hooks=checkpoint_hooks,
+    )
+
+
+async def _take_head(session: AsyncSession, workflow_id: str, *, wait: bool) -> Any:
+    """The workflow's chain head, locked until the transaction ends (an UPDATE: a row lock
+    on PostgreSQL, the write lock on SQLite); without `wait`, None when another
+    transaction holds it."""
     w = workflows_t.c
-    head = (
-        await session.execute(
-            workflows_t.update()
-            .where(w.id == workflow_id)
-            .values(chain_seq=w.chain_seq)
-            .returning(w.chain_seq, w.chain_head, w.key, w.log_peaks)
-        )
-    ).one()
+    which: Any = w.id == workflow_id
+    if not wait:
+        free = sa.select(w.id).where(which).with_for_update(key_share=True, skip_locked=True)
+        which = w.id.in_(free.scalar_subquery())
+    result = await session.execute(
+        workflows_t.update()
+        .where(which)
+        .values(chain_seq=w.chain_seq)
+        .returning(w.chain_seq, w.chain_head, w.key, w.log_peaks)
+    )
+    return result.first()
+
+
+async def _seal(
+    session: AsyncSession,
+    head: Any,
+    workflow_id: str,
+    now: datetime,
+    also: Sequence[Decision],
+    *,
+    signing: Signing | None,
+    checkpoint_due: bool,
+    checkpoint_head: bool = False,
+    checkpoint_hooks: Sequence[Webhook],
+) -> Sealed:
+    """Seal what is pending in the workflow, then `also`, after `head` (taken)."""
+    w = workflows_t.c
     pending = pending_decisions_t.c
     rows = (
         await session.execute(
@@ -123,7 +195,7 @@ async def seal_pending(
         )
     ).all()
     size = head.chain_seq
-    if not rows:
+    if not rows and not also:
         checkpoint = None
         if (
             checkpoint_head
@@ -138,6 +210,7 @@ async def seal_pending(
         jobs = await _announce(session, checkpoint, checkpoint_hooks)
         return Sealed([], size, None, checkpoint, jobs)
     decisions = [decision_of_record(row.record) for row in sorted(rows, key=lambda r: r.arrival)]
+    decisions.extend(also)
     seq, prev = size, head.chain_head
     for decision in decisions:
         audit.seal(decision, seq, prev)

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from domain.clock import utcnow
 from domain.messages import QueueEventMessage
 from store.database import Database
-from store.loading import FRESH, load_all
-from store.tables import EventRow, events_t
+from store.tables import events_t
+from store.tables.outbox import event_message
 
 
 class SqlOutbox:
@@ -50,26 +50,21 @@ class SqlOutbox:
             if limit is not None:
                 chosen = chosen.limit(limit)
             marked = (
-                sa.update(EventRow)
+                events_t.update()
                 .where(events_t.c.seq.in_(chosen.with_for_update()))
                 .values(published_at=utcnow())
-                .returning(EventRow)
+                .returning(*events_t.c)
             )
-            # Nothing of these rows is in the session to keep in step: no synchronisation.
-            options = {**FRESH, "synchronize_session": False}
-            result = await session.execute(marked, execution_options=options)
-            rows = sorted(result.scalars().all(), key=lambda r: r.seq or 0)
+            rows = sorted((await session.execute(marked)).all(), key=lambda r: r.seq)
             if not rows:
                 await session.rollback()
                 yield []
                 return
-            yield [row.to_message() for row in rows]
+            yield [event_message(row) for row in rows]
             await session.commit()
 
     async def committed_since(self, since: datetime) -> list[QueueEventMessage]:
         """Every event committed since `since`, published or not, in commit order."""
         async with self._read_sessions() as session:
-            rows = await load_all(
-                session, sa.select(EventRow).where(events_t.c.at >= since).order_by(events_t.c.seq)
-            )
-            return [row.to_message() for row in rows]
+            query = sa.select(events_t).where(events_t.c.at >= since).order_by(events_t.c.seq)
+            return [event_message(row) for row in await session.execute(query)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +15,13 @@ from domain.events import QueueEvent
 from domain.model import Decision, DraftRevision, Override, Recommendation, Workflow
 from domain.policy import EscalationPolicy
 from domain.ports import ConfirmationGrant
+from domain.snapshots import encode_recommendation
 from domain.teams import ReviewerIdentity
 from domain.webhooks import DeliveryStatus, WebhookDelivery
 from store.effective_status import lapsed, live_claim, reviewed_now, status_is
 from store.loading import FRESH, load_all, load_first
 from store.log_pending import pending_row
-from store.log_tree import has_pending, pending_workflow_of, seal_pending
+from store.log_tree import Sealed, has_pending, pending_workflow_of, seal_pending
 from store.standing import standing_decisions, visible_recommendations
 from store.tables import (
     ConfirmationGrantRow,
@@ -272,18 +273,38 @@ class SqlRecommendations:
         return [row.to_domain() for row in rows]
 
 
+SealNow = Callable[[AsyncSession, Sequence[Decision]], Awaitable["Sealed | None"]]
+"""Seals decisions of one workflow in the given transaction, or answers None (the
+log sealer's `seal_now`)."""
+
+
 class SqlDecisions:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, seal_now: SealNow | None = None) -> None:
         self.session = session
+        self._seal_now = seal_now
         self.added: list[Decision] = []
-        """Decisions appended in this unit of work: the runner waits for their sealing."""
+        """Decisions appended in this unit of work."""
+        self.pending: list[Decision] = []
+        """Those of them written as pending: the runner waits for their sealing."""
+        self.sealed: list[Sealed] = []
+        """What sealing this transaction did itself (for the sealer to hear of it after commit)."""
 
     async def append(self, decisions: Sequence[Decision]) -> None:
-        """Write decisions as pending: the log sealer seals them into their workflow's
-        chain and tree after commit (store.log_tree), so that this transaction takes no
-        lock that other decisions of the workflow wait for."""
+        """Append decisions to their workflow's log, as the last writes of the transaction.
+
+        When the unit of work may seal (`seal_now`) and the workflow's chain head is free,
+        they are sealed here, after whatever was pending, and the head stays locked until
+        commit. Otherwise they are written as pending, and the log sealer seals them into
+        their workflow's chain and tree after commit (store.log_tree), so that this
+        transaction takes no lock that other decisions of the workflow wait for."""
         if not decisions:
             return
+        self.added.extend(decisions)
+        if self._seal_now is not None and len({d.workflow_id for d in decisions}) == 1:
+            sealed = await self._seal_now(self.session, decisions)
+            if sealed is not None:
+                self.sealed.append(sealed)
+                return
         bind = self.session.bind
         if bind is not None and bind.dialect.name == "postgresql":
             # This transaction's COMMIT need not wait for its WAL to reach the disk: no
@@ -296,7 +317,7 @@ class SqlDecisions:
         await self.session.execute(
             pending_decisions_t.insert(), [pending_row(d) for d in decisions]
         )
-        self.added.extend(decisions)
+        self.pending.extend(decisions)
 
     async def seal_pending_of(self, recommendation_id: str, workflow_id: str) -> None:
         """Seal the workflow's pending decisions, in this transaction, when the item has
@@ -404,7 +425,16 @@ class SqlEvents:
     async def add(self, events: Sequence[QueueEvent]) -> None:
         if not events:
             return
-        await self.session.execute(events_t.insert(), [values_of(EventRow.of(e)) for e in events])
+        # Events of one item written together see it in one state: one snapshot serves
+        # them all (an auto-approved item has two events).
+        snapshots: dict[int, dict[str, Any]] = {}
+        rows = []
+        for e in events:
+            snapshot = snapshots.get(id(e.recommendation))
+            if snapshot is None:
+                snapshot = snapshots[id(e.recommendation)] = encode_recommendation(e.recommendation)
+            rows.append(values_of(EventRow.of(e, snapshot)))
+        await self.session.execute(events_t.insert(), rows)
         self.added.extend(events)
 
     async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:

@@ -13,6 +13,7 @@ from store.jobs import SqlJobs
 from store.models import SqlModels
 from store.people import SqlAdminActions, SqlUsers
 from store.repositories import (
+    SealNow,
     SqlConfirmationGrants,
     SqlDecisions,
     SqlEvents,
@@ -28,9 +29,17 @@ from store.webhooks import SqlWebhooks
 class SqlUnitOfWork:
     """Async context manager; leaving it without commit() rolls everything back."""
 
-    def __init__(self, sessions: async_sessionmaker[Any], *, skip_locked: bool) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[Any],
+        *,
+        skip_locked: bool,
+        seal_now: SealNow | None = None,
+    ) -> None:
+        """`seal_now`: decisions may be sealed in this transaction (see SqlDecisions)."""
         self._sessions = sessions
         self._skip_locked = skip_locked
+        self._seal_now = seal_now
         self.session: AsyncSession | None = None
 
     async def __aenter__(self) -> SqlUnitOfWork:
@@ -41,7 +50,7 @@ class SqlUnitOfWork:
         self.admin_actions = SqlAdminActions(session)
         self.workflows = SqlWorkflows(session)
         self.recommendations = SqlRecommendations(session, skip_locked=self._skip_locked)
-        self.decisions = SqlDecisions(session)
+        self.decisions = SqlDecisions(session, self._seal_now)
         self.overrides = SqlOverrides(session)
         self.confirmation_grants = SqlConfirmationGrants(session)
         self.jobs = SqlJobs(session)

@@ -32,6 +32,7 @@ from store.log_tree import (
     Sealed,
     Signing,
     pending_workflows,
+    seal_now,
     seal_pending,
     sealed_places,
 )
@@ -41,6 +42,11 @@ log = logging.getLogger("arbiter.log")
 
 RETRIES = 5
 HOOKS_SECONDS = 2.0
+WAIT_FOR_HEAD_AT = 16
+"""A batch of at least this many decisions (a submission's automated ones) waits for its
+workflow's chain head rather than going pending: the head is held only while a batch is
+sealed, and writing hundreds of decisions pending, then reading them back in a second
+transaction, costs more than that wait."""
 STRAGGLER_SECONDS = 2.0
 """A pending decision older than this has lost its sealer (its process died): the sweep seals it."""
 
@@ -91,6 +97,35 @@ class LogSealer:
         for decision, future in waits:
             (await asyncio.shield(future)).fill(decision)
 
+    async def seal_now(self, session: Any, decisions: Sequence[Decision]) -> Sealed | None:
+        """Seal decisions of one workflow in the caller's transaction (`session`), when
+        nothing else seals that workflow: not this process (then they join its next
+        batch) nor another transaction (its chain head is locked). None: write them
+        as pending. A batch of WAIT_FOR_HEAD_AT or more waits for the head instead.
+        After commit, `sealed_here` must hear of what this sealed."""
+        workflow_id = decisions[0].workflow_id
+        wait = len(decisions) >= WAIT_FOR_HEAD_AT
+        if workflow_id in self._draining and not wait:
+            return None
+        due = self._checkpoint_due(workflow_id)
+        hooks = await self._checkpoint_hooks(workflow_id, session) if due else []
+        return await seal_now(
+            session,
+            workflow_id,
+            decisions,
+            utcnow(),
+            signing=self.signing,
+            checkpoint_due=due,
+            checkpoint_hooks=hooks,
+            wait=wait,
+        )
+
+    async def sealed_here(self, sealed: Sequence[Sealed]) -> None:
+        """Batches sealed by committed transactions of this process (`seal_now`): enqueue
+        their checkpoints' deliveries; a checkpoint follows within the interval."""
+        for result in sealed:
+            await self._after_batch(result.decisions[0].workflow_id, result)
+
     async def seal_stragglers(self) -> int:
         """Seal decisions whose process died between their commit and their sealing."""
         before = utcnow() - timedelta(seconds=STRAGGLER_SECONDS)
@@ -107,14 +142,18 @@ class LogSealer:
         """Webhooks changed here: read them again before the next checkpoint."""
         self._hooks.clear()
 
-    async def _checkpoint_hooks(self, workflow_id: str) -> list[Webhook]:
+    async def _checkpoint_hooks(self, workflow_id: str, session: Any = None) -> list[Webhook]:
         """The workflow's webhooks that want CHECKPOINT events, read at most every
-        HOOKS_SECONDS (a webhook made in another process waits that long for its first)."""
+        HOOKS_SECONDS (a webhook made in another process waits that long for its first),
+        in `session` when given."""
         cached = self._hooks.get(workflow_id)
         if cached is not None and time.monotonic() - cached[0] < HOOKS_SECONDS:
             return cached[1]
-        async with self._sessions() as session:
+        if session is not None:
             hooks = await SqlWebhooks(session).active_of([workflow_id])
+        else:
+            async with self._sessions() as own:
+                hooks = await SqlWebhooks(own).active_of([workflow_id])
         wanted = [h for h in hooks if h.wants(QueueEventKind.CHECKPOINT)]
         self._hooks[workflow_id] = (time.monotonic(), wanted)
         return wanted
@@ -173,19 +212,22 @@ class LogSealer:
                         checkpoint_hooks=hooks,
                     )
                     await session.commit()
-                self.batches += 1
-                if result.jobs and self._enqueue is not None:
-                    await self._enqueue(result.jobs)
-                if result.checkpoint is not None:
-                    self._last_checkpoint[workflow_id] = time.monotonic()
-                elif result.decisions and self.signing is not None:
-                    self._checkpoint_later(workflow_id)
+                await self._after_batch(workflow_id, result)
                 return result
             except Exception as error:
                 if attempt == RETRIES - 1 or not is_transient_conflict(error):
                     raise
                 await asyncio.sleep(0.005 * (attempt + 1))
         raise AssertionError("unreachable")
+
+    async def _after_batch(self, workflow_id: str, result: Sealed) -> None:
+        self.batches += 1
+        if result.jobs and self._enqueue is not None:
+            await self._enqueue(result.jobs)
+        if result.checkpoint is not None:
+            self._last_checkpoint[workflow_id] = time.monotonic()
+        elif result.decisions and self.signing is not None:
+            self._checkpoint_later(workflow_id)
 
     async def _sealed_elsewhere(self, decision_ids: list[str]) -> dict[str, Place]:
         async with self._sessions() as session:

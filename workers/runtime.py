@@ -144,8 +144,14 @@ class Runtime:
 
     # ------------------------------------------------------------ use cases
 
-    def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._write_sessions, skip_locked=not self.database.is_sqlite)
+    def unit_of_work(self, *, sealing: bool = False) -> SqlUnitOfWork:
+        """A unit of work; with `sealing`, one whose decisions may be sealed in its own
+        transaction (then `run`'s after-commit steps must follow its commit)."""
+        return SqlUnitOfWork(
+            self._write_sessions,
+            skip_locked=not self.database.is_sqlite,
+            seal_now=self.sealer.seal_now if sealing else None,
+        )
 
     def read_session(self) -> Any:
         return self._read_sessions()
@@ -172,7 +178,7 @@ class Runtime:
         can fail the use case: the outbox relay and the sweep catch up.
         """
         for attempt in range(RETRIES):
-            async with self.unit_of_work() as uow:
+            async with self.unit_of_work(sealing=True) as uow:
                 try:
                     result = await use_case(uow, *args, **kwargs)
                 except Exception as error:
@@ -191,9 +197,11 @@ class Runtime:
         uow.after_commit_done = True
         if not uow.committed:
             return
-        if uow.decisions.added:
+        if uow.decisions.sealed:
+            await self.sealer.sealed_here(uow.decisions.sealed)
+        if uow.decisions.pending:
             # Before anyone hears of them: a decision is told only once it is in the log.
-            await self.sealer.seal(uow.decisions.added)
+            await self.sealer.seal(uow.decisions.pending)
         if uow.events.added:
             self.publisher.notify(e.recommendation.id for e in uow.events.added)
         if uow.jobs.added:
