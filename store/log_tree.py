@@ -154,22 +154,49 @@ async def seal_now(
     )
 
 
-async def _take_head(session: AsyncSession, workflow_id: str, *, wait: bool) -> Any:
-    """The workflow's chain head, locked until the transaction ends (an UPDATE: a row lock
-    on PostgreSQL, the write lock on SQLite); without `wait`, None when another
-    transaction holds it."""
+def _head_statement(*, wait: bool) -> Any:
     w = workflows_t.c
-    which: Any = w.id == workflow_id
+    which: Any = w.id == sa.bindparam("workflow")
     if not wait:
         free = sa.select(w.id).where(which).with_for_update(key_share=True, skip_locked=True)
         which = w.id.in_(free.scalar_subquery())
-    result = await session.execute(
+    return (
         workflows_t.update()
         .where(which)
         .values(chain_seq=w.chain_seq)
         .returning(w.chain_seq, w.chain_head, w.key, w.log_peaks)
     )
-    return result.first()
+
+
+# Built once (each sealing runs them): building a statement and its cache key anew
+# costs about as much CPU as running it.
+_TAKE_HEAD = _head_statement(wait=True)
+_TAKE_FREE_HEAD = _head_statement(wait=False)
+_TAKE_PENDING = (
+    pending_decisions_t.delete()
+    .where(pending_decisions_t.c.workflow_id == sa.bindparam("workflow"))
+    .returning(pending_decisions_t.c.arrival, pending_decisions_t.c.record)
+)
+_MOVE_HEAD = (
+    workflows_t.update()
+    .where(workflows_t.c.id == sa.bindparam("workflow"))
+    .values(
+        chain_seq=sa.bindparam("new_seq"),
+        chain_head=sa.bindparam("new_head"),
+        log_peaks=sa.bindparam("new_peaks"),
+    )
+)
+_INSERT_DECISIONS = decisions_table.insert()
+_INSERT_NODES = log_nodes_t.insert()
+_INSERT_CHECKPOINT = log_checkpoints_t.insert()
+
+
+async def _take_head(session: AsyncSession, workflow_id: str, *, wait: bool) -> Any:
+    """The workflow's chain head, locked until the transaction ends (an UPDATE: a row lock
+    on PostgreSQL, the write lock on SQLite); without `wait`, None when another
+    transaction holds it."""
+    statement = _TAKE_HEAD if wait else _TAKE_FREE_HEAD
+    return (await session.execute(statement, {"workflow": workflow_id})).first()
 
 
 async def _seal(
@@ -185,15 +212,7 @@ async def _seal(
     checkpoint_hooks: Sequence[Webhook],
 ) -> Sealed:
     """Seal what is pending in the workflow, then `also`, after `head` (taken)."""
-    w = workflows_t.c
-    pending = pending_decisions_t.c
-    rows = (
-        await session.execute(
-            pending_decisions_t.delete()
-            .where(pending.workflow_id == workflow_id)
-            .returning(pending.arrival, pending.record)
-        )
-    ).all()
+    rows = (await session.execute(_TAKE_PENDING, {"workflow": workflow_id})).all()
     size = head.chain_seq
     if not rows and not also:
         checkpoint = None
@@ -229,20 +248,17 @@ async def _seal(
     # One cached statement per table, run for many rows. (One statement of data-modifying
     # CTEs changed text with the batch's size, so it was compiled and prepared for every
     # batch, and measured slower: BENCHMARKS.md, 9.)
+    await session.execute(_INSERT_DECISIONS, [values_of(DecisionRow.of(d)) for d in decisions])
     await session.execute(
-        decisions_table.insert(), [values_of(DecisionRow.of(d)) for d in decisions]
-    )
-    await session.execute(
-        log_nodes_t.insert(),
+        _INSERT_NODES,
         [
             {"workflow_id": workflow_id, "level": level, "idx": idx, "hash": value}
             for (level, idx), value in written
         ],
     )
     await session.execute(
-        workflows_t.update()
-        .where(w.id == workflow_id)
-        .values(chain_seq=seq, chain_head=prev, log_peaks=new_peaks)
+        _MOVE_HEAD,
+        {"workflow": workflow_id, "new_seq": seq, "new_head": prev, "new_peaks": new_peaks},
     )
     if checkpoint is not None:
         await store_checkpoint(session, checkpoint)
@@ -277,19 +293,18 @@ async def _announce(
 
 async def store_checkpoint(session: AsyncSession, checkpoint: Checkpoint) -> None:
     await session.execute(
-        log_checkpoints_t.insert().values(
-            values_of(
-                LogCheckpointRow.model_construct(
-                    workflow_id=checkpoint.workflow_id,
-                    tree_size=checkpoint.tree_size,
-                    root_hash=checkpoint.root_hash.hex(),
-                    note=checkpoint.note,
-                    signature=checkpoint.signature,
-                    event_id=checkpoint.event_id,
-                    created_at=checkpoint.created_at,
-                )
+        _INSERT_CHECKPOINT,
+        values_of(
+            LogCheckpointRow.model_construct(
+                workflow_id=checkpoint.workflow_id,
+                tree_size=checkpoint.tree_size,
+                root_hash=checkpoint.root_hash.hex(),
+                note=checkpoint.note,
+                signature=checkpoint.signature,
+                event_id=checkpoint.event_id,
+                created_at=checkpoint.created_at,
             )
-        )
+        ),
     )
 
 

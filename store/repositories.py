@@ -49,6 +49,33 @@ from store.tables import (
 from store.teams import may_review_clause
 
 
+def _workflow_with_policy_and_teams() -> Any:
+    # The workflow's teams ride along as one string (team ids hold no spaces).
+    teams = (
+        sa.select(sa.func.aggregate_strings(workflow_teams_t.c.team_id, " "))
+        .where(workflow_teams_t.c.workflow_id == workflows_t.c.id)
+        .scalar_subquery()
+    )
+    return sa.select(WorkflowRow, PolicyRow, teams).join(
+        policies_t,
+        (policies_t.c.workflow_id == workflows_t.c.id)
+        & (policies_t.c.version == workflows_t.c.policy_version),
+    )
+
+
+# The hot path's statements are built once: building one, and computing its cache key,
+# cost more than running it (a decision runs several).
+_WORKFLOW_BY_ID = _workflow_with_policy_and_teams().where(
+    workflows_t.c.id == sa.bindparam("workflow_id")
+)
+_WORKFLOW_BY_KEY = _workflow_with_policy_and_teams().where(
+    workflows_t.c.key == sa.bindparam("workflow_key")
+)
+_FOR_REVIEWER = sa.select(
+    RecommendationRow, may_review_clause(recs_t.c.workflow_id, sa.bindparam("reviewer_id"))
+).where(recs_t.c.id == sa.bindparam("rec_id"))
+
+
 class SqlWorkflows:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -59,23 +86,8 @@ class SqlWorkflows:
             policies_t.insert().values(values_of(PolicyRow.of(workflow.id, workflow.policy)))
         )
 
-    async def _one(self, condition: Any) -> Workflow | None:
-        # The workflow's teams ride along as one string (team ids hold no spaces).
-        teams = (
-            sa.select(sa.func.aggregate_strings(workflow_teams_t.c.team_id, " "))
-            .where(workflow_teams_t.c.workflow_id == workflows_t.c.id)
-            .scalar_subquery()
-        )
-        query = (
-            sa.select(WorkflowRow, PolicyRow, teams)
-            .join(
-                policies_t,
-                (policies_t.c.workflow_id == workflows_t.c.id)
-                & (policies_t.c.version == workflows_t.c.policy_version),
-            )
-            .where(condition)
-        )
-        found = (await self.session.execute(query, execution_options=FRESH)).first()
+    async def _one(self, query: Any, params: dict[str, str]) -> Workflow | None:
+        found = (await self.session.execute(query, params, execution_options=FRESH)).first()
         if found is None:
             return None
         workflow: WorkflowRow = found[0]
@@ -84,10 +96,10 @@ class SqlWorkflows:
         return workflow.to_domain(policy.to_domain(), team_ids)
 
     async def get(self, workflow_id: str) -> Workflow | None:
-        return await self._one(workflows_t.c.id == workflow_id)
+        return await self._one(_WORKFLOW_BY_ID, {"workflow_id": workflow_id})
 
     async def by_key(self, key: str) -> Workflow | None:
-        return await self._one(workflows_t.c.key == key)
+        return await self._one(_WORKFLOW_BY_KEY, {"workflow_key": key})
 
     async def add_policy(self, workflow: Workflow, policy: EscalationPolicy) -> None:
         await self.session.execute(
@@ -130,9 +142,8 @@ class SqlRecommendations:
     async def get_for_reviewer(
         self, rec_id: str, user_id: str
     ) -> tuple[Recommendation | None, bool]:
-        may_review = may_review_clause(recs_t.c.workflow_id, user_id)
-        query = sa.select(RecommendationRow, may_review).where(recs_t.c.id == rec_id)
-        found = (await self.session.execute(query, execution_options=FRESH)).first()
+        params = {"rec_id": rec_id, "reviewer_id": user_id}
+        found = (await self.session.execute(_FOR_REVIEWER, params, execution_options=FRESH)).first()
         if found is None:
             return None, False
         return found[0].to_domain(), bool(found[1])

@@ -14,10 +14,10 @@ from store.queries import Reads
 from store.tables import TeamRow, team_members_t, teams_t, values_of, workflow_teams_t
 
 
-def may_review_clause(workflow_id: Any, user_id: str) -> sa.ColumnElement[bool]:
+def may_review_clause(workflow_id: Any, user_id: Any) -> sa.ColumnElement[bool]:
     """SQL for domain.teams.reviews_workflow, for a user who does not see every workflow:
     the workflow (an id, or a column such as the item's workflow_id) has no teams, or
-    the user is in one of them."""
+    the user (an id, or a bound parameter) is in one of them."""
     wt, tm = workflow_teams_t.c, team_members_t.c
     no_teams = ~sa.exists().where(wt.workflow_id == workflow_id)
     member = sa.exists().where(
