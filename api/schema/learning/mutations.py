@@ -12,7 +12,6 @@ from api.schema.common.types import JSON, Info
 from api.schema.jobs.types import Job
 from api.schema.learning.types import JobSuccess
 from api.schema.recommendations.mutations import SubmitResult, SubmitSuccess
-from api.schema.recommendations.types import Recommendation
 from domain.usecases import learning
 
 JobResult = Annotated[
@@ -49,12 +48,7 @@ class LearningMutations:
         ]
         scorer = info.context.services.scorer
         result = await info.context.run(learning.submit_cases, workflow, inputs, scorer)
-        now = info.context.now
-        return SubmitSuccess(
-            recommendations=[Recommendation.from_domain(r, now) for r in result.recommendations],
-            created=result.created,
-            duplicates=result.duplicates,
-        )
+        return SubmitSuccess.of(result, info.context.now)
 
     @strawberry.mutation(
         description="ADMIN: retrain the workflow's model from its decision log (a job; follow "

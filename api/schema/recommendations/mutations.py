@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import strawberry
@@ -19,16 +19,36 @@ from api.schema.common.problems import (
 from api.schema.common.types import JSON, Info
 from api.schema.recommendations.inputs import RecommendationInput
 from api.schema.recommendations.types import Claim, Recommendation
+from domain import model
 from domain.usecases import review, submission
+from domain.usecases.submission import Submission
+
+
+def _submitted(root: SubmitSuccess) -> list[Recommendation]:
+    # Built only when asked for: a service that reads back counts alone (batches of
+    # hundreds of items) pays nothing for them.
+    return [Recommendation.from_domain(item, root._now) for item in root._items]
 
 
 @strawberry.type
 class SubmitSuccess:
     recommendations: list[Recommendation] = strawberry.field(
-        description="In the order of the input; duplicates return the stored item."
+        resolver=_submitted,
+        description="In the order of the input; duplicates return the stored item.",
     )
     created: int
     duplicates: int
+    _items: strawberry.Private[list[model.Recommendation]]
+    _now: strawberry.Private[datetime]
+
+    @classmethod
+    def of(cls, submitted: Submission, now: datetime) -> SubmitSuccess:
+        return cls(
+            _items=submitted.recommendations,
+            _now=now,
+            created=submitted.created,
+            duplicates=submitted.duplicates,
+        )
 
 
 @strawberry.type
@@ -77,12 +97,7 @@ class RecommendationMutations:
     ) -> SubmitResult:
         proposals = [item.to_domain() for item in items]
         result = await info.context.run(submission.submit_recommendations, workflow, proposals)
-        now = info.context.now
-        return SubmitSuccess(
-            recommendations=[Recommendation.from_domain(r, now) for r in result.recommendations],
-            created=result.created,
-            duplicates=result.duplicates,
-        )
+        return SubmitSuccess.of(result, info.context.now)
 
     @strawberry.mutation(
         description="SERVICE, ADMIN: merge data into a NEEDS_DATA item's payload and send it "
