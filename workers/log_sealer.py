@@ -99,13 +99,14 @@ class LogSealer:
 
     async def seal_now(self, session: Any, decisions: Sequence[Decision]) -> Sealed | None:
         """Seal decisions of one workflow in the caller's transaction (`session`), when
-        nothing else seals that workflow: not this process (then they join its next
-        batch) nor another transaction (its chain head is locked). None: write them
-        as pending. A batch of WAIT_FOR_HEAD_AT or more waits for the head instead.
+        the log is idle: this process is sealing no batch (of any workflow: then
+        decisions are arriving faster than one at a time, and they join batches) and
+        no other transaction holds the workflow's chain head. None: write them as
+        pending. A batch of WAIT_FOR_HEAD_AT or more waits for the head instead.
         After commit, `sealed_here` must hear of what this sealed."""
         workflow_id = decisions[0].workflow_id
         wait = len(decisions) >= WAIT_FOR_HEAD_AT
-        if workflow_id in self._draining and not wait:
+        if self._draining and not wait:
             return None
         due = self._checkpoint_due(workflow_id)
         hooks = await self._checkpoint_hooks(workflow_id, session) if due else []

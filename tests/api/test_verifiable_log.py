@@ -466,3 +466,54 @@ async def test_a_decision_whose_log_is_being_sealed_waits_as_pending_and_commits
     assert asynchronous < pending < texts.index("COMMIT", pending), texts
     # The sealing starts only once that commit is done (and ends before the answer).
     assert log.count("DELETE FROM decisions_pending") == 1, log.seen
+
+
+async def test_a_submissions_automated_decisions_wait_for_a_taken_head_rather_than_go_pending(
+    gql,
+):
+    """A batch of automated decisions (16 or more) is sealed in the submission's own
+    transaction even when it must wait for the chain head: none is written pending."""
+    if gql.services.database.is_sqlite:
+        pytest.skip("SQLite has one writer at a time: no transaction finds the head taken")
+    admin = await create_user(gql.services, "ADMIN")
+    key = (await create_workflow(gql, admin))["key"]
+    await submit(gql, admin, key, proposal())  # the workflow's policy and head exist
+    engine = gql.services.database.write_engine
+    async with engine.connect() as holder:
+        await holder.execute(
+            sa.text("SELECT id FROM workflows WHERE key = :key FOR NO KEY UPDATE"), {"key": key}
+        )
+        with StatementLog(gql) as log:
+            items = [proposal(confidence=0.95) for _ in range(20)]
+            submission = asyncio.ensure_future(submit(gql, admin, key, *items))
+            for _ in range(200):
+                if log.count("UPDATE workflows"):
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.2)
+            assert not submission.done(), "it waits for the head"
+            await holder.rollback()
+            result = await submission
+    assert result["created"] == 20
+    assert log.count("INSERT INTO decisions_pending") == 0, log.seen
+    texts = log.on_connection_of("INSERT INTO recommendations")
+    inserted, sealed = (
+        first(texts, "INSERT INTO recommendations"),
+        first(texts, "INSERT INTO decisions "),
+    )
+    assert inserted < sealed < texts.index("COMMIT", inserted), texts
+    async with engine.connect() as connection:
+        sequences = (
+            (
+                await connection.execute(
+                    sa.text(
+                        "SELECT d.seq FROM decisions d JOIN workflows w ON w.id = d.workflow_id "
+                        "WHERE w.key = :key ORDER BY d.seq"
+                    ),
+                    {"key": key},
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert sequences == list(range(1, 21))
