@@ -23,7 +23,10 @@ from domain.usecases.accounts import create_user
 from ml.worlds import generate_world
 from tests.cli.helpers import ARBITER, Ran, environment, files_under, run_all
 
-SMALL = ("--months", "2", "--cases-per-month", "300", "--seed", "3", "--threads", "1")
+# Three months: whether the second month's ladder moves is chance (the order in which
+# reviewers meet the items, and so their slips, varies from run to run); in about one run
+# in ten no threshold meets the target with the first model's few labels.
+SMALL = ("--months", "3", "--cases-per-month", "300", "--seed", "3", "--threads", "1")
 # A target the small loop's first model meets with a few hundred labels: the ladder moves.
 TARGET = ("--max-auto-approve-error", "0.15")
 
@@ -59,10 +62,10 @@ def test_a_small_loop_is_measured_month_by_month_and_pays_off(tmp_path: Path) ->
 
     report = json.loads((out / "loop.json").read_text())
     months = report["months"]
-    assert [m["month"] for m in months] == [1, 2]
+    assert [m["month"] for m in months] == [1, 2, 3]
     starts = [datetime.fromisoformat(m["start"]) for m in months]
     ends = [datetime.fromisoformat(m["end"]) for m in months]
-    assert [b - a for a, b in itertools.pairwise(starts)] == [timedelta(days=30)]
+    assert [b - a for a, b in itertools.pairwise(starts)] == [timedelta(days=30)] * 2
     assert all(
         s < e < n
         for s, e, n in zip(starts, ends, [*starts[1:], ends[-1] + timedelta(1)], strict=False)
@@ -95,14 +98,14 @@ def test_a_small_loop_is_measured_month_by_month_and_pays_off(tmp_path: Path) ->
 
     # The kept database tells the same months, ending today, to the console's learningByMonth.
     assert timedelta(0) < datetime.now(UTC) - ends[-1] <= timedelta(days=2)
-    assert sum(m["submitted"] for m in kept) == 600
+    assert sum(m["submitted"] for m in kept) == 900
     assert sum(m["humanDecisions"] for m in kept) == sum(m["human_reviews"] for m in months)
     promoted = [m["active_model_after"] for m in months]
     assert [v for m in kept for v in m["promoted"]] == list(dict.fromkeys(promoted))
 
 
 async def learning_by_month(database: Path) -> list[dict[str, Any]]:
-    """learningByMonth(months: 3) on a database, through the app as `arbiter serve` runs it."""
+    """learningByMonth(months: 4) on a database, through the app as `arbiter serve` runs it."""
     settings = Settings(database_url=f"sqlite+aiosqlite:///{database}", console=False)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -111,7 +114,7 @@ async def learning_by_month(database: Path) -> list[dict[str, Any]]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
             headers = {"Authorization": f"Bearer {token}"}
-            query = "query($w: String!) { learningByMonth(workflow: $w, months: 3) "
+            query = "query($w: String!) { learningByMonth(workflow: $w, months: 4) "
             query += "{ submitted humanDecisions promoted } }"
             body = {"query": query, "variables": {"w": "loop-young-healthcare"}}
             answer = (await http.post("/graphql", json=body, headers=headers)).json()
