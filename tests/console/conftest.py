@@ -318,12 +318,12 @@ class ConsolePage:
         }
         return sum(1 for i in self.events if i in ids)
 
-    def until_live(self, workflow: str, poke: Callable[[], object], tries: int = 20) -> int:
+    def until_live(self, workflow: str, poke: Callable[[], object], tries: int = 40) -> int:
         """Call `poke` (a change to `workflow`) until this page hears an event of `workflow`:
         its subscriptions are then running on the server (graphql-ws does not acknowledge a
         subscribe, and events before it are not replayed). How many pokes it took. Up to
-        twenty seconds: on a loaded CI machine five, and once ten, were not enough for a
-        subscription to start; a live page answers at the first poke."""
+        forty seconds: on a loaded CI machine five, once ten and once twenty were not
+        enough for a subscription to start; a live page answers at the first poke."""
         for n in range(1, tries + 1):
             heard = self.events_heard(workflow)
             poke()
