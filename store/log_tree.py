@@ -168,8 +168,7 @@ def _head_statement(*, wait: bool) -> Any:
     )
 
 
-# Built once (each sealing runs them): building a statement and its cache key anew
-# costs about as much CPU as running it.
+# Built once (each sealing runs them), not built and cache-keyed anew for every batch.
 _TAKE_HEAD = _head_statement(wait=True)
 _TAKE_FREE_HEAD = _head_statement(wait=False)
 _TAKE_PENDING = (

@@ -143,18 +143,14 @@ class LogSealer:
         """Webhooks changed here: read them again before the next checkpoint."""
         self._hooks.clear()
 
-    async def _checkpoint_hooks(self, workflow_id: str, session: Any = None) -> list[Webhook]:
-        """The workflow's webhooks that want CHECKPOINT events, read at most every
-        HOOKS_SECONDS (a webhook made in another process waits that long for its first),
-        in `session` when given."""
+    async def _checkpoint_hooks(self, workflow_id: str, session: Any) -> list[Webhook]:
+        """The workflow's webhooks that want CHECKPOINT events, read (in `session`) at most
+        every HOOKS_SECONDS (a webhook made in another process waits that long for its
+        first)."""
         cached = self._hooks.get(workflow_id)
         if cached is not None and time.monotonic() - cached[0] < HOOKS_SECONDS:
             return cached[1]
-        if session is not None:
-            hooks = await SqlWebhooks(session).active_of([workflow_id])
-        else:
-            async with self._sessions() as own:
-                hooks = await SqlWebhooks(own).active_of([workflow_id])
+        hooks = await SqlWebhooks(session).active_of([workflow_id])
         wanted = [h for h in hooks if h.wants(QueueEventKind.CHECKPOINT)]
         self._hooks[workflow_id] = (time.monotonic(), wanted)
         return wanted
@@ -201,8 +197,8 @@ class LogSealer:
         for attempt in range(RETRIES):
             try:
                 due = self._checkpoint_due(workflow_id) or checkpoint_head
-                hooks = await self._checkpoint_hooks(workflow_id) if due else []
                 async with self._sessions() as session:
+                    hooks = await self._checkpoint_hooks(workflow_id, session) if due else []
                     result = await seal_pending(
                         session,
                         workflow_id,
