@@ -85,8 +85,12 @@ def seal(decision: Decision, prev_seq: int, prev_hash: str) -> Decision:
     """Give a new record its place in the chain (after seq `prev_seq` with hash `prev_hash`)."""
     decision.seq = prev_seq + 1
     decision.prev_hash = prev_hash
-    decision.audit_hash = chain_hash(prev_hash, decision)
-    decision.leaf = leaf_text(decision)
+    # One record serves both texts (`canonical`, then `leaf_text`): sealing a batch of
+    # hundreds builds each record once.
+    record = _record(decision)
+    decision.audit_hash = hashlib.sha256((prev_hash + _dumps(record)).encode()).hexdigest()
+    record["model_version"] = decision.model_version
+    decision.leaf = _dumps(record)
     return decision
 
 

@@ -247,7 +247,7 @@ async def _seal(
     # One cached statement per table, run for many rows. (One statement of data-modifying
     # CTEs changed text with the batch's size, so it was compiled and prepared for every
     # batch, and measured slower: BENCHMARKS.md, 9.)
-    await session.execute(_INSERT_DECISIONS, [values_of(DecisionRow.of(d)) for d in decisions])
+    await session.execute(_INSERT_DECISIONS, [DecisionRow.values(d) for d in decisions])
     await session.execute(
         _INSERT_NODES,
         [

@@ -121,7 +121,7 @@ class SqlRecommendations:
         if not items:
             return
         versions = await self._policy_versions({i.workflow_id for i in items})
-        rows = [values_of(RecommendationRow.of(i, versions[i.workflow_id])) for i in items]
+        rows = [RecommendationRow.values(i, versions[i.workflow_id]) for i in items]
         await self.session.execute(recs_t.insert(), rows)
 
     async def _policy_versions(self, workflow_ids: set[str]) -> dict[str, int]:
@@ -444,7 +444,7 @@ class SqlEvents:
             snapshot = snapshots.get(id(e.recommendation))
             if snapshot is None:
                 snapshot = snapshots[id(e.recommendation)] = encode_recommendation(e.recommendation)
-            rows.append(values_of(EventRow.of(e, snapshot)))
+            rows.append(EventRow.values(e, snapshot))
         await self.session.execute(events_t.insert(), rows)
         self.added.extend(events)
 

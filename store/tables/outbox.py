@@ -38,20 +38,26 @@ class EventRow(SQLModel, table=True):
     @classmethod
     def of(cls, e: QueueEvent, snapshot: dict[str, Any] | None = None) -> EventRow:
         """The row of an event; `snapshot` is its item's encoding when already made."""
-        return cls.model_construct(
-            id=e.id,
-            kind=e.kind,
-            workflow_id=e.workflow_id,
-            recommendation_id=e.recommendation.id,
-            tier=e.recommendation.tier,
-            actor_id=e.actor_id,
-            decision_id=e.decision_id,
-            previous_tier=e.previous_tier,
-            at=e.at,
-            recommendation=snapshot
+        return cls.model_construct(**cls.values(e, snapshot))
+
+    @staticmethod
+    def values(e: QueueEvent, snapshot: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The columns the event's row is inserted with (`values_of` its `of`, built
+        directly: a batch of hundreds skips a model per event)."""
+        return {
+            "id": e.id,
+            "kind": e.kind,
+            "workflow_id": e.workflow_id,
+            "recommendation_id": e.recommendation.id,
+            "tier": e.recommendation.tier,
+            "actor_id": e.actor_id,
+            "decision_id": e.decision_id,
+            "previous_tier": e.previous_tier,
+            "at": e.at,
+            "recommendation": snapshot
             if snapshot is not None
             else encode_recommendation(e.recommendation),
-        )
+        }
 
     def to_message(self) -> QueueEventMessage:
         """The event as the message it publishes; the item stays as its stored snapshot."""
