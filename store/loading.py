@@ -9,8 +9,8 @@ as it was first read, from before an update earlier in the same unit of work.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,9 +21,12 @@ R = TypeVar("R")
 FRESH = {"populate_existing": True}
 
 
-async def load_all(session: AsyncSession, query: sa.Select[R]) -> Sequence[R]:
-    """Every row the query selects, as its table class."""
-    result = await session.execute(query, execution_options=FRESH)
+async def load_all(
+    session: AsyncSession, query: sa.Select[R], params: Mapping[str, Any] | None = None
+) -> Sequence[R]:
+    """Every row the query selects (with `params` for its bound parameters), as its table
+    class."""
+    result = await session.execute(query, params, execution_options=FRESH)
     return result.scalars().all()
 
 

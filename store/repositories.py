@@ -75,6 +75,27 @@ _FOR_REVIEWER = sa.select(
     RecommendationRow, may_review_clause(recs_t.c.workflow_id, sa.bindparam("reviewer_id"))
 ).where(recs_t.c.id == sa.bindparam("rec_id"))
 
+_SAVES: dict[tuple[str, ...], Any] = {}
+
+
+def _save_statement(columns: tuple[str, ...]) -> Any:
+    """The compare-and-swap UPDATE of an item's `columns`, with bound parameters, built
+    once: building it with its values for every decision was a tenth of a decision's
+    time."""
+    statement = _SAVES.get(columns)
+    if statement is None:
+        c = recs_t.c
+        statement = _SAVES[columns] = (
+            recs_t.update()
+            .where(
+                c.id == sa.bindparam("rec_id"),
+                c.version == sa.bindparam("expected_version"),
+                c.status == sa.bindparam("expected_status"),
+            )
+            .values({name: sa.bindparam(f"new_{name}", type_=c[name].type) for name in columns})
+        )
+    return statement
+
 
 class SqlWorkflows:
     def __init__(self, session: AsyncSession) -> None:
@@ -165,15 +186,11 @@ class SqlRecommendations:
     async def save(
         self, item: Recommendation, expected_version: int, expected_status: RecommendationStatus
     ) -> bool:
-        result: Any = await self.session.execute(
-            recs_t.update()
-            .where(
-                recs_t.c.id == item.id,
-                recs_t.c.version == expected_version,
-                recs_t.c.status == expected_status.value,
-            )
-            .values(RecommendationRow.changes(item))
-        )
+        changes = RecommendationRow.changes(item)
+        values = {f"new_{name}": value for name, value in changes.items()}
+        values.update(rec_id=item.id, expected_version=expected_version)
+        values["expected_status"] = expected_status.value
+        result: Any = await self.session.execute(_save_statement(tuple(changes)), values)
         return bool(result.rowcount == 1)
 
     async def pending_for_reroute(self, workflow_id: str, now: datetime) -> list[Recommendation]:

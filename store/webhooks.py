@@ -22,6 +22,12 @@ from store.tables import (
     webhooks_t,
 )
 
+# Built once: every decision asks which webhooks want its events.
+_ACTIVE_OF = sa.select(WebhookRow).where(
+    webhooks_t.c.workflow_id.in_(sa.bindparam("workflow_ids", expanding=True)),
+    webhooks_t.c.active.is_(True),
+)
+
 
 class SqlWebhooks:
     def __init__(self, session: AsyncSession) -> None:
@@ -84,10 +90,12 @@ class SqlWebhooks:
 
     async def active_of(self, workflow_ids: Iterable[str]) -> list[Webhook]:
         """The active webhooks of these workflows (deleted ones are inactive)."""
-        query = sa.select(WebhookRow).where(
-            webhooks_t.c.workflow_id.in_(set(workflow_ids)), webhooks_t.c.active.is_(True)
-        )
-        return [row.to_domain() for row in await load_all(self.session, query)]
+        return [
+            row.to_domain()
+            for row in await load_all(
+                self.session, _ACTIVE_OF, {"workflow_ids": sorted(set(workflow_ids))}
+            )
+        ]
 
     async def add_deliveries(self, deliveries: Sequence[WebhookDelivery]) -> None:
         """Store new deliveries, as domain.outbox made them."""
