@@ -28,6 +28,7 @@ from domain.jobs import Job, JobKind
 from domain.merkle import Node
 from domain.outbox import checkpoint_deliveries
 from domain.webhooks import Webhook
+from store.bulk_insert import insert_many
 from store.jobs import SqlJobs
 from store.log_keys import LogSigner
 from store.log_pending import decision_of_record
@@ -185,8 +186,6 @@ _MOVE_HEAD = (
         log_peaks=sa.bindparam("new_peaks"),
     )
 )
-_INSERT_DECISIONS = decisions_table.insert()
-_INSERT_NODES = log_nodes_t.insert()
 _INSERT_CHECKPOINT = log_checkpoints_t.insert()
 
 
@@ -244,12 +243,13 @@ async def _seal(
     checkpoint = None
     if signing is not None and checkpoint_due:
         checkpoint = signing.checkpoint(workflow_id, head.key, seq, root, now)
-    # One cached statement per table, run for many rows. (One statement of data-modifying
-    # CTEs changed text with the batch's size, so it was compiled and prepared for every
+    # One statement per table, run for many rows. (One statement of data-modifying CTEs
+    # changed text with the batch's size, so it was compiled and prepared for every
     # batch, and measured slower: BENCHMARKS.md, 9.)
-    await session.execute(_INSERT_DECISIONS, [DecisionRow.values(d) for d in decisions])
-    await session.execute(
-        _INSERT_NODES,
+    await insert_many(session, decisions_table, [DecisionRow.values(d) for d in decisions])
+    await insert_many(
+        session,
+        log_nodes_t,
         [
             {"workflow_id": workflow_id, "level": level, "idx": idx, "hash": value}
             for (level, idx), value in written

@@ -18,6 +18,7 @@ from domain.ports import ConfirmationGrant
 from domain.snapshots import encode_recommendation
 from domain.teams import ReviewerIdentity
 from domain.webhooks import DeliveryStatus, WebhookDelivery
+from store.bulk_insert import insert_many
 from store.effective_status import lapsed, live_claim, reviewed_now, status_is
 from store.loading import FRESH, load_all, load_first
 from store.log_pending import pending_row
@@ -143,7 +144,7 @@ class SqlRecommendations:
             return
         versions = await self._policy_versions({i.workflow_id for i in items})
         rows = [RecommendationRow.values(i, versions[i.workflow_id]) for i in items]
-        await self.session.execute(recs_t.insert(), rows)
+        await insert_many(self.session, recs_t, rows)
 
     async def _policy_versions(self, workflow_ids: set[str]) -> dict[str, int]:
         result = await self.session.execute(
@@ -462,7 +463,7 @@ class SqlEvents:
             if snapshot is None:
                 snapshot = snapshots[id(e.recommendation)] = encode_recommendation(e.recommendation)
             rows.append(EventRow.values(e, snapshot))
-        await self.session.execute(events_t.insert(), rows)
+        await insert_many(self.session, events_t, rows)
         self.added.extend(events)
 
     async def deliveries_for_decision(self, decision_id: str) -> list[WebhookDelivery]:
