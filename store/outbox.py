@@ -8,17 +8,34 @@ interleave one item's events, so every subscriber sees them in commit order.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.clock import utcnow
 from domain.messages import QueueEventMessage
 from store.database import Database
 from store.tables import events_t
 from store.tables.outbox import event_message
+
+_ALL_BUT_SNAPSHOT = [c for c in events_t.c if c.name != "recommendation"]
+
+
+async def _snapshots(
+    session: AsyncSession, rows: Sequence[Any], known: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Mapping[str, Any]]:
+    """The item snapshot of each row's event: `known` ones as given, the others read."""
+    snapshots = {row.id: known[row.id] for row in rows if row.id in known}
+    unknown = [row.seq for row in rows if row.id not in snapshots]
+    if unknown:
+        c = events_t.c
+        stored = await session.execute(sa.select(c.id, c.recommendation).where(c.seq.in_(unknown)))
+        snapshots.update({row.id: row.recommendation for row in stored})
+    return snapshots
 
 
 class SqlOutbox:
@@ -36,10 +53,16 @@ class SqlOutbox:
         recommendation_ids: Iterable[str] | None = None,
         committed_by: datetime | None = None,
         limit: int | None = None,
+        known: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> AsyncIterator[list[QueueEventMessage]]:
         """Yields the unpublished events of these items (or committed by then), at most
         `limit`, in commit order, marked published; the marks are committed when the block
-        ends without an error and rolled back otherwise."""
+        ends without an error and rolled back otherwise.
+
+        `known` holds item snapshots by event id, as the events were written: those are
+        not read back (a batch of 500 auto-approved items has 1,000 events, and turning
+        their stored JSON back into text and objects was most of what publishing cost
+        the database and a tenth of the server's time)."""
         conditions: list[sa.ColumnElement[bool]] = [events_t.c.published_at.is_(None)]
         if recommendation_ids is not None:
             conditions.append(events_t.c.recommendation_id.in_(sorted(set(recommendation_ids))))
@@ -53,14 +76,15 @@ class SqlOutbox:
                 events_t.update()
                 .where(events_t.c.seq.in_(chosen.with_for_update()))
                 .values(published_at=utcnow())
-                .returning(*events_t.c)
+                .returning(*_ALL_BUT_SNAPSHOT)
             )
             rows = sorted((await session.execute(marked)).all(), key=lambda r: r.seq)
             if not rows:
                 await session.rollback()
                 yield []
                 return
-            yield [event_message(row) for row in rows]
+            snapshots = await _snapshots(session, rows, known or {})
+            yield [event_message(row, snapshots[row.id]) for row in rows]
             await session.commit()
 
     async def committed_since(self, since: datetime) -> list[QueueEventMessage]:

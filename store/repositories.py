@@ -450,6 +450,9 @@ class SqlEvents:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.added: list[QueueEvent] = []
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        """The item snapshot each added event was written with, by event id (for the
+        publisher, which then need not read them back)."""
 
     async def add(self, events: Sequence[QueueEvent]) -> None:
         if not events:
@@ -463,6 +466,7 @@ class SqlEvents:
             if snapshot is None:
                 snapshot = snapshots[id(e.recommendation)] = encode_recommendation(e.recommendation)
             rows.append(EventRow.values(e, snapshot))
+            self.snapshots[e.id] = snapshot
         await insert_many(self.session, events_t, rows)
         self.added.extend(events)
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.clock import utcnow
 from domain.events import QueueEvent
@@ -25,6 +26,8 @@ from workers.bus import Envelope, EventBus
 log = logging.getLogger("arbiter.outbox")
 
 RELAY_BATCH = 500
+KNOWN_SNAPSHOTS = 20_000
+"""At most this many snapshots of committed events are kept for publishing."""
 
 
 def queue_envelope(event: QueueEvent) -> Envelope:
@@ -53,6 +56,7 @@ class OutboxPublisher:
         self.relay_after = relay_after
         self.on_published = on_published
         self._pending: set[str] = set()
+        self._known: dict[str, Mapping[str, Any]] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.outbox = SqlOutbox(database)
@@ -71,9 +75,20 @@ class OutboxPublisher:
                 await task
         self._tasks = []
 
-    def notify(self, recommendation_ids: Iterable[str]) -> None:
-        """Committed events touch these items: publish them soon (never blocks)."""
+    def notify(
+        self,
+        recommendation_ids: Iterable[str],
+        snapshots: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Committed events touch these items: publish them soon (never blocks).
+        `snapshots` are the item snapshots the events were written with, by event id."""
         self._pending.update(recommendation_ids)
+        if snapshots:
+            self._known.update(snapshots)
+            # Another process may publish some of them: the oldest are forgotten (and
+            # would be read back if this process ever published them after all).
+            while len(self._known) > KNOWN_SNAPSHOTS:
+                del self._known[next(iter(self._known))]
         self._wake.set()
 
     async def _publish_loop(self) -> None:
@@ -113,11 +128,16 @@ class OutboxPublisher:
     ) -> int:
         # The events stay marked published only if the bus takes them.
         async with self.outbox.take_unpublished(
-            recommendation_ids=recommendation_ids, committed_by=committed_by, limit=limit
+            recommendation_ids=recommendation_ids,
+            committed_by=committed_by,
+            limit=limit,
+            known=self._known,
         ) as messages:
             envelopes = [message_envelope(message) for message in messages]
             if envelopes:
                 await self.bus.publish(envelopes)
+        for message in messages:
+            self._known.pop(message.id, None)
         if envelopes and self.on_published is not None:
             self.on_published(envelopes)
         return len(envelopes)

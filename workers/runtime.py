@@ -203,7 +203,9 @@ class Runtime:
             # Before anyone hears of them: a decision is told only once it is in the log.
             await self.sealer.seal(uow.decisions.pending)
         if uow.events.added:
-            self.publisher.notify(e.recommendation.id for e in uow.events.added)
+            self.publisher.notify(
+                (e.recommendation.id for e in uow.events.added), uow.events.snapshots
+            )
         if uow.jobs.added:
             await enqueue_all(self.jobs, [j.id for j in uow.jobs.added])
         if uow.webhooks.changed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -67,16 +68,17 @@ class EventRow(SQLModel, table=True):
         return self.to_message().event()
 
 
-def event_message(row: Any) -> QueueEventMessage:
+def event_message(row: Any, snapshot: Mapping[str, Any] | None = None) -> QueueEventMessage:
     """The message an events row publishes, from an EventRow or a Core row of the table
-    (the publisher reads Core rows: building ORM instances cost it a third of its time)."""
+    (the publisher reads Core rows: building ORM instances cost it a third of its time);
+    `snapshot` is the row's item snapshot when the row was read without it."""
     assert row.seq is not None
     return QueueEventMessage(
         id=row.id,
         kind=row.kind,
         workflow_id=row.workflow_id,
         at=row.at,
-        snapshot=row.recommendation,
+        snapshot=row.recommendation if snapshot is None else snapshot,
         seq=row.seq,
         actor_id=row.actor_id,
         decision_id=row.decision_id,

@@ -3,16 +3,18 @@ and snapshots stored before today's form still read."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from domain.clock import utcnow
-from domain.messages import decode_queue_event
+from domain.messages import MessageType, decode_queue_event
 from store.outbox import SqlOutbox
 from store.tables import events_t
 from tests.factories import create_user, create_workflow, proposal, submit
+from workers.bus import Envelope, Subscription
 from workers.outbox import message_envelope
 
 
@@ -77,3 +79,50 @@ async def test_events_stay_unpublished_when_the_bus_refuses_them(gql):
         assert [m.id for m in retaken] == ["evt_refused"]
     async with outbox.take_unpublished(**chosen) as nothing:
         assert nothing == []
+
+
+async def test_events_whose_snapshots_are_known_are_taken_with_them_and_the_rest_read_back(gql):
+    row = await submitted_event_row(gql)
+    known_item = await store_again_unpublished(gql, row, "evt_known", row.recommendation)
+    stored_item = await store_again_unpublished(gql, row, "evt_stored", row.recommendation)
+    known = {"evt_known": {"id": known_item, "as": "written"}}
+    outbox = SqlOutbox(gql.services.database)
+    async with outbox.take_unpublished(
+        recommendation_ids=[known_item, stored_item], known=known
+    ) as messages:
+        by_id = {m.id: m for m in messages}
+    assert by_id["evt_known"].snapshot is known["evt_known"]
+    assert by_id["evt_stored"].snapshot == {**row.recommendation, "id": stored_item}
+    assert [m.seq for m in messages] == sorted(m.seq for m in messages)
+
+
+async def test_the_publisher_sends_what_the_outbox_stored_though_it_never_reads_it_back(gql):
+    admin = await create_user(gql.services, "admin")
+    workflow = await create_workflow(gql, admin)
+    subscription = gql.services.bus.subscribe()
+    try:
+        result = await submit(gql, admin, workflow["key"], proposal(0.95), proposal(0.4))
+        assert result["__typename"] == "SubmitSuccess"
+        # Each item ADDED, then DECIDED by the ladder (approved at 0.95, rejected at 0.4).
+        published = await queue_envelopes(subscription, 4)
+    finally:
+        subscription.close()
+    outbox = SqlOutbox(gql.services.database)
+    stored = {m.id: m for m in await outbox.committed_since(utcnow() - timedelta(hours=1))}
+    assert {e.id for e in published} == set(stored)
+    for envelope in published:
+        assert envelope.data == message_envelope(stored[envelope.id]).data
+
+
+async def queue_envelopes(subscription: Subscription, count: int) -> list[Envelope]:
+    heard: list[Envelope] = []
+
+    async def listen() -> None:
+        async for envelope in subscription:
+            if envelope.type == MessageType.QUEUE.value:
+                heard.append(envelope)
+                if len(heard) == count:
+                    return
+
+    await asyncio.wait_for(listen(), timeout=10)
+    return heard
