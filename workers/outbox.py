@@ -26,6 +26,7 @@ from workers.bus import Envelope, EventBus
 log = logging.getLogger("arbiter.outbox")
 
 RELAY_BATCH = 500
+STOP_GRACE_SECONDS = 5.0
 KNOWN_SNAPSHOTS = 20_000
 """At most this many snapshots of committed events are kept for publishing."""
 
@@ -58,18 +59,30 @@ class OutboxPublisher:
         self._pending: set[str] = set()
         self._known: dict[str, Mapping[str, Any]] = {}
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.outbox = SqlOutbox(database)
 
     async def start(self) -> None:
+        self._stopping = asyncio.Event()
         self._tasks = [
             asyncio.create_task(self._publish_loop(), name="arbiter-outbox-publisher"),
             asyncio.create_task(self._relay_loop(), name="arbiter-outbox-relay"),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        """Publish what commits have announced, finish a relay pass under way, then stop.
+
+        Cancelled inside its transaction instead, a publish could leave its connection
+        checked out with the transaction open, and on SQLite the write lock held after
+        the process's database was closed. Loops still busy after STOP_GRACE_SECONDS
+        are cancelled all the same (the relay publishes the rest after the next start)."""
+        self._stopping.set()
+        self._wake.set()
+        if self._tasks:
+            _, late = await asyncio.wait(self._tasks, timeout=STOP_GRACE_SECONDS)
+            for task in late:
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -96,14 +109,15 @@ class OutboxPublisher:
             await self._wake.wait()
             self._wake.clear()
             batch, self._pending = self._pending, set()
-            if not batch:
-                continue
-            try:
-                await self.publish_for(batch)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the relay will try again
-                log.warning("publishing events failed (%s); the relay will retry", error)
+            if batch:
+                try:
+                    await self.publish_for(batch)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as error:  # the relay will try again
+                    log.warning("publishing events failed (%s); the relay will retry", error)
+            if self._stopping.is_set() and not self._pending:
+                return
 
     async def publish_for(self, recommendation_ids: Iterable[str]) -> int:
         """Publish every unpublished event of these items, in commit order."""
@@ -144,7 +158,10 @@ class OutboxPublisher:
 
     async def _relay_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.relay_every)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.relay_every)
+            if self._stopping.is_set():
+                return
             try:
                 await self.relay_once()
             except asyncio.CancelledError:

@@ -77,6 +77,7 @@ async def approve(_: Request, database: Database, user: User, variables: Any) ->
                 decision_id=decision_id,
                 at=now,
                 recommendation={"id": rec_id, "status": "APPROVED", "version": item.version + 1},
+                published_at=now,  # no publisher follows (as in bench/baselines/ingest.py)
             )
             .returning(events_t.c.seq)
         )

@@ -88,6 +88,10 @@ async def submit(_: Request, database: Database, user: User, variables: Any) -> 
                     "decision_id": None,
                     "at": now,
                     "recommendation": snapshot,
+                    # No publisher follows this endpoint: its events are stored published,
+                    # or Arbiter's relay, in the next round on the same database, would
+                    # publish them all (it did: every round after the first was slower).
+                    "published_at": now,
                 }
             )
         await connection.execute(recs_t.insert(), recs)

@@ -15,7 +15,7 @@ from store.outbox import SqlOutbox
 from store.tables import events_t
 from tests.factories import create_user, create_workflow, proposal, submit
 from workers.bus import Envelope, Subscription
-from workers.outbox import message_envelope
+from workers.outbox import OutboxPublisher, message_envelope
 
 
 async def stored_rows(gql) -> list[sa.Row]:
@@ -126,3 +126,37 @@ async def queue_envelopes(subscription: Subscription, count: int) -> list[Envelo
 
     await asyncio.wait_for(listen(), timeout=10)
     return heard
+
+
+class HeldBus:
+    """A bus whose publish waits until released."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+        self.published: list[Envelope] = []
+
+    async def publish(self, envelopes: list[Envelope]) -> None:
+        self.entered.set()
+        await self.release.wait()
+        self.published.extend(envelopes)
+
+
+async def test_a_stopping_publisher_finishes_the_publish_under_way_and_its_marks_hold(gql):
+    row = await submitted_event_row(gql)
+    item_id = await store_again_unpublished(gql, row, "evt_stopping", row.recommendation)
+    bus = HeldBus()
+    publisher = OutboxPublisher(gql.services.database, bus, relay_every=3600)  # type: ignore[arg-type]
+    await publisher.start()
+    publisher.notify([item_id])
+    await asyncio.wait_for(bus.entered.wait(), timeout=5)
+
+    stopping = asyncio.create_task(publisher.stop())
+    await asyncio.sleep(0.1)
+    assert not stopping.done()
+    bus.release.set()
+    await asyncio.wait_for(stopping, timeout=10)
+
+    assert [e.id for e in bus.published] == ["evt_stopping"]
+    stored = {r.id: r for r in await stored_rows(gql)}
+    assert stored["evt_stopping"].published_at is not None
