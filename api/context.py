@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.dataloader import DataLoader
 
@@ -183,9 +184,26 @@ class Context:
 
     async def reads(self) -> Reads:
         """The request's read session, opened on first use and closed with the request."""
+        if self._session is not None and await self._invalidated(self._session):
+            # An operation of this WebSocket cancelled during a read (a subscription the
+            # page stopped) leaves the shared connection invalidated: every later read of
+            # the other operations would fail, a new subscription at its first statement.
+            await self.close()
         if self._session is None:
             self._session = self.services.request_session()
         return Reads(self._session, self._lock, on_users=self._prime_users)
+
+    async def _invalidated(self, session: AsyncSession) -> bool:
+        """Whether the session's transaction holds a connection that was invalidated
+        (asked under the lock: another operation may be using the session)."""
+        async with self._lock:
+            if session is not self._session or not session.in_transaction():
+                return False
+            try:
+                connection = await session.connection()
+            except PendingRollbackError:
+                return True
+            return connection.invalidated
 
     def _prime_users(self, users: dict[str, User]) -> None:
         """Users read along with other rows need no statement of their own."""
