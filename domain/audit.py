@@ -32,7 +32,11 @@ def leaf_text(decision: Decision) -> str:
     The leaf of a sealed decision is `canonical` with one key more, so that anyone
     holding a leaf can recompute the version 1 chain hash from it.
     """
-    record = _record(decision)
+    return _leaf_of(_record(decision), decision)
+
+
+def _leaf_of(record: dict[str, object], decision: Decision) -> str:
+    """The leaf text: the chain's record, with the model version added."""
     record["model_version"] = decision.model_version
     return _dumps(record)
 
@@ -78,7 +82,11 @@ def _record(decision: Decision) -> dict[str, object]:
 
 
 def chain_hash(prev_hash: str, decision: Decision) -> str:
-    return hashlib.sha256((prev_hash + canonical(decision)).encode()).hexdigest()
+    return _chained(prev_hash, canonical(decision))
+
+
+def _chained(prev_hash: str, record_text: str) -> str:
+    return hashlib.sha256((prev_hash + record_text).encode()).hexdigest()
 
 
 def seal(decision: Decision, prev_seq: int, prev_hash: str) -> Decision:
@@ -88,9 +96,8 @@ def seal(decision: Decision, prev_seq: int, prev_hash: str) -> Decision:
     # One record serves both texts (`canonical`, then `leaf_text`): sealing a batch of
     # hundreds builds each record once.
     record = _record(decision)
-    decision.audit_hash = hashlib.sha256((prev_hash + _dumps(record)).encode()).hexdigest()
-    record["model_version"] = decision.model_version
-    decision.leaf = _dumps(record)
+    decision.audit_hash = _chained(prev_hash, _dumps(record))
+    decision.leaf = _leaf_of(record, decision)
     return decision
 
 

@@ -92,12 +92,12 @@ class SqlOutbox:
                     sa.select(c.seq).where(c.recommendation_id.in_(ids))
                 )
                 conditions.append(c.seq.in_(sorted(of_items.scalars())))
-            chosen = sa.select(events_t.c.seq).where(*conditions).order_by(events_t.c.seq)
+            chosen = sa.select(c.seq).where(*conditions).order_by(c.seq)
             if limit is not None:
                 chosen = chosen.limit(limit)
             marked = (
                 events_t.update()
-                .where(events_t.c.seq.in_(chosen.with_for_update()))
+                .where(c.seq.in_(chosen.with_for_update()))
                 .values(published_at=utcnow())
                 .returning(*_ALL_BUT_SNAPSHOT)
             )

@@ -64,7 +64,7 @@ class OutboxPublisher:
         self.outbox = SqlOutbox(database)
 
     async def start(self) -> None:
-        self._stopping = asyncio.Event()
+        self._stopping.clear()
         self._tasks = [
             asyncio.create_task(self._publish_loop(), name="arbiter-outbox-publisher"),
             asyncio.create_task(self._relay_loop(), name="arbiter-outbox-relay"),
